@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages allocbench needs, and only those that are missing,
+# so that a warm machine does not touch apt at all.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config python3
+  libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

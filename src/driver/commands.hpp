@@ -1,0 +1,17 @@
+// The subcommands, one file each: setup_<cmd> declares its flags on the app and
+// stores the command's exit code in `exit_code` when it runs.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace allocbench {
+
+void setup_list(CLI::App& app, int& exit_code);
+void setup_run(CLI::App& app, int& exit_code);
+
+// Warnings name their remedy and go to stderr once; ALLOCBENCH_NO_WARNINGS=1 silences them.
+void warn(const char* message);
+
+}  // namespace allocbench

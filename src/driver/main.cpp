@@ -1,0 +1,48 @@
+// allocbench: wires the subcommands and maps errors to the exit codes of DESIGN.md.
+#include "build_info.hpp"
+#include "common/error.hpp"
+#include "driver/commands.hpp"
+#include "driver/spawn.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+
+namespace {
+
+// Ctrl-C or a CI runner's SIGTERM: the worker is in its own process group, so it has to
+// be killed explicitly, or it would outlive the driver.
+void on_termination(int sig) {
+  allocbench::kill_running_child();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using allocbench::ExitCode;
+  std::signal(SIGINT, on_termination);
+  std::signal(SIGTERM, on_termination);
+  std::signal(SIGHUP, on_termination);
+
+  CLI::App app{"allocbench: benchmark memory allocators and gate allocation regressions"};
+  app.set_version_flag("--version", fmt::format("allocbench {} ({})", allocbench::build_info::version,
+                                                allocbench::build_info::git_commit));
+  app.require_subcommand(1);
+  int exit_code = 0;
+  allocbench::setup_list(app, exit_code);
+  allocbench::setup_run(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (app.exit(e) == 0) return 0;  // --help, --version: printed by CLI11
+    return static_cast<int>(ExitCode::bad_input);
+  } catch (const allocbench::Error& e) {
+    fmt::print(stderr, "allocbench: error: {}\n", e.what());
+    return static_cast<int>(e.code());
+  }
+  return exit_code;
+}

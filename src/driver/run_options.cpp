@@ -1,0 +1,110 @@
+#include "driver/run_options.hpp"
+
+#include "common/error.hpp"
+#include "driver/backends.hpp"
+#include "report/report.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace allocbench {
+
+void add_run_options(CLI::App& app, RunOptions& o) {
+  app.add_option("--backend", o.backends,
+                 "Allocators to run, comma-separated, or 'all' (default: all that are built).")
+      ->delimiter(',');
+  app.add_option("--workload", o.workloads,
+                 "Workloads to run, comma-separated, or 'all' (default: all standard workloads).")
+      ->delimiter(',');
+  app.add_option("--reps", o.reps, "Measured repetitions per backend and workload (default: 5).")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--warmup", o.warmup, "Discarded repetitions run first (default: 1).")->check(CLI::Range(0, 1000));
+  app.add_option("--threads", o.threads,
+                 "Threads for every workload (default: each workload's own; see 'allocbench list').")
+      ->check(CLI::Range(1u, 1024u));
+  app.add_option("--param", o.params,
+                 "A workload parameter, WORKLOAD.NAME=VALUE, e.g. small-object-churn.ops=1000000 (repeatable).");
+  app.add_option("--seed", o.seed, "Seed of the workloads' random choices: same seed, same work (default: 1).");
+  app.add_option("--counting", o.counting,
+                 "Count allocations and bytes (on), or only forward to the allocator (off) (default: on).")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--timeout", o.timeout_s, "Seconds one repetition may take before it is killed (default: 300).")
+      ->check(CLI::Range(0.1, 86400.0));
+  app.add_option("--format", o.format, "Report format: table, json, markdown or csv (default: table).");
+  app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
+  app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
+}
+
+namespace {
+
+std::vector<const WorkloadInfo*> select_workloads(const std::vector<std::string>& spec) {
+  std::vector<const WorkloadInfo*> chosen;
+  if (spec.size() == 1 && spec[0] == "all") {
+    for (const auto* w : all_workloads())
+      if (w->kind == WorkloadKind::standard) chosen.push_back(w);
+    return chosen;
+  }
+  for (const auto& name : spec) {
+    const WorkloadInfo* w = &find_workload(name);
+    if (std::find(chosen.begin(), chosen.end(), w) != chosen.end())
+      throw usage_error("--workload: '{}' is listed twice", name);
+    chosen.push_back(w);
+  }
+  return chosen;
+}
+
+// WORKLOAD.NAME=VALUE → overrides per workload; the workload must be one that runs.
+std::map<std::string, std::map<std::string, std::string>> split_params(
+    const std::vector<std::string>& params, const std::vector<const WorkloadInfo*>& workloads) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& p : params) {
+    auto dot = p.find('.');
+    auto eq = p.find('=');
+    if (dot == std::string::npos || eq == std::string::npos || dot > eq || dot == 0 || eq == dot + 1)
+      throw usage_error("--param '{}': expected WORKLOAD.NAME=VALUE, e.g. small-object-churn.ops=1000000", p);
+    std::string workload = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);
+    if (std::none_of(workloads.begin(), workloads.end(), [&](auto* w) { return w->name == workload; })) {
+      find_workload(workload);  // an unknown name gets the list of known ones
+      throw usage_error("--param '{}': workload '{}' is not selected by --workload", p, workload);
+    }
+    if (!out[workload].emplace(name, p.substr(eq + 1)).second)
+      throw usage_error("--param '{}': {}.{} is given twice", p, workload, name);
+  }
+  return out;
+}
+
+}  // namespace
+
+Plan make_plan(const RunOptions& o) {
+  find_reporter(o.format);
+  std::vector<std::string> backends = select_backends(o.backends);
+  std::vector<const WorkloadInfo*> workloads = select_workloads(o.workloads);
+  auto overrides = split_params(o.params, workloads);
+
+  Plan plan{{}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
+            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000))};
+  for (const auto* w : workloads) {
+    ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
+    unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
+    for (const auto& b : backends) plan.cells.push_back({b, w, params, threads});
+  }
+  for (int rep = 0; rep < o.warmup + o.reps; ++rep)
+    for (size_t c = 0; c < plan.cells.size(); ++c) plan.jobs.push_back({c, rep, rep < o.warmup});
+  return plan;
+}
+
+std::vector<std::string> worker_argv(const Plan& plan, const Cell& cell) {
+  std::vector<std::string> argv{worker_path(cell.backend), "--workload", std::string(cell.workload->name),
+                                "--seed",  std::to_string(plan.seed),  "--threads",
+                                std::to_string(cell.threads), "--counting", plan.counting ? "on" : "off"};
+  for (const auto& [k, v] : cell.params) {
+    argv.push_back("--param");
+    argv.push_back(fmt::format("{}={}", k, v));
+  }
+  return argv;
+}
+
+}  // namespace allocbench

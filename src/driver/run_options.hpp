@@ -1,0 +1,65 @@
+// The flags of `allocbench run`, and the plan they describe.
+#pragma once
+
+#include "workloads/workload.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace allocbench {
+
+struct RunOptions {
+  std::vector<std::string> backends{"all"};
+  std::vector<std::string> workloads{"all"};
+  int reps = 5;
+  int warmup = 1;
+  unsigned threads = 0;
+  std::vector<std::string> params;  // WORKLOAD.NAME=VALUE
+  uint64_t seed = 1;
+  std::string counting = "on";
+  double timeout_s = 300;
+  std::string format = "table";
+  std::string output;
+  bool verbose = false;
+};
+
+void add_run_options(CLI::App& app, RunOptions& options);
+
+// A backend × workload × parameters combination, run `reps` times.
+struct Cell {
+  std::string backend;
+  const WorkloadInfo* workload;
+  ParamValues params;
+  unsigned threads;
+};
+
+// One worker process. Repetitions are interleaved: rep 1 of every cell, then rep 2, …
+struct Job {
+  size_t cell;
+  int rep;  // 0-based, warm-ups included
+  bool warmup;
+};
+
+struct Plan {
+  std::vector<Cell> cells;
+  std::vector<Job> jobs;
+  int reps;
+  int warmup;
+  uint64_t seed;
+  bool counting;
+  std::chrono::milliseconds timeout;
+};
+
+// Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.
+Plan make_plan(const RunOptions& options);
+
+// The worker command line of one repetition of `cell`.
+std::vector<std::string> worker_argv(const Plan& plan, const Cell& cell);
+
+}  // namespace allocbench

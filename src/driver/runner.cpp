@@ -1,0 +1,74 @@
+#include "driver/runner.hpp"
+
+#include "common/error.hpp"
+#include "driver/environment.hpp"
+#include "driver/spawn.hpp"
+#include "results/aggregate.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+namespace allocbench {
+namespace {
+
+// The worker prints exactly one JSON object; anything else is a failure of the worker.
+std::optional<nlohmann::json> parse_report(const std::string& out, std::string& error) {
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded()) {
+    error = out.empty() ? "printed no report" : "printed a report that is not JSON";
+    return std::nullopt;
+  }
+  if (std::string problem = validate_sample(j); !problem.empty()) {
+    error = "printed a malformed report: " + problem;
+    return std::nullopt;
+  }
+  return j;
+}
+
+}  // namespace
+
+RunOutcome execute(const Plan& plan, Progress& progress) {
+  RunOutcome outcome{{current_environment(), {}}, {}};
+  std::vector<std::vector<nlohmann::json>> samples(plan.cells.size());
+  std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
+
+  for (const Job& job : plan.jobs) {
+    const Cell& cell = plan.cells[job.cell];
+    if (!failure[job.cell].empty()) {
+      progress.end();
+      continue;
+    }
+    progress.begin(fmt::format("{} · {} · {}", cell.backend, cell.workload->name,
+                               job.warmup ? fmt::format("warm-up {}/{}", job.rep + 1, plan.warmup)
+                                          : fmt::format("rep {}/{}", job.rep - plan.warmup + 1, plan.reps)));
+    ProcessOutcome p = run_process(worker_argv(plan, cell), plan.timeout);
+    progress.end();
+    std::string error;
+    if (!p.ok()) {
+      error = p.describe_failure();
+    } else if (auto sample = parse_report(p.out, error); sample && !job.warmup) {
+      samples[job.cell].push_back(std::move(*sample));
+    }
+    if (!error.empty())
+      failure[job.cell] = fmt::format("repetition {}{}: the worker {}", job.rep + 1 - (job.warmup ? 0 : plan.warmup),
+                                      job.warmup ? " (warm-up)" : "", error);
+  }
+
+  for (size_t c = 0; c < plan.cells.size(); ++c) {
+    const Cell& cell = plan.cells[c];
+    if (failure[c].empty()) {
+      try {
+        outcome.results.results.push_back(aggregate(samples[c]));
+        continue;
+      } catch (const Error& e) {
+        failure[c] = e.what();
+      }
+    }
+    outcome.failures.push_back({cell.backend, std::string(cell.workload->name), failure[c]});
+  }
+  return outcome;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,30 @@
+// Runs a child process to completion with its stdout and stderr captured, killing it
+// (and its process group) when it outlives its time.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace allocbench {
+
+struct ProcessOutcome {
+  int exit_code = -1;     // when it exited
+  int signal = 0;         // when a signal ended it
+  bool timed_out = false;
+  std::string out;        // all of stdout
+  std::string err_tail;   // the last lines of stderr
+  double seconds = 0;
+
+  bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
+  // "killed by signal 11 (Segmentation fault)", "timed out after 5 s", "exited with code 3";
+  // followed by the stderr tail when there is one.
+  std::string describe_failure() const;
+};
+
+ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
+// Kills the running child's process group, for a signal handler of the driver.
+void kill_running_child() noexcept;
+
+}  // namespace allocbench

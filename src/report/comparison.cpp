@@ -1,0 +1,85 @@
+#include "report/comparison.hpp"
+
+#include "report/format_units.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace allocbench {
+namespace {
+
+std::string metric_or_dash(const Result& r, const char* name, std::string (*format)(double)) {
+  auto it = r.metrics.find(name);
+  return it == r.metrics.end() ? "-" : format(it->second.median);
+}
+
+std::string settings(const Result& r) {
+  std::vector<std::string> params;
+  for (const auto& [k, v] : r.params) params.push_back(fmt::format("{}={}", k, v));
+  return fmt::format("{} thread{} · {} rep{} · seed {}{}{}", r.threads, r.threads == 1 ? "" : "s", r.reps,
+                     r.reps == 1 ? "" : "s", r.seed, params.empty() ? "" : " · ", fmt::join(params, " "));
+}
+
+}  // namespace
+
+std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
+  std::vector<std::string> order;  // workloads as they first appear
+  for (const auto& r : in.results.results)
+    if (std::find(order.begin(), order.end(), r.workload) == order.end()) order.push_back(r.workload);
+  for (const auto& f : in.failures)
+    if (std::find(order.begin(), order.end(), f.workload) == order.end()) order.push_back(f.workload);
+
+  std::vector<ComparisonTable> tables;
+  for (const auto& workload : order) {
+    std::vector<const Result*> rows;
+    for (const auto& r : in.results.results)
+      if (r.workload == workload) rows.push_back(&r);
+    std::sort(rows.begin(), rows.end(), [](const Result* a, const Result* b) {
+      return a->metrics.at("wall_ns").median < b->metrics.at("wall_ns").median;
+    });
+
+    ComparisonTable t;
+    t.title = rows.empty() ? workload : fmt::format("{} · {}", workload, settings(*rows.front()));
+    t.header = {"backend", "time", "spread", "ops/s", "peak live", "peak RSS", "vs fastest"};
+    bool noisy = false;
+    for (const Result* r : rows) {
+      const Summary& wall = r->metrics.at("wall_ns");
+      double spread = relative_spread(wall);
+      noisy = noisy || spread >= noisy_spread;
+      double fastest = rows.front()->metrics.at("wall_ns").median;
+      t.rows.push_back({r->backend, format_duration_ns(wall.median),
+                        format_percent(spread) + (spread >= noisy_spread ? " !" : ""),
+                        metric_or_dash(*r, "ops_per_s", format_rate),
+                        metric_or_dash(*r, "peak_live_bytes", format_bytes),
+                        metric_or_dash(*r, "peak_rss_bytes", format_bytes),
+                        fmt::format("{:.2f}", fastest > 0 ? wall.median / fastest : 1.0)});
+    }
+    for (const auto& f : in.failures)
+      if (f.workload == workload) {
+        t.rows.push_back({f.backend, "failed", "-", "-", "-", "-", "-"});
+        t.notes.push_back(fmt::format("{} failed: {}", f.backend, f.reason));
+      }
+    if (!rows.empty()) {
+      const Result& r = *rows.front();
+      if (!r.counting) t.notes.push_back("counting was off (--counting off): no byte or allocation counts");
+      else if (r.peak_live_error_bound > 0)
+        t.notes.push_back(fmt::format("with {} threads, peak live is exact to within ±{}", r.threads,
+                                      format_bytes(static_cast<double>(r.peak_live_error_bound))));
+      if (!r.peak_rss_reset) t.notes.push_back("peak RSS counts from process start (/proc/self/clear_refs refused)");
+      if (r.unsized_frees > 0)
+        t.notes.push_back(fmt::format("{} frees came without a size (unsized operator delete): live and peak "
+                                      "bytes overstate by what they freed",
+                                      r.unsized_frees));
+    }
+    if (noisy)
+      t.notes.push_back(fmt::format("rows marked ! have repetitions more than {:.0f}% apart: more --reps or a "
+                                    "quieter machine make them trustworthy",
+                                    noisy_spread * 100));
+    tables.push_back(std::move(t));
+  }
+  return tables;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,36 @@
+// Reports: one file per format, chosen by name in one factory.
+#pragma once
+
+#include "results/results.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace allocbench {
+
+// A cell that produced no result, shown where its result would be.
+struct FailedCell {
+  std::string backend;
+  std::string workload;
+  std::string reason;
+};
+
+struct ReportInput {
+  const Results& results;
+  const std::vector<FailedCell>& failures;
+};
+
+using Reporter = std::string (*)(const ReportInput&);
+
+const std::vector<std::string_view>& report_formats();
+
+// Throws a usage error naming `flag` and the known formats when `name` is unknown.
+Reporter find_reporter(std::string_view name, std::string_view flag = "--format");
+
+std::string table_report(const ReportInput& in);
+std::string markdown_report(const ReportInput& in);
+std::string csv_report(const ReportInput& in);
+std::string json_report(const ReportInput& in);
+
+}  // namespace allocbench

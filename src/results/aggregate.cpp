@@ -1,0 +1,79 @@
+#include "results/aggregate.hpp"
+
+#include "common/error.hpp"
+#include "results/metrics.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace allocbench {
+namespace {
+
+using nlohmann::json;
+
+bool is_string(const json& j, const char* key) { return j.contains(key) && j[key].is_string(); }
+bool is_uint(const json& j, const char* key) { return j.contains(key) && j[key].is_number_unsigned(); }
+bool is_int(const json& j, const char* key) { return j.contains(key) && j[key].is_number_integer(); }
+
+}  // namespace
+
+std::string validate_sample(const json& s) {
+  if (!s.is_object()) return "expected a JSON object";
+  for (const char* key : {"backend", "backend_version", "malloc_provider", "workload", "checksum"})
+    if (!is_string(s, key)) return fmt::format("{}: expected a string", key);
+  for (const char* key : {"seed", "threads"})
+    if (!is_uint(s, key)) return fmt::format("{}: expected a non-negative integer", key);
+  for (const char* key : {"peak_live_error_bound", "unsized_frees"})
+    if (!is_int(s, key)) return fmt::format("{}: expected an integer", key);
+  for (const char* key : {"counting", "peak_rss_reset"})
+    if (!s.contains(key) || !s[key].is_boolean()) return fmt::format("{}: expected true or false", key);
+  for (const char* key : {"params", "stats", "metrics"})
+    if (!s.contains(key) || !s[key].is_object()) return fmt::format("{}: expected an object", key);
+  for (const auto& [k, v] : s["params"].items())
+    if (!v.is_number_integer()) return fmt::format("params.{}: expected an integer", k);
+  for (const auto& [k, v] : s["stats"].items())
+    if (!v.is_number()) return fmt::format("stats.{}: expected a number", k);
+  for (const auto& m : metric_table()) {
+    if (m.counted && !s["counting"].get<bool>()) continue;
+    if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes") {
+      if (!s["metrics"].contains(m.name)) continue;  // /proc/self/status unreadable
+    }
+    const auto it = s["metrics"].find(m.name);
+    if (it == s["metrics"].end() || !it->is_number()) return fmt::format("metrics.{}: expected a number", m.name);
+  }
+  return {};
+}
+
+Result aggregate(const std::vector<json>& samples) {
+  ALLOCBENCH_CHECK(!samples.empty());
+  const json& first = samples.front();
+  Result r;
+  r.backend = first["backend"];
+  r.backend_version = first["backend_version"];
+  r.malloc_provider = first["malloc_provider"];
+  r.workload = first["workload"];
+  r.params = first["params"].get<std::map<std::string, int64_t>>();
+  r.seed = first["seed"];
+  r.threads = first["threads"];
+  r.counting = first["counting"];
+  r.checksum = first["checksum"];
+  r.reps = static_cast<int>(samples.size());
+  r.peak_rss_reset = true;
+
+  std::map<std::string, std::vector<double>> values, stats;
+  for (const json& s : samples) {
+    if (s["checksum"] != r.checksum)
+      throw run_error("{} on {}: checksum {} differs from {} of an earlier repetition: the workload did "
+                      "different work with the same seed",
+                      r.workload, r.backend, s["checksum"].get<std::string>(), r.checksum);
+    r.peak_live_error_bound = std::max(r.peak_live_error_bound, s["peak_live_error_bound"].get<int64_t>());
+    r.unsized_frees = std::max(r.unsized_frees, s["unsized_frees"].get<int64_t>());
+    r.peak_rss_reset = r.peak_rss_reset && s["peak_rss_reset"].get<bool>();
+    for (const auto& [k, v] : s["metrics"].items()) values[k].push_back(v.get<double>());
+    for (const auto& [k, v] : s["stats"].items()) stats[k].push_back(v.get<double>());
+  }
+  for (auto& [name, v] : values) r.metrics[name] = summarize(std::move(v));
+  for (auto& [name, v] : stats) r.stats[name] = median(std::move(v));
+  return r;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,21 @@
+// From the workers' per-repetition reports to one Result per cell.
+#pragma once
+
+#include "results/results.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+namespace allocbench {
+
+// Checks one worker report (the JSON object a worker printed) and returns a message
+// naming the first field that is missing or malformed; empty when it is well-formed.
+std::string validate_sample(const nlohmann::json& sample);
+
+// Samples must be validated and of one cell. Throws a run error when they disagree on
+// the work done (checksum or deterministic counts): the workload is not deterministic.
+Result aggregate(const std::vector<nlohmann::json>& samples);
+
+}  // namespace allocbench

@@ -1,0 +1,27 @@
+// The metrics every repetition reports, with their unit, their good direction and
+// whether they are deterministic (free of timing noise, so compared exactly).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace allocbench {
+
+enum class Better { lower, higher };
+
+struct MetricInfo {
+  std::string_view name;
+  std::string_view unit;
+  Better better;
+  bool deterministic;  // the same on every repetition (for peak_live_bytes: when single-threaded)
+  bool counted;        // present only with --counting on
+  std::string_view meaning;
+};
+
+// In the order reports list them.
+const std::vector<MetricInfo>& metric_table();
+
+// nullptr for a name not in the table.
+const MetricInfo* find_metric(std::string_view name);
+
+}  // namespace allocbench

@@ -1,0 +1,42 @@
+// The results of a run: what every report shows and every baseline stores
+// (schema "allocbench-results/1", DESIGN.md).
+#pragma once
+
+#include "results/statistics.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace allocbench {
+
+inline constexpr const char* results_schema = "allocbench-results/1";
+
+struct Environment {
+  std::string host, cpu, kernel, compiler, build_type, allocbench_version, git_commit;
+  unsigned cores = 0;
+};
+
+// One backend × workload × parameters cell, summarised over its repetitions.
+struct Result {
+  std::string backend, backend_version, malloc_provider, workload;
+  std::map<std::string, int64_t> params;
+  uint64_t seed = 0;
+  unsigned threads = 0;
+  bool counting = true;
+  std::string checksum;
+  int reps = 0;
+  int64_t peak_live_error_bound = 0;  // 0: exact
+  bool peak_rss_reset = true;         // false: peak RSS counts from process start
+  int64_t unsized_frees = 0;          // frees without a size: live bytes overstate by what they freed
+  std::map<std::string, Summary> metrics;
+  std::map<std::string, double> stats;  // the workload's own counters, median over repetitions
+};
+
+struct Results {
+  Environment environment;
+  std::vector<Result> results;
+};
+
+}  // namespace allocbench

@@ -1,0 +1,60 @@
+#include "results/results_json.hpp"
+
+#include "results/metrics.hpp"
+
+namespace allocbench {
+
+using nlohmann::json;
+
+json to_json(const Environment& e) {
+  return {{"host", e.host},
+          {"cpu", e.cpu},
+          {"cores", e.cores},
+          {"kernel", e.kernel},
+          {"compiler", e.compiler},
+          {"build_type", e.build_type},
+          {"allocbench_version", e.allocbench_version},
+          {"git_commit", e.git_commit}};
+}
+
+namespace {
+
+json to_json(const std::string& name, const Summary& s, bool single_threaded) {
+  json j = {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"samples", s.samples}};
+  if (const MetricInfo* m = find_metric(name)) {
+    j["unit"] = m->unit;
+    j["better"] = m->better == Better::lower ? "lower" : "higher";
+    j["deterministic"] = m->deterministic && (name != "peak_live_bytes" || single_threaded);
+  }
+  return j;
+}
+
+json to_json(const Result& r) {
+  json metrics = json::object();
+  for (const auto& [name, s] : r.metrics) metrics[name] = to_json(name, s, r.threads == 1);
+  return {{"backend", r.backend},
+          {"backend_version", r.backend_version},
+          {"malloc_provider", r.malloc_provider},
+          {"workload", r.workload},
+          {"params", r.params},
+          {"seed", r.seed},
+          {"threads", r.threads},
+          {"counting", r.counting},
+          {"checksum", r.checksum},
+          {"reps", r.reps},
+          {"peak_live_error_bound", r.peak_live_error_bound},
+          {"peak_rss_reset", r.peak_rss_reset},
+          {"unsized_frees", r.unsized_frees},
+          {"stats", r.stats},
+          {"metrics", metrics}};
+}
+
+}  // namespace
+
+json to_json(const Results& results) {
+  json list = json::array();
+  for (const auto& r : results.results) list.push_back(to_json(r));
+  return {{"schema", results_schema}, {"environment", to_json(results.environment)}, {"results", list}};
+}
+
+}  // namespace allocbench

@@ -1,0 +1,162 @@
+// connection-pool: a server's pool of connections, each owning read and write buffers
+// (4–64 KiB); handler threads borrow a connection per request, build the request's
+// small objects (header strings, a parameter map, a response body), copy through the
+// buffers and return the connection. Some requests tear their connection down and
+// build a new one. Stands for an RPC or HTTP server or a database client pool: a mix
+// of long-lived mid-size buffers, short-lived small objects, and buffer churn on
+// reconnects.
+//
+// Everything a request allocates is drawn from (seed, request id), never from the
+// connection or thread that serves it, so counts and the checksum do not depend on the
+// interleaving; only `waits` does.
+#include "workloads/blocking_pool.hpp"
+#include "workloads/rng.hpp"
+#include "workloads/workload.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace allocbench {
+namespace {
+
+struct Connection {
+  std::vector<char> read_buffer;
+  std::vector<char> write_buffer;
+  uint64_t requests_served = 0;
+};
+
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+class ConnectionPoolWorkload final : public Workload {
+ public:
+  explicit ConnectionPoolWorkload(const WorkloadConfig& c)
+      : cfg_(c),
+        requests_(static_cast<uint64_t>(c.params.at("requests"))),
+        connections_(static_cast<size_t>(c.params.at("connections"))),
+        recycle_every_(static_cast<uint64_t>(c.params.at("recycle_every"))),
+        max_body_(static_cast<size_t>(c.params.at("max_body"))) {}
+
+  void setup() override {
+    std::vector<ConnectionPtr> conns;
+    for (size_t i = 0; i < connections_; ++i) conns.push_back(connect(mix(cfg_.seed, i, 0xc0)));
+    pool_ = std::make_unique<BlockingPool<ConnectionPtr>>(std::move(conns));
+  }
+
+  void run() override {
+    std::vector<std::thread> handlers;
+    std::vector<uint64_t> sums(cfg_.threads);
+    for (unsigned t = 0; t < cfg_.threads; ++t)
+      handlers.emplace_back([this, &sum = sums[t]] {
+        uint64_t local = 0;
+        for (uint64_t r; (r = next_request_.fetch_add(1, std::memory_order_relaxed)) < requests_;)
+          local += serve(r);
+        sum = local;
+      });
+    for (auto& h : handlers) h.join();
+    for (uint64_t s : sums) checksum_ += s;
+  }
+
+  void teardown() override {
+    borrows_ = pool_->borrows();
+    waits_ = pool_->waits();
+    pool_->drain();
+    pool_.reset();
+  }
+
+  WorkloadOutcome outcome() const override {
+    return {requests_, checksum_,
+            {Stat{"borrows", static_cast<int64_t>(borrows_)}, Stat{"waits", static_cast<int64_t>(waits_)},
+             Stat{"recycles", recycles_.load()}}};
+  }
+
+ private:
+  static ConnectionPtr connect(uint64_t seed) {
+    Rng rng(seed);
+    auto c = std::make_unique<Connection>();
+    c->read_buffer.resize(rng.between(4, 64) * 1024);
+    c->write_buffer.resize(rng.between(4, 64) * 1024);
+    return c;
+  }
+
+  // Content is cheap to make (one letter repeated): the allocation is what is measured.
+  static std::string text(Rng& rng, size_t min, size_t max) {
+    size_t n = rng.between(min, max);
+    return std::string(n, static_cast<char>('a' + rng.below(26)));
+  }
+
+  // One request: everything it allocates and its result depend on (seed, r) only.
+  uint64_t serve(uint64_t r) {
+    Rng rng(mix(cfg_.seed, r, 0x5e));
+    ConnectionPtr conn = pool_->borrow();
+
+    std::vector<std::pair<std::string, std::string>> headers;
+    size_t header_count = rng.between(4, 12);
+    for (size_t i = 0; i < header_count; ++i) headers.emplace_back(text(rng, 8, 24), text(rng, 8, 80));
+    std::map<std::string, std::string> query;
+    for (size_t i = rng.between(1, 6); i > 0; --i) query.emplace(text(rng, 4, 20), text(rng, 1, 40));
+
+    // "Receive": the request's bytes land in the connection's read buffer.
+    size_t at = 0;
+    uint64_t digest = r;
+    for (const auto& [k, v] : headers) {
+      for (const std::string* s : {&k, &v}) {
+        size_t n = std::min(s->size(), conn->read_buffer.size() - at);
+        std::copy_n(s->data(), n, conn->read_buffer.data() + at);
+        at = (at + n) % conn->read_buffer.size();
+        digest = mix(digest, s->size(), static_cast<unsigned char>((*s)[0]));
+      }
+    }
+    for (const auto& [k, v] : query) digest = mix(digest, k.size(), v.size());
+
+    // "Respond": a body built in a string, copied to the write buffer.
+    std::string body = text(rng, 64, max_body_);
+    size_t n = std::min(body.size(), conn->write_buffer.size());
+    std::copy_n(body.data(), n, conn->write_buffer.data());
+    digest = mix(digest, body.size(), static_cast<unsigned char>(conn->write_buffer[n - 1]));
+    ++conn->requests_served;
+
+    if (rng.below(recycle_every_) == 0) {  // the peer went away: reconnect
+      conn = connect(mix(cfg_.seed, r, 0xc1));
+      recycles_.fetch_add(1, std::memory_order_relaxed);
+    }
+    pool_->give_back(std::move(conn));
+    return digest;
+  }
+
+  WorkloadConfig cfg_;
+  uint64_t requests_;
+  size_t connections_;
+  uint64_t recycle_every_;
+  size_t max_body_;
+  std::unique_ptr<BlockingPool<ConnectionPtr>> pool_;
+  std::atomic<uint64_t> next_request_{0};
+  std::atomic<int64_t> recycles_{0};
+  uint64_t checksum_ = 0;
+  uint64_t borrows_ = 0;
+  uint64_t waits_ = 0;
+};
+
+}  // namespace
+
+extern const WorkloadInfo connection_pool_workload{
+    "connection-pool",
+    "handler threads borrow pooled connections (4-64 KiB buffers) and build small per-request objects",
+    {
+        {"requests", ParamType::count, 300'000, 1, 1'000'000'000, "requests served, over all threads"},
+        {"connections", ParamType::count, 16, 1, 100'000, "connections in the pool"},
+        {"recycle_every", ParamType::count, 500, 1, 1'000'000'000,
+         "one request in this many tears its connection down and reconnects"},
+        {"max_body", ParamType::bytes, 4096, 64, 16 << 20, "largest response body"},
+    },
+    2,
+    WorkloadKind::standard,
+    [](const WorkloadConfig& c) -> std::unique_ptr<Workload> {
+      return std::make_unique<ConnectionPoolWorkload>(c);
+    },
+};
+
+}  // namespace allocbench

@@ -1,0 +1,51 @@
+// The one table of workloads. Adding a workload: its file, and one line here.
+#include "workloads/workload.hpp"
+
+#include "common/error.hpp"
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+namespace allocbench {
+
+extern const WorkloadInfo small_object_churn_workload;
+extern const WorkloadInfo connection_pool_workload;
+extern const WorkloadInfo pool_contention_workload;
+extern const WorkloadInfo empty_workload;
+#ifdef ALLOCBENCH_TEST_WORKLOADS
+extern const WorkloadInfo test_crash_workload;
+extern const WorkloadInfo test_abort_workload;
+extern const WorkloadInfo test_hang_workload;
+#endif
+
+const std::vector<const WorkloadInfo*>& all_workloads() {
+  static const std::vector<const WorkloadInfo*> table{
+      &small_object_churn_workload,
+      &connection_pool_workload,
+      &pool_contention_workload,
+      &empty_workload,
+#ifdef ALLOCBENCH_TEST_WORKLOADS
+      &test_crash_workload,
+      &test_abort_workload,
+      &test_hang_workload,
+#endif
+  };
+  return table;
+}
+
+const WorkloadInfo& find_workload(std::string_view name) {
+  for (const auto* w : all_workloads())
+    if (w->name == name) return *w;
+  std::vector<std::string_view> known;
+  for (const auto* w : all_workloads())
+    if (w->kind != WorkloadKind::test) known.push_back(w->name);
+  throw usage_error("--workload: unknown workload '{}'; known: {}", name, fmt::join(known, ", "));
+}
+
+unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores) {
+  if (requested) return requested;
+  return info.default_threads ? info.default_threads : std::max(2u, cores);
+}
+
+}  // namespace allocbench

@@ -1,0 +1,110 @@
+// small-object-churn: a window of live small objects where every step frees a random
+// one and allocates a replacement of a random size. Stands for the steady state of a
+// program that keeps a working set of nodes, strings and messages: caches, parsers,
+// object graphs. Stresses the allocator's small-size fast path and its reuse of freed
+// slots of mixed size classes. One thread by default; with --threads each thread churns
+// its own window.
+#include "workloads/object_bytes.hpp"
+#include "workloads/phased_threads.hpp"
+#include "workloads/rng.hpp"
+#include "workloads/workload.hpp"
+
+namespace allocbench {
+namespace {
+
+struct Slot {
+  void* object;
+  uint32_t size;
+};
+
+class SmallObjectChurn final : public Workload {
+ public:
+  explicit SmallObjectChurn(const WorkloadConfig& c)
+      : cfg_(c),
+        ops_(static_cast<uint64_t>(c.params.at("ops"))),
+        window_(static_cast<size_t>(c.params.at("window"))),
+        max_size_(static_cast<uint32_t>(c.params.at("max_size"))),
+        tail_percent_(static_cast<uint32_t>(c.params.at("tail_percent"))),
+        per_thread_(c.threads) {}
+
+  void setup() override {
+    threads_ = std::make_unique<PhasedThreads>(cfg_.threads, [this](unsigned t, Phase p) { step(t, p); });
+    threads_->setup();
+  }
+  void run() override { threads_->run(); }
+  void teardown() override { threads_->teardown(); }
+
+  WorkloadOutcome outcome() const override {
+    WorkloadOutcome o{ops_, 0};
+    for (const auto& t : per_thread_) o.checksum += t.checksum;  // a sum: order-independent
+    return o;
+  }
+
+ private:
+  struct alignas(64) PerThread {  // one cache line each: threads never share one
+    std::vector<Slot> window;
+    uint64_t checksum = 0;
+  };
+
+  // Mostly 16–256 B, a tail of tail_percent up to max_size: the shape of typical C++ heaps.
+  uint32_t draw_size(Rng& rng) const {
+    if (rng.below(100) < tail_percent_) return static_cast<uint32_t>(rng.between(257, max_size_));
+    return static_cast<uint32_t>(rng.between(16, 256));
+  }
+
+  void step(unsigned t, Phase phase) {
+    PerThread& me = per_thread_[t];
+    Rng rng(mix(cfg_.seed, t, phase == Phase::setup ? 0 : 1));
+    switch (phase) {
+      case Phase::setup:
+        me.window.resize(window_);
+        for (auto& slot : me.window) {
+          slot.size = draw_size(rng);
+          slot.object = make_object(slot.size, rng.next());
+        }
+        break;
+      case Phase::run: {
+        uint64_t n = ops_ / cfg_.threads + (t < ops_ % cfg_.threads ? 1 : 0);
+        uint64_t sum = 0;
+        for (uint64_t i = 0; i < n; ++i) {
+          Slot& slot = me.window[rng.below(window_)];
+          sum += destroy_object(slot.object, slot.size);
+          slot.size = draw_size(rng);
+          slot.object = make_object(slot.size, rng.next());
+        }
+        me.checksum += sum;
+        break;
+      }
+      case Phase::teardown:
+        for (auto& slot : me.window) me.checksum += destroy_object(slot.object, slot.size);
+        me.window = {};
+        break;
+    }
+  }
+
+  WorkloadConfig cfg_;
+  uint64_t ops_;
+  size_t window_;
+  uint32_t max_size_;
+  uint32_t tail_percent_;
+  std::vector<PerThread> per_thread_;
+  std::unique_ptr<PhasedThreads> threads_;
+};
+
+}  // namespace
+
+extern const WorkloadInfo small_object_churn_workload{
+    "small-object-churn",
+    "a window of live small objects; each step frees a random one and allocates a new one",
+    {
+        {"ops", ParamType::count, 8'000'000, 1, 1'000'000'000, "free+allocate steps, over all threads"},
+        {"window", ParamType::count, 20'000, 1, 10'000'000, "live objects per thread"},
+        {"max_size", ParamType::bytes, 1024, 257, 1 << 20, "largest object of the size tail"},
+        {"tail_percent", ParamType::count, 10, 0, 100, "share of objects drawn from 257 B to max_size"},
+    },
+    1,
+    WorkloadKind::standard,
+    [](const WorkloadConfig& c) -> std::unique_ptr<Workload> { return std::make_unique<SmallObjectChurn>(c); },
+};
+
+}  // namespace allocbench

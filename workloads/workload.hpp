@@ -1,0 +1,71 @@
+// The workload interface. A workload is one file in workloads/ that defines a
+// WorkloadInfo, plus one line in registry.cpp.
+#pragma once
+
+#include "workloads/params.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace allocbench {
+
+struct WorkloadConfig {
+  ParamValues params;
+  uint64_t seed = 1;
+  unsigned threads = 1;
+};
+
+// The workload's own counters (borrows, waits, ...); unused entries have no name.
+struct Stat {
+  std::string_view name;
+  int64_t value = 0;
+};
+
+// Holds no heap memory: it outlives the workload, and the worker's leak figure
+// (live bytes after teardown) must see only what the workload left behind.
+struct WorkloadOutcome {
+  uint64_t ops = 0;       // operations of the measured phase, for ops/s
+  uint64_t checksum = 0;  // a digest of the work done: identical on every backend and interleaving
+  std::array<Stat, 4> stats{};
+};
+
+// setup() and teardown() are not measured; run() is. A workload with threads holds them
+// at a barrier between phases (PhasedThreads), so phase boundaries see them quiescent.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual void setup() {}
+  virtual void run() = 0;
+  virtual void teardown() {}
+  virtual WorkloadOutcome outcome() const = 0;
+};
+
+enum class WorkloadKind {
+  standard,     // part of `--workload all`
+  calibration,  // listed, run only by name (measures the harness itself)
+  test,         // built only with the tests, never listed: provokes failures on purpose
+};
+
+struct WorkloadInfo {
+  std::string_view name;
+  std::string_view summary;
+  std::vector<ParamSpec> params;
+  unsigned default_threads;  // 0: every core, at least 2
+  WorkloadKind kind;
+  std::unique_ptr<Workload> (*make)(const WorkloadConfig&);
+};
+
+// Every workload compiled in, in the order reports show them.
+const std::vector<const WorkloadInfo*>& all_workloads();
+
+// Throws a usage error listing the known names when `name` is unknown.
+const WorkloadInfo& find_workload(std::string_view name);
+
+// The thread count a run uses: `requested` when non-zero, else the workload's default.
+unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores);
+
+}  // namespace allocbench
