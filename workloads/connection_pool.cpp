@@ -10,6 +10,7 @@
 // connection or thread that serves it, so counts and the checksum do not depend on the
 // interleaving; only `waits` does.
 #include "workloads/blocking_pool.hpp"
+#include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
 #include "workloads/workload.hpp"
 
@@ -17,7 +18,6 @@
 #include <atomic>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace allocbench {
@@ -38,29 +38,23 @@ class ConnectionPoolWorkload final : public Workload {
         requests_(static_cast<uint64_t>(c.params.at("requests"))),
         connections_(static_cast<size_t>(c.params.at("connections"))),
         recycle_every_(static_cast<uint64_t>(c.params.at("recycle_every"))),
-        max_body_(static_cast<size_t>(c.params.at("max_body"))) {}
+        max_body_(static_cast<size_t>(c.params.at("max_body"))),
+        sums_(c.threads) {}
 
   void setup() override {
     std::vector<ConnectionPtr> conns;
     for (size_t i = 0; i < connections_; ++i) conns.push_back(connect(mix(cfg_.seed, i, 0xc0)));
     pool_ = std::make_unique<BlockingPool<ConnectionPtr>>(std::move(conns));
+    handlers_ = std::make_unique<PhasedThreads>(cfg_.threads, [this](unsigned t, Phase p) {
+      if (p == Phase::run) handle_requests(sums_[t].value);
+    });
+    handlers_->setup();
   }
 
-  void run() override {
-    std::vector<std::thread> handlers;
-    std::vector<uint64_t> sums(cfg_.threads);
-    for (unsigned t = 0; t < cfg_.threads; ++t)
-      handlers.emplace_back([this, &sum = sums[t]] {
-        uint64_t local = 0;
-        for (uint64_t r; (r = next_request_.fetch_add(1, std::memory_order_relaxed)) < requests_;)
-          local += serve(r);
-        sum = local;
-      });
-    for (auto& h : handlers) h.join();
-    for (uint64_t s : sums) checksum_ += s;
-  }
+  void run() override { handlers_->run(); }
 
   void teardown() override {
+    handlers_->teardown();
     borrows_ = pool_->borrows();
     waits_ = pool_->waits();
     pool_->drain();
@@ -68,7 +62,9 @@ class ConnectionPoolWorkload final : public Workload {
   }
 
   WorkloadOutcome outcome() const override {
-    return {requests_, checksum_,
+    uint64_t checksum = 0;
+    for (const auto& s : sums_) checksum += s.value;  // a sum: order-independent
+    return {requests_, checksum,
             {Stat{"borrows", static_cast<int64_t>(borrows_)}, Stat{"waits", static_cast<int64_t>(waits_)},
              Stat{"recycles", recycles_.load()}}};
   }
@@ -86,6 +82,13 @@ class ConnectionPoolWorkload final : public Workload {
   static std::string text(Rng& rng, size_t min, size_t max) {
     size_t n = rng.between(min, max);
     return std::string(n, static_cast<char>('a' + rng.below(26)));
+  }
+
+  // Requests are taken in any order by any handler: the sum of their digests is the same.
+  void handle_requests(uint64_t& sum) {
+    uint64_t local = 0;
+    for (uint64_t r; (r = next_request_.fetch_add(1, std::memory_order_relaxed)) < requests_;) local += serve(r);
+    sum = local;
   }
 
   // One request: everything it allocates and its result depend on (seed, r) only.
@@ -132,10 +135,14 @@ class ConnectionPoolWorkload final : public Workload {
   size_t connections_;
   uint64_t recycle_every_;
   size_t max_body_;
+  struct alignas(64) Sum {  // one cache line per handler
+    uint64_t value = 0;
+  };
+  std::vector<Sum> sums_;
   std::unique_ptr<BlockingPool<ConnectionPtr>> pool_;
+  std::unique_ptr<PhasedThreads> handlers_;
   std::atomic<uint64_t> next_request_{0};
   std::atomic<int64_t> recycles_{0};
-  uint64_t checksum_ = 0;
   uint64_t borrows_ = 0;
   uint64_t waits_ = 0;
 };

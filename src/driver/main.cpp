@@ -38,7 +38,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (app.exit(e) == 0) return 0;  // --help, --version: printed by CLI11
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // One line, in the same form as allocbench's own errors.
+    auto parsed = app.get_subcommands();
+    fmt::print(stderr, "allocbench: error: {} (see 'allocbench{} --help')\n", e.what(),
+               parsed.empty() ? "" : " " + parsed.front()->get_name());
     return static_cast<int>(ExitCode::bad_input);
   } catch (const allocbench::Error& e) {
     fmt::print(stderr, "allocbench: error: {}\n", e.what());

@@ -27,7 +27,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->check(CLI::Range(1u, 1024u));
   app.add_option("--param", o.params,
                  "A workload parameter, WORKLOAD.NAME=VALUE, e.g. small-object-churn.ops=1000000 (repeatable).");
-  app.add_option("--seed", o.seed, "Seed of the workloads' random choices: same seed, same work (default: 1).");
+  app.add_option("--seed", o.seed, "Seed of the workloads' random choices: same seed, same work (default: 1).")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--counting", o.counting,
                  "Count allocations and bytes (on), or only forward to the allocator (off) (default: on).")
       ->check(CLI::IsMember({"on", "off"}));

@@ -1,0 +1,178 @@
+import json
+import os
+import pty
+import re
+import subprocess
+import tempfile
+import unittest
+
+from harness import ALLOCBENCH, BACKENDS, PROVIDERS, SMALL, allocbench, run_json, small_params
+
+METRICS = {"wall_ns", "cpu_user_ns", "cpu_sys_ns", "ops_per_s", "peak_live_bytes", "allocs", "frees",
+           "bytes_allocated", "live_bytes_at_end", "peak_rss_bytes", "rss_end_bytes", "minor_faults",
+           "major_faults", "ctx_switches_vol", "ctx_switches_invol"}
+DETERMINISTIC = ("allocs", "frees", "bytes_allocated", "live_bytes_at_end")
+
+
+class RunAllTest(unittest.TestCase):
+    """One real run of every backend on every workload, checked from several sides."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.report = run_json("--reps", "2", "--warmup", "1")
+
+    def test_succeeds_with_only_the_report_on_stdout(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertEqual(self.proc.stderr, "")  # not a terminal: no progress
+        self.assertEqual(self.report["schema"], "allocbench-results/1")
+
+    def test_environment_fingerprint(self):
+        env = self.report["environment"]
+        for key in ("host", "cpu", "cores", "kernel", "compiler", "build_type", "allocbench_version", "git_commit"):
+            self.assertIn(key, env)
+        self.assertGreaterEqual(env["cores"], 1)
+
+    def test_every_cell_has_every_metric_over_the_measured_reps(self):
+        cells = {(r["backend"], r["workload"]) for r in self.report["results"]}
+        self.assertEqual(cells, {(b, w) for b in BACKENDS for w in SMALL})
+        for r in self.report["results"]:
+            with self.subTest(backend=r["backend"], workload=r["workload"]):
+                self.assertEqual(r["reps"], 2)
+                self.assertEqual(set(r["metrics"]), METRICS)
+                for name, m in r["metrics"].items():
+                    self.assertEqual(len(m["samples"]), 2, name)  # the warm-up is discarded
+                    self.assertEqual(m["min"], min(m["samples"]))
+                    self.assertEqual(m["max"], max(m["samples"]))
+                    self.assertIn(m["better"], ("lower", "higher"))
+                self.assertGreater(r["metrics"]["wall_ns"]["median"], 0)
+                self.assertEqual(r["metrics"]["live_bytes_at_end"]["max"], 0)  # no workload leaks
+
+    def test_malloc_comes_from_the_backends_own_library(self):
+        for r in self.report["results"]:
+            with self.subTest(backend=r["backend"], workload=r["workload"]):
+                self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[r["backend"]]), r["malloc_provider"])
+
+    def test_every_backend_does_the_same_work(self):
+        for workload in SMALL:
+            rows = [r for r in self.report["results"] if r["workload"] == workload]
+            with self.subTest(workload=workload):
+                self.assertEqual(len({r["checksum"] for r in rows}), 1)
+                for metric in DETERMINISTIC:
+                    values = {v for r in rows for v in r["metrics"][metric]["samples"]}
+                    self.assertEqual(len(values), 1, metric)
+                    self.assertTrue(r["metrics"][metric]["deterministic"] for r in rows)
+                self.assertEqual(len({json.dumps(r["params"], sort_keys=True) for r in rows}), 1)
+
+    def test_multithreaded_peak_reports_its_error_bound(self):
+        for r in self.report["results"]:
+            if r["threads"] > 1:
+                self.assertGreater(r["peak_live_error_bound"], 0)
+                self.assertFalse(r["metrics"]["peak_live_bytes"]["deterministic"])
+
+
+class DeterminismTest(unittest.TestCase):
+    def test_single_threaded_peak_is_identical_across_backends(self):
+        workloads = ("small-object-churn", "connection-pool", "pool-contention")
+        p, report = run_json("--reps", "1", "--warmup", "0", "--threads", "1", workloads=workloads)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for workload in workloads:
+            rows = [r for r in report["results"] if r["workload"] == workload]
+            with self.subTest(workload=workload):
+                self.assertEqual(len(rows), len(BACKENDS))
+                self.assertEqual(len({r["metrics"]["peak_live_bytes"]["median"] for r in rows}), 1)
+                self.assertEqual(rows[0]["peak_live_error_bound"], 0)
+                self.assertTrue(rows[0]["metrics"]["peak_live_bytes"]["deterministic"])
+                self.assertGreater(rows[0]["metrics"]["peak_live_bytes"]["median"], 0)
+
+    def test_seed_changes_the_work_and_is_recorded(self):
+        _, one = run_json("--backend", "system", "--reps", "1", "--warmup", "0", workloads=("small-object-churn",))
+        _, two = run_json("--backend", "system", "--reps", "1", "--warmup", "0", "--seed", "2",
+                          workloads=("small-object-churn",))
+        self.assertEqual(two["results"][0]["seed"], 2)
+        self.assertNotEqual(one["results"][0]["checksum"], two["results"][0]["checksum"])
+
+    def test_params_change_the_work(self):
+        _, big = run_json("--backend", "system", "--reps", "1", "--warmup", "0",
+                          "--param", "small-object-churn.max_size=64K", workloads=("small-object-churn",))
+        _, small = run_json("--backend", "system", "--reps", "1", "--warmup", "0", workloads=("small-object-churn",))
+        self.assertEqual(big["results"][0]["params"]["max_size"], 65536)
+        self.assertGreater(big["results"][0]["metrics"]["bytes_allocated"]["median"],
+                           2 * small["results"][0]["metrics"]["bytes_allocated"]["median"])
+
+
+class OutputTest(unittest.TestCase):
+    args = ("--backend", "system", "--workload", "small-object-churn", "--reps", "2", "--warmup", "0",
+            *small_params(["small-object-churn"]))
+
+    def test_table_is_the_default(self):
+        p = allocbench("run", *self.args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"^small-object-churn · 1 thread · 2 reps · seed 1 · max_size=1024 ops=30000")
+        self.assertIn("vs fastest", p.stdout)
+        self.assertRegex(p.stdout, r"(?m)^\s+system\s+[\d.]+ (ns|µs|ms|s)\s+[\d.]+%")
+
+    def test_markdown_and_csv(self):
+        md = allocbench("run", *self.args, "--format", "markdown").stdout
+        self.assertIn("### small-object-churn", md)
+        self.assertIn("|---|--:|", md)
+        csv = allocbench("run", *self.args, "--format", "csv").stdout.splitlines()
+        self.assertEqual(csv[0], "backend,backend_version,workload,params,threads,reps,metric,unit,median,min,max")
+        self.assertEqual(len(csv), 1 + 15)
+        self.assertTrue(any(",wall_ns,ns," in line for line in csv))
+
+    def test_output_file_is_written_whole_and_stdout_stays_empty(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "results.json")
+            p = allocbench("run", *self.args, "--format", "json", "--output", out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout, "")
+            with open(out) as f:
+                self.assertEqual(json.load(f)["schema"], "allocbench-results/1")
+            self.assertEqual(os.listdir(d), ["results.json"])  # no temporary left behind
+
+    def test_counting_off_reports_no_byte_counts(self):
+        p, report = run_json("--backend", "system", "--reps", "1", "--warmup", "0", "--counting", "off",
+                             workloads=("small-object-churn",))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = report["results"][0]
+        self.assertFalse(r["counting"])
+        self.assertNotIn("peak_live_bytes", r["metrics"])
+        self.assertIn("wall_ns", r["metrics"])
+        table = allocbench("run", *self.args, "--counting", "off").stdout
+        self.assertIn("counting was off", table)
+
+    def test_verbose_shows_repetitions_interleaved_across_cells(self):
+        p = allocbench("run", "--backend", "system,mimalloc" if "mimalloc" in BACKENDS else "system",
+                       "--workload", "small-object-churn", "--reps", "2", "--warmup", "1", "--verbose",
+                       *small_params(["small-object-churn"]))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [l for l in p.stderr.splitlines() if l.startswith("[")]
+        backends = ["system", "mimalloc"] if "mimalloc" in BACKENDS else ["system"]
+        expected = [f"{b} · small-object-churn · {rep}" for rep in ("warm-up 1/1", "rep 1/2", "rep 2/2")
+                    for b in backends]
+        self.assertEqual([l.split("] ", 1)[1] for l in lines], expected)
+
+    def test_progress_bar_on_a_terminal_only_on_stderr(self):
+        master, slave = pty.openpty()
+        p = subprocess.Popen([ALLOCBENCH, "run", *self.args, "--format", "json"], stdout=subprocess.PIPE,
+                             stderr=slave, text=True)
+        os.close(slave)
+        out, _ = p.communicate(timeout=300)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        self.assertEqual(p.returncode, 0)
+        json.loads(out)  # stdout is the report alone
+        self.assertIn(b"ETA", seen)
+        self.assertIn(b"system \xc2\xb7 small-object-churn \xc2\xb7 rep", seen)
+
+
+if __name__ == "__main__":
+    unittest.main()

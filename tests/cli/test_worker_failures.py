@@ -1,0 +1,56 @@
+"""Workers that crash, abort, hang or run the wrong allocator: reported, isolated, exit 3."""
+import os
+import subprocess
+import time
+import unittest
+
+from harness import BACKENDS, allocbench, run_json
+
+TWO = ",".join(BACKENDS[:2])
+
+
+def worker_processes():
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if "allocbench-worker-" in l and "test-hang" in l]
+
+
+class WorkerFailureTest(unittest.TestCase):
+    def test_crash_is_reported_and_other_cells_still_run(self):
+        p, report = run_json("--backend", TWO, "--reps", "2", "--warmup", "0",
+                             workloads=("test-crash", "small-object-churn"))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        for backend in BACKENDS[:2]:
+            self.assertIn(f"backend '{backend}', workload 'test-crash': repetition 1: the worker killed by signal 11 "
+                          f"(Segmentation fault)", p.stderr)
+        done = {(r["backend"], r["workload"]) for r in report["results"]}
+        self.assertEqual(done, {(b, "small-object-churn") for b in BACKENDS[:2]})
+
+    def test_abort_shows_the_tail_of_the_workers_stderr(self):
+        p = allocbench("run", "--backend", "system", "--workload", "test-abort", "--reps", "1")
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("killed by signal 6 (Aborted)", p.stderr)
+        self.assertIn("test-abort: giving up on purpose", p.stderr)
+        self.assertIn("failed", p.stdout)  # the table shows the failed cell
+
+    def test_hang_is_killed_at_the_timeout_without_orphans(self):
+        start = time.monotonic()
+        p = allocbench("run", "--backend", "system", "--workload", "test-hang", "--reps", "3", "--timeout", "1")
+        self.assertLess(time.monotonic() - start, 15)  # one timeout ends the cell: no 3 × timeout
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("backend 'system', workload 'test-hang': repetition 1 (warm-up): the worker timed out after",
+                      p.stderr)
+        self.assertEqual(worker_processes(), [])
+
+    def test_a_worker_whose_malloc_is_another_library_refuses_to_report(self):
+        if "jemalloc" not in BACKENDS:
+            self.skipTest("needs the jemalloc backend")
+        jemalloc = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+        lib = next(l.split("=>")[1].strip() for l in jemalloc.splitlines() if "libjemalloc.so.2" in l)
+        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--reps", "1",
+                       "--param", "small-object-churn.ops=1000", env={"LD_PRELOAD": lib})
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("malloc is provided by 'libjemalloc.so.2', expected 'libc.so*'", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,83 @@
+#include "common/error.hpp"
+#include "driver/run_options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+using namespace allocbench;
+
+TEST_CASE("unit_plan_interleaves_repetitions_across_cells_after_warmup") {
+  RunOptions o;
+  o.backends = {"system"};
+  o.workloads = {"small-object-churn", "empty"};
+  o.reps = 2;
+  o.warmup = 1;
+  Plan p = make_plan(o);
+  REQUIRE(p.cells.size() == 2);
+  REQUIRE(p.jobs.size() == 6);
+  // rep 0 (warm-up) of both cells, then rep 1 of both, then rep 2 of both
+  std::vector<std::pair<size_t, int>> order;
+  for (const auto& j : p.jobs) order.push_back({j.cell, j.rep});
+  CHECK(order == std::vector<std::pair<size_t, int>>{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 2}, {1, 2}});
+  CHECK(p.jobs[0].warmup);
+  CHECK(p.jobs[1].warmup);
+  CHECK_FALSE(p.jobs[2].warmup);
+}
+
+TEST_CASE("unit_plan_params_reach_their_workload_only") {
+  RunOptions o;
+  o.backends = {"system"};
+  o.workloads = {"small-object-churn", "empty"};
+  o.params = {"small-object-churn.ops=123", "small-object-churn.max_size=2K"};
+  Plan p = make_plan(o);
+  CHECK(p.cells[0].params.at("ops") == 123);
+  CHECK(p.cells[0].params.at("max_size") == 2048);
+  CHECK(p.cells[1].params.empty());
+  auto argv = worker_argv(p, p.cells[0]);
+  CHECK(std::find(argv.begin(), argv.end(), "ops=123") != argv.end());
+}
+
+TEST_CASE("unit_plan_all_means_the_standard_workloads") {
+  RunOptions o;
+  o.backends = {"system"};
+  Plan p = make_plan(o);
+  std::vector<std::string_view> names;
+  for (const auto& c : p.cells) names.push_back(c.workload->name);
+  CHECK(names == std::vector<std::string_view>{"small-object-churn", "connection-pool", "pool-contention"});
+}
+
+TEST_CASE("unit_plan_rejects_bad_selections_naming_the_flag") {
+  auto error_of = [](RunOptions o) -> std::string {
+    try {
+      make_plan(o);
+    } catch (const Error& e) {
+      CHECK(e.code() == ExitCode::bad_input);
+      return e.what();
+    }
+    return "";
+  };
+  RunOptions o;
+  o.backends = {"nosuch"};
+  CHECK(error_of(o).rfind("--backend: unknown backend 'nosuch'; built: system", 0) == 0);
+  o = {};
+  o.workloads = {"nosuch"};
+  CHECK(error_of(o).rfind("--workload: unknown workload 'nosuch'; known: small-object-churn, connection-pool, "
+                          "pool-contention, empty", 0) == 0);
+  o = {};
+  o.workloads = {"empty"};
+  o.params = {"small-object-churn.ops=1"};
+  CHECK(error_of(o) == "--param 'small-object-churn.ops=1': workload 'small-object-churn' is not selected by --workload");
+  o = {};
+  o.params = {"ops=1"};
+  CHECK(error_of(o) == "--param 'ops=1': expected WORKLOAD.NAME=VALUE, e.g. small-object-churn.ops=1000000");
+  o = {};
+  o.params = {"small-object-churn.ops=1", "small-object-churn.ops=2"};
+  CHECK(error_of(o) == "--param 'small-object-churn.ops=2': small-object-churn.ops is given twice");
+  o = {};
+  o.backends = {"system", "system"};
+  CHECK(error_of(o) == "--backend: 'system' is listed twice");
+  o = {};
+  o.format = "xml";
+  CHECK(error_of(o).rfind("--format: unknown format 'xml'", 0) == 0);
+}

@@ -1,0 +1,93 @@
+// The real workloads, run in this process with the counting operators: the same seed
+// does the same work whatever the thread interleaving, and nothing leaks.
+#include "worker/counting.hpp"
+#include "workloads/workload.hpp"
+
+#include <doctest/doctest.h>
+
+namespace c = allocbench::counting;
+using namespace allocbench;
+
+namespace {
+
+struct Run {
+  WorkloadOutcome outcome;
+  c::PhaseCounts counts;
+  int64_t leaked;
+  int64_t unsized_frees;
+};
+
+Run run(std::string_view name, unsigned threads, uint64_t seed, std::map<std::string, std::string> params) {
+  const WorkloadInfo& info = find_workload(name);
+  WorkloadConfig cfg{resolve_params(info.name, info.params, params), seed, threads};
+  int64_t live = c::snapshot().live_bytes, unsized = c::unsized_frees();
+  Run r{};
+  {
+    auto w = info.make(cfg);
+    w->setup();
+    c::begin_phase();
+    w->run();
+    r.counts = c::end_phase();
+    w->teardown();
+    r.outcome = w->outcome();
+  }
+  r.leaked = c::snapshot().live_bytes - live;
+  r.unsized_frees = c::unsized_frees() - unsized;
+  return r;
+}
+
+const std::map<std::string, std::map<std::string, std::string>> small{
+    {"small-object-churn", {{"ops", "50000"}, {"window", "2000"}}},
+    {"connection-pool", {{"requests", "3000"}, {"recycle_every", "50"}}},
+    {"pool-contention", {{"ops", "100000"}, {"queue_capacity", "64"}}},
+};
+
+}  // namespace
+
+TEST_CASE("unit_workloads_same_seed_same_work_under_any_interleaving") {
+  for (const auto& [name, params] : small) {
+    for (unsigned threads : {1u, 2u, 4u}) {
+      CAPTURE(name);
+      CAPTURE(threads);
+      Run a = run(name, threads, 7, params), b = run(name, threads, 7, params);
+      CHECK(a.outcome.checksum == b.outcome.checksum);
+      CHECK(a.counts.allocs == b.counts.allocs);
+      CHECK(a.counts.frees == b.counts.frees);
+      CHECK(a.counts.bytes_allocated == b.counts.bytes_allocated);
+      CHECK(a.counts.allocs > 0);
+      if (threads == 1) CHECK(a.counts.peak_live_bytes == b.counts.peak_live_bytes);
+    }
+  }
+}
+
+TEST_CASE("unit_workloads_checksum_digests_the_work") {
+  for (const auto& [name, params] : small) {
+    CAPTURE(name);
+    CHECK(run(name, 1, 1, params).outcome.checksum != run(name, 1, 2, params).outcome.checksum);
+  }
+}
+
+TEST_CASE("unit_workloads_leave_nothing_live_and_free_only_with_sizes") {
+  for (const auto& [name, params] : small) {
+    CAPTURE(name);
+    Run r = run(name, 2, 3, params);
+    CHECK(r.leaked == 0);
+    CHECK(r.unsized_frees == 0);
+  }
+}
+
+TEST_CASE("unit_workloads_pool_contention_frees_across_threads") {
+  Run r = run("pool-contention", 4, 1, {{"ops", "200000"}});
+  CHECK(r.outcome.stats[0].name == "cross_thread_frees");
+  CHECK(r.outcome.stats[0].value > 0);
+}
+
+TEST_CASE("unit_workloads_connection_pool_recycles_deterministically") {
+  Run a = run("connection-pool", 3, 5, {{"requests", "2000"}, {"recycle_every", "20"}});
+  Run b = run("connection-pool", 1, 5, {{"requests", "2000"}, {"recycle_every", "20"}});
+  CHECK(a.outcome.stats[2].name == "recycles");
+  CHECK(a.outcome.stats[2].value > 0);
+  CHECK(a.outcome.stats[2].value == b.outcome.stats[2].value);
+  CHECK(a.outcome.stats[0].value == 2000);  // borrows
+  CHECK(a.outcome.checksum == b.outcome.checksum);  // even across thread counts: per-request work
+}
