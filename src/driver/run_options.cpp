@@ -21,7 +21,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->delimiter(',');
   app.add_option("--reps", o.reps, "Measured repetitions per backend and workload (default: 5).")
       ->check(CLI::Range(1, 10000));
-  app.add_option("--warmup", o.warmup, "Discarded repetitions run first (default: 1).")->check(CLI::Range(0, 1000));
+  app.add_option("--warmup", o.warmup,
+                 "Discarded repetitions run first; with counting on, the first is the counted one (default: 1).")
+      ->check(CLI::Range(0, 1000));
   app.add_option("--threads", o.threads,
                  "Threads for every workload (default: each workload's own; see 'allocbench list').")
       ->check(CLI::Range(1u, 1024u));
@@ -30,7 +32,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--seed", o.seed, "Seed of the workloads' random choices: same seed, same work (default: 1).")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--counting", o.counting,
-                 "Count allocations and bytes (on), or only forward to the allocator (off) (default: on).")
+                 "Count allocations and bytes in one extra, untimed repetition per cell (on), or not at all "
+                 "(off) (default: on).")
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--timeout", o.timeout_s, "Seconds one repetition may take before it is killed (default: 300).")
       ->check(CLI::Range(0.1, 86400.0));
@@ -92,15 +95,25 @@ Plan make_plan(const RunOptions& o) {
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
     for (const auto& b : backends) plan.cells.push_back({b, w, params, threads});
   }
-  for (int rep = 0; rep < o.warmup + o.reps; ++rep)
-    for (size_t c = 0; c < plan.cells.size(); ++c) plan.jobs.push_back({c, rep, rep < o.warmup});
+  // With counting, the first warm-up round is the counted one (or an extra round without warm-ups).
+  std::vector<JobKind> rounds;
+  if (plan.counting) rounds.push_back(JobKind::counted);
+  for (int i = plan.counting ? 1 : 0; i < o.warmup; ++i) rounds.push_back(JobKind::warmup);
+  for (int i = 0; i < o.reps; ++i) rounds.push_back(JobKind::measured);
+  std::map<JobKind, int> index;
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    ++index[rounds[r]];
+    for (size_t c = 0; c < plan.cells.size(); ++c)
+      plan.jobs.push_back({c, static_cast<int>(r), rounds[r], index[rounds[r]]});
+  }
   return plan;
 }
 
-std::vector<std::string> worker_argv(const Plan& plan, const Cell& cell) {
+std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
+  const Cell& cell = plan.cells[job.cell];
   std::vector<std::string> argv{worker_path(cell.backend), "--workload", std::string(cell.workload->name),
                                 "--seed",  std::to_string(plan.seed),  "--threads",
-                                std::to_string(cell.threads), "--counting", plan.counting ? "on" : "off"};
+                                std::to_string(cell.threads), "--counting", job.kind == JobKind::counted ? "on" : "off"};
   for (const auto& [k, v] : cell.params) {
     argv.push_back("--param");
     argv.push_back(fmt::format("{}={}", k, v));

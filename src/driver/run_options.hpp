@@ -39,11 +39,21 @@ struct Cell {
   unsigned threads;
 };
 
-// One worker process. Repetitions are interleaved: rep 1 of every cell, then rep 2, …
+// What a repetition is for. Times never come from a counted repetition: the counting
+// wrapper would inflate them. The byte and allocation counts are deterministic, so one
+// counted repetition per cell gives them all; it also serves as the first warm-up.
+enum class JobKind {
+  counted,   // with the counting wrapper: memory figures only
+  warmup,    // discarded
+  measured,  // uncounted: times, RSS, faults
+};
+
+// One worker process. Rounds are interleaved: round 1 of every cell, then round 2, …
 struct Job {
   size_t cell;
-  int rep;  // 0-based, warm-ups included
-  bool warmup;
+  int round;   // 0-based
+  JobKind kind;
+  int index;   // 1-based among jobs of its kind for this cell
 };
 
 struct Plan {
@@ -59,7 +69,7 @@ struct Plan {
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.
 Plan make_plan(const RunOptions& options);
 
-// The worker command line of one repetition of `cell`.
-std::vector<std::string> worker_argv(const Plan& plan, const Cell& cell);
+// The worker command line of one job.
+std::vector<std::string> worker_argv(const Plan& plan, const Job& job);
 
 }  // namespace allocbench

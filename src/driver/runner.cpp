@@ -27,11 +27,21 @@ std::optional<nlohmann::json> parse_report(const std::string& out, std::string& 
   return j;
 }
 
+std::string describe(const Plan& plan, const Job& job) {
+  switch (job.kind) {
+    case JobKind::counted: return "counted run";
+    case JobKind::warmup: return fmt::format("warm-up {}/{}", job.index + (plan.counting ? 1 : 0), plan.warmup);
+    case JobKind::measured: return fmt::format("rep {}/{}", job.index, plan.reps);
+  }
+  return {};
+}
+
 }  // namespace
 
 RunOutcome execute(const Plan& plan, Progress& progress) {
   RunOutcome outcome{{current_environment(), {}}, {}};
-  std::vector<std::vector<nlohmann::json>> samples(plan.cells.size());
+  std::vector<std::vector<nlohmann::json>> measured(plan.cells.size());
+  std::vector<std::optional<nlohmann::json>> counted(plan.cells.size());
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
 
   for (const Job& job : plan.jobs) {
@@ -40,27 +50,24 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
       progress.end();
       continue;
     }
-    progress.begin(fmt::format("{} · {} · {}", cell.backend, cell.workload->name,
-                               job.warmup ? fmt::format("warm-up {}/{}", job.rep + 1, plan.warmup)
-                                          : fmt::format("rep {}/{}", job.rep - plan.warmup + 1, plan.reps)));
-    ProcessOutcome p = run_process(worker_argv(plan, cell), plan.timeout);
+    progress.begin(fmt::format("{} · {} · {}", cell.backend, cell.workload->name, describe(plan, job)));
+    ProcessOutcome p = run_process(worker_argv(plan, job), plan.timeout);
     progress.end();
     std::string error;
     if (!p.ok()) {
       error = p.describe_failure();
-    } else if (auto sample = parse_report(p.out, error); sample && !job.warmup) {
-      samples[job.cell].push_back(std::move(*sample));
+    } else if (auto sample = parse_report(p.out, error)) {
+      if (job.kind == JobKind::counted) counted[job.cell] = std::move(*sample);
+      if (job.kind == JobKind::measured) measured[job.cell].push_back(std::move(*sample));
     }
-    if (!error.empty())
-      failure[job.cell] = fmt::format("repetition {}{}: the worker {}", job.rep + 1 - (job.warmup ? 0 : plan.warmup),
-                                      job.warmup ? " (warm-up)" : "", error);
+    if (!error.empty()) failure[job.cell] = fmt::format("{}: the worker {}", describe(plan, job), error);
   }
 
   for (size_t c = 0; c < plan.cells.size(); ++c) {
     const Cell& cell = plan.cells[c];
     if (failure[c].empty()) {
       try {
-        outcome.results.results.push_back(aggregate(samples[c]));
+        outcome.results.results.push_back(aggregate(measured[c], counted[c] ? &*counted[c] : nullptr));
         continue;
       } catch (const Error& e) {
         failure[c] = e.what();

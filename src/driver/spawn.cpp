@@ -46,7 +46,7 @@ std::string last_lines(std::string text, size_t max_lines) {
 std::string ProcessOutcome::describe_failure() const {
   std::string what;
   if (timed_out) what = fmt::format("timed out after {:.1f} s and was killed", seconds);
-  else if (signal) what = fmt::format("killed by signal {} ({})", signal, ::strsignal(signal));
+  else if (signal) what = fmt::format("was killed by signal {} ({})", signal, ::strsignal(signal));
   else what = fmt::format("exited with code {}", exit_code);
   std::string tail = last_lines(err_tail, 8);
   return tail.empty() ? what : fmt::format("{}; its stderr ends with:\n{}", what, tail);

@@ -17,7 +17,7 @@ struct ProcessOutcome {
   double seconds = 0;
 
   bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
-  // "killed by signal 11 (Segmentation fault)", "timed out after 5 s", "exited with code 3";
+  // "was killed by signal 11 (Segmentation fault)", "timed out after 5 s", "exited with code 3";
   // followed by the stderr tail when there is one.
   std::string describe_failure() const;
 };

@@ -74,8 +74,8 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                                       r.unsized_frees));
     }
     if (noisy)
-      t.notes.push_back(fmt::format("rows marked ! have repetitions more than {:.0f}% apart: more --reps or a "
-                                    "quieter machine make them trustworthy",
+      t.notes.push_back(fmt::format("rows marked ! vary by {:.0f}% or more between repetitions: results might be "
+                                    "unstable; use more --reps or a quieter machine",
                                     noisy_spread * 100));
     tables.push_back(std::move(t));
   }

@@ -43,9 +43,9 @@ std::string validate_sample(const json& s) {
   return {};
 }
 
-Result aggregate(const std::vector<json>& samples) {
-  ALLOCBENCH_CHECK(!samples.empty());
-  const json& first = samples.front();
+Result aggregate(const std::vector<json>& measured, const json* counted) {
+  ALLOCBENCH_CHECK(!measured.empty());
+  const json& first = measured.front();
   Result r;
   r.backend = first["backend"];
   r.backend_version = first["backend_version"];
@@ -54,13 +54,18 @@ Result aggregate(const std::vector<json>& samples) {
   r.params = first["params"].get<std::map<std::string, int64_t>>();
   r.seed = first["seed"];
   r.threads = first["threads"];
-  r.counting = first["counting"];
+  r.counting = counted != nullptr;
   r.checksum = first["checksum"];
-  r.reps = static_cast<int>(samples.size());
+  r.reps = static_cast<int>(measured.size());
   r.peak_rss_reset = true;
 
+  std::vector<const json*> samples;
+  for (const json& s : measured) samples.push_back(&s);
+  if (counted) samples.push_back(counted);
   std::map<std::string, std::vector<double>> values, stats;
-  for (const json& s : samples) {
+  for (const json* sample : samples) {
+    const json& s = *sample;
+    bool counted_sample = s["counting"].get<bool>();
     if (s["checksum"] != r.checksum)
       throw run_error("{} on {}: checksum {} differs from {} of an earlier repetition: the workload did "
                       "different work with the same seed",
@@ -68,8 +73,12 @@ Result aggregate(const std::vector<json>& samples) {
     r.peak_live_error_bound = std::max(r.peak_live_error_bound, s["peak_live_error_bound"].get<int64_t>());
     r.unsized_frees = std::max(r.unsized_frees, s["unsized_frees"].get<int64_t>());
     r.peak_rss_reset = r.peak_rss_reset && s["peak_rss_reset"].get<bool>();
-    for (const auto& [k, v] : s["metrics"].items()) values[k].push_back(v.get<double>());
-    for (const auto& [k, v] : s["stats"].items()) stats[k].push_back(v.get<double>());
+    for (const auto& [k, v] : s["metrics"].items()) {
+      const MetricInfo* m = find_metric(k);
+      if (m && m->counted == counted_sample) values[k].push_back(v.get<double>());
+    }
+    if (!counted_sample)
+      for (const auto& [k, v] : s["stats"].items()) stats[k].push_back(v.get<double>());
   }
   for (auto& [name, v] : values) r.metrics[name] = summarize(std::move(v));
   for (auto& [name, v] : stats) r.stats[name] = median(std::move(v));

@@ -14,7 +14,7 @@ struct MetricInfo {
   std::string_view unit;
   Better better;
   bool deterministic;  // the same on every repetition (for peak_live_bytes: when single-threaded)
-  bool counted;        // present only with --counting on
+  bool counted;        // from the counted repetition: present only with --counting on
   std::string_view meaning;
 };
 

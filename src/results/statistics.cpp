@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace allocbench {
 
@@ -24,6 +25,11 @@ Summary summarize(std::vector<double> samples) {
   return s;
 }
 
-double relative_spread(const Summary& s) { return s.median == 0 ? 0 : (s.max - s.min) / s.median; }
+double relative_spread(const Summary& s) {
+  if (s.median == 0) return 0;
+  std::vector<double> deviations;
+  for (double x : s.samples) deviations.push_back(std::fabs(x - s.median));
+  return median(std::move(deviations)) / std::fabs(s.median);
+}
 
 }  // namespace allocbench

@@ -17,7 +17,8 @@ Summary summarize(std::vector<double> samples);
 
 double median(std::vector<double> values);
 
-// (max − min) / median: how far apart the repetitions were; 0 when the median is 0.
+// Median absolute deviation from the median, relative to the median: how far a typical
+// repetition strays. Robust to one outlier, unlike the range. 0 when the median is 0.
 double relative_spread(const Summary& s);
 
 }  // namespace allocbench

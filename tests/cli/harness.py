@@ -39,7 +39,6 @@ def small_params(workloads):
 
 def allocbench(*args, env=None, timeout=600):
     full_env = dict(os.environ)
-    full_env.pop("ALLOCBENCH_NO_WARNINGS", None)
     full_env.update(env or {})
     return subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 

@@ -12,6 +12,7 @@ METRICS = {"wall_ns", "cpu_user_ns", "cpu_sys_ns", "ops_per_s", "peak_live_bytes
            "bytes_allocated", "live_bytes_at_end", "peak_rss_bytes", "rss_end_bytes", "minor_faults",
            "major_faults", "ctx_switches_vol", "ctx_switches_invol"}
 DETERMINISTIC = ("allocs", "frees", "bytes_allocated", "live_bytes_at_end")
+COUNTED = {"peak_live_bytes", *DETERMINISTIC}  # from the one counted, untimed repetition
 
 
 class RunAllTest(unittest.TestCase):
@@ -40,7 +41,7 @@ class RunAllTest(unittest.TestCase):
                 self.assertEqual(r["reps"], 2)
                 self.assertEqual(set(r["metrics"]), METRICS)
                 for name, m in r["metrics"].items():
-                    self.assertEqual(len(m["samples"]), 2, name)  # the warm-up is discarded
+                    self.assertEqual(len(m["samples"]), 1 if name in COUNTED else 2, name)
                     self.assertEqual(m["min"], min(m["samples"]))
                     self.assertEqual(m["max"], max(m["samples"]))
                     self.assertIn(m["better"], ("lower", "higher"))
@@ -141,6 +142,13 @@ class OutputTest(unittest.TestCase):
         table = allocbench("run", *self.args, "--counting", "off").stdout
         self.assertIn("counting was off", table)
 
+    def test_warmups_after_the_counted_run_are_discarded(self):
+        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--reps", "2",
+                       "--warmup", "3", "--verbose", *small_params(["small-object-churn"]))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rounds = [l.split(" · ")[-1] for l in p.stderr.splitlines() if l.startswith("[")]
+        self.assertEqual(rounds, ["counted run", "warm-up 2/3", "warm-up 3/3", "rep 1/2", "rep 2/2"])
+
     def test_verbose_shows_repetitions_interleaved_across_cells(self):
         p = allocbench("run", "--backend", "system,mimalloc" if "mimalloc" in BACKENDS else "system",
                        "--workload", "small-object-churn", "--reps", "2", "--warmup", "1", "--verbose",
@@ -148,7 +156,7 @@ class OutputTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = [l for l in p.stderr.splitlines() if l.startswith("[")]
         backends = ["system", "mimalloc"] if "mimalloc" in BACKENDS else ["system"]
-        expected = [f"{b} · small-object-churn · {rep}" for rep in ("warm-up 1/1", "rep 1/2", "rep 2/2")
+        expected = [f"{b} · small-object-churn · {rep}" for rep in ("counted run", "rep 1/2", "rep 2/2")
                     for b in backends]
         self.assertEqual([l.split("] ", 1)[1] for l in lines], expected)
 

@@ -20,15 +20,15 @@ class WorkerFailureTest(unittest.TestCase):
                              workloads=("test-crash", "small-object-churn"))
         self.assertEqual(p.returncode, 3, p.stderr)
         for backend in BACKENDS[:2]:
-            self.assertIn(f"backend '{backend}', workload 'test-crash': repetition 1: the worker killed by signal 11 "
-                          f"(Segmentation fault)", p.stderr)
+            self.assertIn(f"backend '{backend}', workload 'test-crash': counted run: the worker was killed by "
+                          f"signal 11 (Segmentation fault)", p.stderr)
         done = {(r["backend"], r["workload"]) for r in report["results"]}
         self.assertEqual(done, {(b, "small-object-churn") for b in BACKENDS[:2]})
 
     def test_abort_shows_the_tail_of_the_workers_stderr(self):
-        p = allocbench("run", "--backend", "system", "--workload", "test-abort", "--reps", "1")
+        p = allocbench("run", "--backend", "system", "--workload", "test-abort", "--reps", "1", "--counting", "off")
         self.assertEqual(p.returncode, 3)
-        self.assertIn("killed by signal 6 (Aborted)", p.stderr)
+        self.assertIn("workload 'test-abort': warm-up 1/1: the worker was killed by signal 6 (Aborted)", p.stderr)
         self.assertIn("test-abort: giving up on purpose", p.stderr)
         self.assertIn("failed", p.stdout)  # the table shows the failed cell
 
@@ -37,8 +37,7 @@ class WorkerFailureTest(unittest.TestCase):
         p = allocbench("run", "--backend", "system", "--workload", "test-hang", "--reps", "3", "--timeout", "1")
         self.assertLess(time.monotonic() - start, 15)  # one timeout ends the cell: no 3 × timeout
         self.assertEqual(p.returncode, 3)
-        self.assertIn("backend 'system', workload 'test-hang': repetition 1 (warm-up): the worker timed out after",
-                      p.stderr)
+        self.assertIn("backend 'system', workload 'test-hang': counted run: the worker timed out after", p.stderr)
         self.assertEqual(worker_processes(), [])
 
     def test_a_worker_whose_malloc_is_another_library_refuses_to_report(self):

@@ -4,25 +4,49 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <tuple>
 
 using namespace allocbench;
 
-TEST_CASE("unit_plan_interleaves_repetitions_across_cells_after_warmup") {
+namespace {
+std::vector<std::tuple<size_t, int, JobKind, int>> layout(const Plan& p) {
+  std::vector<std::tuple<size_t, int, JobKind, int>> out;
+  for (const auto& j : p.jobs) out.emplace_back(j.cell, j.round, j.kind, j.index);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("unit_plan_interleaves_rounds_across_cells_the_first_warmup_counted") {
   RunOptions o;
   o.backends = {"system"};
   o.workloads = {"small-object-churn", "empty"};
   o.reps = 2;
+  o.warmup = 2;
+  using K = JobKind;
+  CHECK(layout(make_plan(o)) == std::vector<std::tuple<size_t, int, JobKind, int>>{
+                                    {0, 0, K::counted, 1}, {1, 0, K::counted, 1},
+                                    {0, 1, K::warmup, 1},  {1, 1, K::warmup, 1},
+                                    {0, 2, K::measured, 1}, {1, 2, K::measured, 1},
+                                    {0, 3, K::measured, 2}, {1, 3, K::measured, 2}});
+  auto argv = worker_argv(make_plan(o), make_plan(o).jobs[0]);
+  CHECK(std::find(argv.begin(), argv.end(), "on") != argv.end());
+}
+
+TEST_CASE("unit_plan_counted_round_is_added_without_warmup_and_dropped_without_counting") {
+  RunOptions o;
+  o.backends = {"system"};
+  o.workloads = {"empty"};
+  o.reps = 1;
+  o.warmup = 0;
+  using K = JobKind;
+  CHECK(layout(make_plan(o)) ==
+        std::vector<std::tuple<size_t, int, JobKind, int>>{{0, 0, K::counted, 1}, {0, 1, K::measured, 1}});
+  o.counting = "off";
   o.warmup = 1;
   Plan p = make_plan(o);
-  REQUIRE(p.cells.size() == 2);
-  REQUIRE(p.jobs.size() == 6);
-  // rep 0 (warm-up) of both cells, then rep 1 of both, then rep 2 of both
-  std::vector<std::pair<size_t, int>> order;
-  for (const auto& j : p.jobs) order.push_back({j.cell, j.rep});
-  CHECK(order == std::vector<std::pair<size_t, int>>{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 2}, {1, 2}});
-  CHECK(p.jobs[0].warmup);
-  CHECK(p.jobs[1].warmup);
-  CHECK_FALSE(p.jobs[2].warmup);
+  CHECK(layout(p) == std::vector<std::tuple<size_t, int, JobKind, int>>{{0, 0, K::warmup, 1}, {0, 1, K::measured, 1}});
+  auto argv = worker_argv(p, p.jobs[1]);
+  CHECK(std::find(argv.begin(), argv.end(), "off") != argv.end());
 }
 
 TEST_CASE("unit_plan_params_reach_their_workload_only") {
@@ -34,7 +58,7 @@ TEST_CASE("unit_plan_params_reach_their_workload_only") {
   CHECK(p.cells[0].params.at("ops") == 123);
   CHECK(p.cells[0].params.at("max_size") == 2048);
   CHECK(p.cells[1].params.empty());
-  auto argv = worker_argv(p, p.cells[0]);
+  auto argv = worker_argv(p, p.jobs[0]);
   CHECK(std::find(argv.begin(), argv.end(), "ops=123") != argv.end());
 }
 

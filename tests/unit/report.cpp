@@ -10,10 +10,14 @@
 using namespace allocbench;
 
 namespace {
-Results two_backends() {
-  return {{}, {aggregate({worker_sample("slow", 300), worker_sample("slow", 310)}),
-               aggregate({worker_sample("fast", 100), worker_sample("fast", 101)})}};
+Result cell(const std::string& backend, std::vector<double> walls) {
+  std::vector<nlohmann::json> measured;
+  for (double w : walls) measured.push_back(worker_sample(backend, w));
+  auto counted = counted_sample(backend);
+  return aggregate(measured, &counted);
 }
+
+Results two_backends() { return {{}, {cell("slow", {300, 310}), cell("fast", {100, 101})}}; }
 }  // namespace
 
 TEST_CASE("unit_report_table_sorts_fastest_first_with_ratio") {
@@ -38,11 +42,11 @@ TEST_CASE("unit_report_failed_cells_appear_with_their_reason") {
 }
 
 TEST_CASE("unit_report_noisy_rows_are_marked_with_the_remedy") {
-  Results r{{}, {aggregate({worker_sample("jumpy", 100), worker_sample("jumpy", 150)})}};
+  Results r{{}, {cell("jumpy", {100, 150})}};
   std::vector<FailedCell> none;
   std::string t = table_report({r, none});
-  CHECK(t.find("40.0% !") != std::string::npos);  // (150 - 100) / 125
-  CHECK(t.find("more --reps") != std::string::npos);
+  CHECK(t.find("20.0% !") != std::string::npos);  // median deviation 25 of median 125
+  CHECK(t.find("results might be unstable; use more --reps") != std::string::npos);
 }
 
 TEST_CASE("unit_report_markdown_is_a_pipe_table") {
@@ -63,6 +67,7 @@ TEST_CASE("unit_report_csv_has_one_row_per_metric_and_quotes_fields") {
   CHECK(csv.rfind("backend,backend_version,workload,params,threads,reps,metric,unit,median,min,max\n", 0) == 0);
   CHECK(csv.find("\"odd,\"\"name\"\"\",1.0,w,ops=10,1,2,wall_ns,ns,305,300,310\n") != std::string::npos);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 2 * 15);
+  CHECK(csv.find(",allocs,count,10,10,10\n") != std::string::npos);
 }
 
 TEST_CASE("unit_report_unknown_format_lists_known_ones") {

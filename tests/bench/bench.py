@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""allocbench's own performance goals, measured and printed as figures (`make bench`).
+
+This machine is shared and noisy: every comparison is a ratio of medians measured
+side by side, interleaved, in one run. Nothing here asserts; each figure is printed
+with its goal and the numbers behind it.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+ALLOCBENCH = os.path.join(BUILD, "allocbench")
+WORKLOADS = ["small-object-churn", "connection-pool", "pool-contention"]
+ENV = dict(os.environ, ALLOCBENCH_NO_WARNINGS="1")
+
+
+def worker(backend, workload, counting):
+    out = subprocess.run([os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", workload,
+                          "--counting", counting], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["metrics"]["wall_ns"]
+
+
+def allocbench(*args):
+    start = time.monotonic()
+    out = subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=ENV)
+    if out.returncode != 0:
+        sys.exit(f"allocbench {' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
+    return out.stdout, time.monotonic() - start
+
+
+def verdict(ok):
+    return "meets the goal" if ok else "MISSES the goal"
+
+
+def counting_cost(backend="mimalloc", pairs=11):
+    print(f"1. Counting wrapper cost: {backend}, median wall time with counting on / off, "
+          f"{pairs} interleaved pairs of fresh workers per workload (goal ≤ 1.03)\n"
+          "   (reported times never include it: they come from uncounted repetitions)")
+    for workload in WORKLOADS:
+        on, off = [], []
+        worker(backend, workload, "on")  # warm the page cache
+        for i in range(pairs):
+            # Alternate which goes first, so that drift hits both alike.
+            for mode in (("on", "off") if i % 2 == 0 else ("off", "on")):
+                (on if mode == "on" else off).append(worker(backend, workload, mode))
+        ratio = statistics.median(on) / statistics.median(off)
+        print(f"   {workload:<20} {ratio:.3f}  {verdict(ratio <= 1.03)}  "
+              f"(on: median {statistics.median(on) / 1e6:.1f} ms, off: {statistics.median(off) / 1e6:.1f} ms)")
+
+
+def default_run_time():
+    print("2. Default `allocbench run` (all backends × all workloads, 5 reps + 1 warm-up) (goal ≤ 60 s)")
+    _, seconds = allocbench("run")
+    print(f"   {seconds:.1f} s  {verdict(seconds <= 60)}")
+
+
+def process_overhead(reps=40):
+    print(f"3. Per-repetition overhead: the `empty` workload, {reps} reps on every backend (goal ≤ 5 ms)")
+    out, seconds = allocbench("run", "--workload", "empty", "--reps", str(reps), "--warmup", "0", "--format", "json")
+    count = len(json.loads(out)["results"]) * reps
+    per_rep_ms = seconds / count * 1000
+    print(f"   {per_rep_ms:.2f} ms per repetition  {verdict(per_rep_ms <= 5)}  ({count} worker processes in {seconds:.2f} s, "
+          "driver start-up included)")
+
+
+def spread(runs=5):
+    print(f"4. Spread: {runs} identical `allocbench run --workload small-object-churn` (5 reps + 1 warm-up); "
+          "largest difference between the runs' medians (goal ≤ 3%)")
+    medians = {}
+    for _ in range(runs):
+        out, _ = allocbench("run", "--workload", "small-object-churn", "--format", "json")
+        for r in json.loads(out)["results"]:
+            medians.setdefault(r["backend"], []).append(r["metrics"]["wall_ns"]["median"])
+    for backend, values in medians.items():
+        worst = (max(values) - min(values)) / min(values)
+        print(f"   {backend:<10} {worst * 100:4.1f}%  {verdict(worst <= 0.03)}  "
+              f"(medians, ms: {', '.join(f'{v / 1e6:.1f}' for v in values)})")
+
+
+if __name__ == "__main__":
+    print(f"allocbench benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
+    counting_cost()
+    default_run_time()
+    process_overhead()
+    spread()
