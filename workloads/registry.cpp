@@ -17,6 +17,7 @@ extern const WorkloadInfo empty_workload;
 extern const WorkloadInfo test_crash_workload;
 extern const WorkloadInfo test_abort_workload;
 extern const WorkloadInfo test_hang_workload;
+extern const WorkloadInfo test_slowdown_workload;
 #endif
 
 const std::vector<const WorkloadInfo*>& all_workloads() {
@@ -29,6 +30,7 @@ const std::vector<const WorkloadInfo*>& all_workloads() {
       &test_crash_workload,
       &test_abort_workload,
       &test_hang_workload,
+      &test_slowdown_workload,
 #endif
   };
   return table;

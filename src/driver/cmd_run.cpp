@@ -1,41 +1,108 @@
 // allocbench run: every selected backend × workload, a fresh worker per repetition,
-// summarised into a report.
+// summarised into a report; optionally saved as a baseline and judged against one.
 #include "build_info.hpp"
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "driver/commands.hpp"
+#include "driver/gate_options.hpp"
 #include "driver/runner.hpp"
+#include "report/verdict_report.hpp"
+#include "results/baseline.hpp"
+#include "results/results_file.hpp"
+#include "results/results_json.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace allocbench {
 namespace {
 
-int run_run(const RunOptions& o) {
-  Plan plan = make_plan(o);
-  if (!o.output.empty()) check_writable(o.output, "--output");
+struct RunCommand {
+  RunOptions run;
+  std::string save_baseline;
+  std::string baseline;
+  std::string reference;
+  GateOptions gate;
+};
+
+// Every file and flag is checked before the run starts: a mistake costs no minute of measuring.
+struct Checked {
+  Plan plan;
+  std::optional<Results> baseline;
+  Results saved;  // what --save-baseline merges into (empty for a new file)
+  CompareOptions compare;
+};
+
+Checked check(const RunCommand& o) {
+  Checked c{make_plan(o.run), std::nullopt, {}, o.gate.parse()};
+  if (!o.baseline.empty()) c.baseline = read_results_file(o.baseline, "baseline");
+  if (!o.reference.empty()) {
+    bool selected = std::any_of(c.plan.cells.begin(), c.plan.cells.end(),
+                                [&](const Cell& cell) { return cell.backend == o.reference; });
+    if (!selected) throw usage_error("--reference: backend '{}' is not among those run (--backend)", o.reference);
+    if (std::all_of(c.plan.cells.begin(), c.plan.cells.end(),
+                    [&](const Cell& cell) { return cell.backend == o.reference; }))
+      throw usage_error("--reference: '{}' needs at least one other backend to compare with", o.reference);
+  }
+  if (o.gate.given() && o.baseline.empty() && o.reference.empty())
+    throw usage_error("--threshold, --metric and --ignore-env judge results: give --baseline FILE or --reference "
+                      "BACKEND too");
+  if (!o.save_baseline.empty()) {
+    if (std::filesystem::exists(o.save_baseline)) c.saved = read_results_file(o.save_baseline, "baseline");
+    check_writable(o.save_baseline, "--save-baseline");
+  }
+  if (!o.run.output.empty()) check_writable(o.run.output, "--output");
+  return c;
+}
+
+std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict) {
+  ReportInput input{run.results, run.failures};
+  if (!verdict || o.run.format == "csv") return find_reporter(o.run.format)(input);
+  if (o.run.format == "json") {
+    nlohmann::json j = to_json(run.results);
+    j["comparison"] = verdict_json(*verdict);
+    return j.dump(2) + "\n";
+  }
+  return find_reporter(o.run.format)(input) + "\n" + render_verdict(*verdict, o.run.format);
+}
+
+int run_run(const RunCommand& o) {
+  Checked c = check(o);
   if (build_info::build_type != "Release")
     warn("this allocbench is not a Release build: its own overhead inflates the times; build with 'make'");
 
-  Progress progress(plan.jobs.size(), Progress::choose(o.verbose));
-  RunOutcome run = execute(plan, progress);
+  Progress progress(c.plan.jobs.size(), Progress::choose(o.run.verbose));
+  RunOutcome run = execute(c.plan, progress);
   progress.clear();
 
-  std::string report = find_reporter(o.format)(ReportInput{run.results, run.failures});
-  if (o.output.empty()) {
+  std::optional<CompareReport> verdict;
+  if (c.baseline)
+    verdict = compare_results(run.results, *c.baseline, c.compare, fmt::format("baseline '{}'", o.baseline));
+  else if (!o.reference.empty())
+    verdict = compare_to_reference(run.results, o.reference, c.compare);
+
+  std::string report = report_text(o, run, verdict ? &*verdict : nullptr);
+  if (o.run.output.empty()) {
     std::fwrite(report.data(), 1, report.size(), stdout);
     std::fflush(stdout);
   } else {
-    write_file_atomically(o.output, report, "--output");
+    write_file_atomically(o.run.output, report, "--output");
   }
+  if (!o.save_baseline.empty())
+    write_file_atomically(o.save_baseline, results_file_text(merge_baseline(c.saved, run.results)), "--save-baseline");
+
   for (const auto& f : run.failures)
     fmt::print(stderr, "allocbench: error: backend '{}', workload '{}': {}\n", f.backend, f.workload, f.reason);
-  return static_cast<int>(run.failures.empty() ? ExitCode::ok : ExitCode::run_failed);
+  if (verdict) fmt::print(stderr, "allocbench: {}\n", verdict_summary(*verdict));
+  if (!run.failures.empty()) return static_cast<int>(ExitCode::run_failed);
+  return static_cast<int>(verdict && verdict->regressions() ? ExitCode::regression : ExitCode::ok);
 }
 
 }  // namespace
@@ -48,8 +115,16 @@ void warn(const char* message) {
 
 void setup_run(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("run", "Run workloads on allocators, a fresh process per repetition, and report.");
-  auto opt = std::make_shared<RunOptions>();
-  add_run_options(*cmd, *opt);
+  auto opt = std::make_shared<RunCommand>();
+  add_run_options(*cmd, opt->run);
+  cmd->add_option("--save-baseline", opt->save_baseline,
+                  "Save the results into this baseline file: entries that ran replace theirs, others are kept.");
+  auto* baseline = cmd->add_option("--baseline", opt->baseline,
+                                   "Judge the results against this baseline file; exit 1 on a regression.");
+  cmd->add_option("--reference", opt->reference,
+                  "Judge every other backend against this one, measured in the same run; exit 1 on a regression.")
+      ->excludes(baseline);
+  add_gate_options(*cmd, opt->gate);
   cmd->callback([opt, &exit_code] { exit_code = run_run(*opt); });
 }
 

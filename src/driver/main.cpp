@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   allocbench::setup_list(app, exit_code);
   allocbench::setup_run(app, exit_code);
+  allocbench::setup_compare(app, exit_code);
+  allocbench::setup_calibrate(app, exit_code);
 
   try {
     app.parse(argc, argv);

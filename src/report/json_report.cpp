@@ -1,10 +1,10 @@
 // The results file itself (schema allocbench-results/1); failed cells are left out,
 // as the exit code and stderr already report them.
 #include "report/report.hpp"
-#include "results/results_json.hpp"
+#include "results/results_file.hpp"
 
 namespace allocbench {
 
-std::string json_report(const ReportInput& in) { return to_json(in.results).dump(2) + "\n"; }
+std::string json_report(const ReportInput& in) { return results_file_text(in.results); }
 
 }  // namespace allocbench

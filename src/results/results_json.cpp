@@ -2,6 +2,8 @@
 
 #include "results/metrics.hpp"
 
+#include <cmath>
+
 namespace allocbench {
 
 using nlohmann::json;
@@ -19,8 +21,16 @@ json to_json(const Environment& e) {
 
 namespace {
 
+// Counts and byte sizes stay integers in the file: baselines diff the way they read.
+json number(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
+  return v;
+}
+
 json to_json(const std::string& name, const Summary& s, bool single_threaded) {
-  json j = {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"samples", s.samples}};
+  json samples = json::array();
+  for (double v : s.samples) samples.push_back(number(v));
+  json j = {{"median", number(s.median)}, {"min", number(s.min)}, {"max", number(s.max)}, {"samples", samples}};
   if (const MetricInfo* m = find_metric(name)) {
     j["unit"] = m->unit;
     j["better"] = m->better == Better::lower ? "lower" : "higher";

@@ -1,0 +1,21 @@
+#include "results/baseline.hpp"
+
+#include <algorithm>
+
+namespace allocbench {
+
+ResultKey key_of(const Result& r) { return {r.backend, r.workload, r.params}; }
+
+Results merge_baseline(const Results& existing, const Results& current) {
+  std::map<ResultKey, Result> merged;
+  for (const auto& r : existing.results) merged[key_of(r)] = r;
+  for (const auto& r : current.results) merged[key_of(r)] = r;
+  Results out{current.environment, {}};
+  for (auto& [key, r] : merged) out.results.push_back(std::move(r));
+  std::stable_sort(out.results.begin(), out.results.end(), [](const Result& a, const Result& b) {
+    return std::tie(a.workload, a.backend, a.params) < std::tie(b.workload, b.backend, b.params);
+  });
+  return out;
+}
+
+}  // namespace allocbench

@@ -1,0 +1,243 @@
+#include "results/results_file.hpp"
+
+#include "common/error.hpp"
+#include "results/metrics.hpp"
+#include "results/results_json.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace allocbench {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t max_file_bytes = 256u << 20;
+constexpr int max_depth = 32;  // the schema needs 5; the parser recurses, so deep input is refused first
+
+// Checks each field of one file, naming the file and the field's path in every error.
+class Checker {
+ public:
+  Checker(std::string_view role, const std::string& path) : role_(role), path_(path) {}
+
+  template <typename... Args>
+  [[noreturn]] void fail(fmt::format_string<Args...> f, Args&&... args) const {
+    throw usage_error("{} '{}': {}", role_, path_, fmt::format(f, std::forward<Args>(args)...));
+  }
+
+  [[noreturn]] void expected(const std::string& where, const char* what, const json* got) const {
+    if (!got) fail("{}: missing, expected {}", where, what);
+    std::string text = got->dump();
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    fail("{}: expected {}, got {}", where, what, text);
+  }
+
+  const json& member(const json& obj, const char* key) const {
+    auto it = obj.find(key);
+    return it == obj.end() ? missing_ : *it;
+  }
+
+  const json& object(const json& obj, const std::string& where, const char* key) const {
+    const json& v = member(obj, key);
+    if (!v.is_object()) expected(join(where, key), "an object", found(v));
+    return v;
+  }
+
+  const json& array(const json& obj, const std::string& where, const char* key) const {
+    const json& v = member(obj, key);
+    if (!v.is_array()) expected(join(where, key), "an array", found(v));
+    return v;
+  }
+
+  std::string string(const json& obj, const std::string& where, const char* key) const {
+    const json& v = member(obj, key);
+    if (!v.is_string()) expected(join(where, key), "a string", found(v));
+    return v.get<std::string>();
+  }
+
+  bool boolean(const json& obj, const std::string& where, const char* key) const {
+    const json& v = member(obj, key);
+    if (!v.is_boolean()) expected(join(where, key), "true or false", found(v));
+    return v.get<bool>();
+  }
+
+  uint64_t count(const json& v, const std::string& where) const {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+      expected(where, "a non-negative integer", found(v));
+    return v.get<uint64_t>();
+  }
+
+  uint64_t count(const json& obj, const std::string& where, const char* key) const {
+    return count(member(obj, key), join(where, key));
+  }
+
+  double number(const json& v, const std::string& where) const {
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
+      expected(where, "a non-negative number", found(v));
+    return v.get<double>();
+  }
+
+  static std::string join(const std::string& where, const char* key) {
+    return where.empty() ? key : where + "." + key;
+  }
+
+ private:
+  const json* found(const json& v) const { return &v == &missing_ ? nullptr : &v; }
+
+  std::string_view role_;
+  const std::string& path_;
+  const json missing_;
+};
+
+std::string read_whole(const std::string& path, const Checker& c) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) c.fail("cannot open: {}", std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) c.fail("is a directory, expected a results JSON file");
+  if (static_cast<size_t>(st.st_size) > max_file_bytes)
+    c.fail("is {} MiB, more than the {} MiB a results file can be", st.st_size >> 20, max_file_bytes >> 20);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) c.fail("cannot open: {}", std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  if (s.find_first_not_of(" \t\r\n") == std::string::npos) c.fail("is empty, expected a results JSON file");
+  return s;
+}
+
+// The JSON parser recurses per nesting level: refuse deep input before it is parsed.
+void check_depth(const std::string& text, const Checker& c) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > max_depth) c.fail("nested more than {} levels deep at byte {}: not a results file", max_depth, i);
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+}
+
+void check_schema(const json& root, const Checker& c) {
+  const std::string expected = results_schema;
+  const std::string prefix = expected.substr(0, expected.rfind('/') + 1);
+  auto it = root.find("schema");
+  if (it == root.end()) c.fail("schema: missing, expected \"{}\": is this an allocbench results file?", expected);
+  if (!it->is_string()) c.expected("schema", ("\"" + expected + "\"").c_str(), &*it);
+  std::string schema = it->get<std::string>();
+  if (schema == expected) return;
+  if (schema.rfind(prefix, 0) == 0)
+    c.fail("schema: \"{}\" is a version this allocbench does not read (it reads \"{}\"); use the allocbench that "
+           "wrote it, or a newer one",
+           schema, expected);
+  c.fail("schema: expected \"{}\", got \"{}\"", expected, schema);
+}
+
+Environment read_environment(const json& root, const Checker& c) {
+  const json& e = c.object(root, "", "environment");
+  Environment env;
+  env.host = c.string(e, "environment", "host");
+  env.cpu = c.string(e, "environment", "cpu");
+  env.cores = static_cast<unsigned>(c.count(e, "environment", "cores"));
+  env.kernel = c.string(e, "environment", "kernel");
+  env.compiler = c.string(e, "environment", "compiler");
+  env.build_type = c.string(e, "environment", "build_type");
+  env.allocbench_version = c.string(e, "environment", "allocbench_version");
+  env.git_commit = c.string(e, "environment", "git_commit");
+  return env;
+}
+
+Summary read_summary(const json& m, const std::string& where, const Checker& c) {
+  if (!m.is_object()) c.expected(where, "an object with median, min, max and samples", &m);
+  Summary s;
+  s.median = c.number(c.member(m, "median"), where + ".median");
+  s.min = c.number(c.member(m, "min"), where + ".min");
+  s.max = c.number(c.member(m, "max"), where + ".max");
+  const json& samples = c.array(m, where, "samples");
+  if (samples.empty()) c.fail("{}.samples: expected at least one sample, got []", where);
+  for (size_t i = 0; i < samples.size(); ++i)
+    s.samples.push_back(c.number(samples[i], fmt::format("{}.samples[{}]", where, i)));
+  if (!(s.min <= s.median && s.median <= s.max))
+    c.fail("{}: expected min <= median <= max, got {} / {} / {}", where, s.min, s.median, s.max);
+  return s;
+}
+
+Result read_result(const json& r, const std::string& where, const Checker& c) {
+  if (!r.is_object()) c.expected(where, "an object", &r);
+  Result res;
+  res.backend = c.string(r, where, "backend");
+  res.backend_version = c.string(r, where, "backend_version");
+  res.malloc_provider = c.string(r, where, "malloc_provider");
+  res.workload = c.string(r, where, "workload");
+  for (const auto& [k, v] : c.object(r, where, "params").items()) {
+    if (!v.is_number_integer()) c.expected(where + ".params." + k, "an integer", &v);
+    res.params[k] = v.get<int64_t>();
+  }
+  res.seed = c.count(r, where, "seed");
+  res.threads = static_cast<unsigned>(c.count(r, where, "threads"));
+  res.counting = c.boolean(r, where, "counting");
+  res.checksum = c.string(r, where, "checksum");
+  res.reps = static_cast<int>(c.count(r, where, "reps"));
+  if (res.reps < 1) c.fail("{}.reps: expected at least 1, got 0", where);
+  res.peak_live_error_bound = static_cast<int64_t>(c.count(r, where, "peak_live_error_bound"));
+  res.peak_rss_reset = c.boolean(r, where, "peak_rss_reset");
+  res.unsized_frees = static_cast<int64_t>(c.count(r, where, "unsized_frees"));
+  for (const auto& [k, v] : c.object(r, where, "stats").items())
+    res.stats[k] = c.number(v, where + ".stats." + k);
+  const json& metrics = c.object(r, where, "metrics");
+  if (!metrics.contains("wall_ns")) c.fail("{}.metrics.wall_ns: missing, expected an object with median, min, max and samples", where);
+  for (const auto& [k, v] : metrics.items())
+    if (find_metric(k)) res.metrics[k] = read_summary(v, where + ".metrics." + k, c);  // unknown: a newer metric
+  return res;
+}
+
+}  // namespace
+
+Results read_results_file(const std::string& path, std::string_view role) {
+  Checker c(role, path);
+  std::string text = read_whole(path, c);
+  check_depth(text, c);
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    auto bracket = what.find("] ");
+    c.fail("not valid JSON ({})", bracket == std::string::npos ? what : what.substr(bracket + 2));
+  }
+  if (!root.is_object()) c.fail("expected a JSON object at the top level, got {}", root.type_name());
+  check_schema(root, c);
+
+  Results results;
+  results.environment = read_environment(root, c);
+  const json& list = c.array(root, "", "results");
+  std::set<std::tuple<std::string, std::string, std::map<std::string, int64_t>>> seen;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string where = fmt::format("results[{}]", i);
+    Result r = read_result(list[i], where, c);
+    if (!seen.emplace(r.backend, r.workload, r.params).second)
+      c.fail("{}: a second entry for backend '{}', workload '{}' with the same params", where, r.backend, r.workload);
+    results.results.push_back(std::move(r));
+  }
+  return results;
+}
+
+std::string results_file_text(const Results& results) { return to_json(results).dump(2) + "\n"; }
+
+}  // namespace allocbench
