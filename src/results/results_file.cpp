@@ -216,7 +216,7 @@ Results read_results_file(const std::string& path, std::string_view role) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers out of range such as 1e999
     std::string what = e.what();
     auto bracket = what.find("] ");
     c.fail("not valid JSON ({})", bracket == std::string::npos ? what : what.substr(bracket + 2));

@@ -24,3 +24,26 @@ TEST_CASE("unit_statistics_spread_ignores_a_single_outlier") {
 }
 
 TEST_CASE("unit_statistics_spread_of_zero_median_is_zero") { CHECK(relative_spread(summarize({0, 0})) == 0); }
+
+TEST_CASE("unit_statistics_mann_whitney_exact_small_samples") {
+  // Complete separation of 5 vs 5: U = 0, two-sided exact p = 2 / C(10, 5).
+  CHECK(mann_whitney_p({1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}) == doctest::Approx(2.0 / 252));
+  CHECK(mann_whitney_p({6, 7, 8, 9, 10}, {1, 2, 3, 4, 5}) == doctest::Approx(2.0 / 252));
+  // Interleaved samples: no evidence of a difference.
+  CHECK(mann_whitney_p({1, 3, 5, 7}, {2, 4, 6, 8}) > 0.5);
+  // scipy.stats.mannwhitneyu([1,2,3,4,6], [5,7,8,9,10], method="exact").pvalue == 0.015873...
+  CHECK(mann_whitney_p({1, 2, 3, 4, 6}, {5, 7, 8, 9, 10}) == doctest::Approx(4.0 / 252));
+}
+
+TEST_CASE("unit_statistics_mann_whitney_with_ties_uses_the_normal_approximation") {
+  CHECK(mann_whitney_p({5, 5, 5, 5}, {5, 5, 5, 5}) == 1);
+  // scipy.stats.mannwhitneyu([1,1,2,2,3,3], [3,4,4,5,5,6], method="asymptotic").pvalue == 0.00747...
+  CHECK(mann_whitney_p({1, 1, 2, 2, 3, 3}, {3, 4, 4, 5, 5, 6}) == doctest::Approx(0.00747).epsilon(0.01));
+}
+
+TEST_CASE("unit_statistics_smallest_p_says_when_a_test_is_hopeless") {
+  CHECK(smallest_p(3, 3) == doctest::Approx(0.1));
+  CHECK(smallest_p(4, 4) == doctest::Approx(2.0 / 70));
+  CHECK(smallest_p(1, 100) == doctest::Approx(2.0 / 101));
+  CHECK(smallest_p(0, 5) == 1);
+}

@@ -1,0 +1,217 @@
+"""The regression gate as CI uses it: baselines in a real git repository, verdicts, exit codes."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+from harness import BACKENDS, allocbench
+
+# A small, fast, deterministic workload that can be made worse on purpose.
+def run_args(ops=100000, reps=7):
+    return ["run", "--backend", "system", "--workload", "test-slowdown", "--param", f"test-slowdown.ops={ops}",
+            "--reps", str(reps)]
+
+
+RUN = run_args()
+# This test is about the flow and the exit codes; the gate's false-alarm rate on timed
+# metrics is measured by `make bench`. A generous timed threshold keeps it from flaking
+# on a loaded machine, while counts and bytes are gated exactly.
+LOOSE = ["--threshold", "0,wall_ns=60,peak_rss_bytes=60"]
+
+
+def git(repo, *args):
+    return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, check=True).stdout
+
+
+class GitFlowTest(unittest.TestCase):
+    def test_commit_baseline_pass_regress_update_pass(self):
+        with tempfile.TemporaryDirectory() as repo:
+            git(repo, "init", "-q")
+            git(repo, "config", "user.email", "ci@example.invalid")
+            git(repo, "config", "user.name", "ci")
+            baseline = os.path.join(repo, "baselines", "ci.json")
+            os.makedirs(os.path.dirname(baseline))
+
+            p = allocbench(*RUN, "--save-baseline", baseline)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            git(repo, "add", "baselines/ci.json")
+            git(repo, "commit", "-q", "-m", "baseline")
+
+            # Unchanged: passes.
+            p = allocbench(*RUN, "--baseline", baseline, *LOOSE)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("no regression beyond the threshold against baseline", p.stderr)
+
+            # 30% more work: a regression, named in the report, exit 1.
+            worse = {"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": "30"}
+            p = allocbench(*RUN, "--baseline", baseline, *LOOSE, env=worse)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"REGRESSION\s+system\s+test-slowdown\s+allocs\s+100000\s+130000\s+\+30\.0%")
+            self.assertIn("regressions beyond the threshold against baseline", p.stderr)
+
+            # Accepted on purpose: a new baseline is saved and committed; then it passes again.
+            p = allocbench(*RUN, "--save-baseline", baseline, env=worse)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            diff = git(repo, "diff", "-U0", "baselines/ci.json")
+            self.assertIn('-          "median": 100000,', diff)
+            self.assertIn('+          "median": 130000,', diff)
+            git(repo, "commit", "-q", "-am", "accept the slower workload")
+            p = allocbench(*RUN, "--baseline", baseline, *LOOSE, env=worse)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_more_memory_is_a_regression(self):
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "b.json")
+            self.assertEqual(allocbench(*RUN, "--save-baseline", baseline).returncode, 0)
+            p = allocbench(*RUN, "--baseline", baseline, *LOOSE, env={"ALLOCBENCH_TEST_EXTRA_BYTES": "1000000"})
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"REGRESSION\s+system\s+test-slowdown\s+peak_live_bytes")
+
+    def test_resaving_an_unchanged_run_changes_only_measured_numbers(self):
+        with tempfile.TemporaryDirectory() as repo:
+            git(repo, "init", "-q")
+            baseline = os.path.join(repo, "b.json")
+            allocbench(*RUN, "--save-baseline", baseline)
+            git(repo, "add", "b.json")
+            git(repo, "-c", "user.email=x@example.invalid", "-c", "user.name=x", "commit", "-q", "-m", "b")
+            allocbench(*RUN, "--save-baseline", baseline)
+            changed = [l for l in git(repo, "diff", "-U0", "b.json").splitlines()
+                       if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+            for line in changed:  # timings and RSS move; keys, order and counts do not
+                self.assertRegex(line, r'^[+-]\s+("(median|min|max)": )?\d+(\.\d+)?,?$')
+
+    def test_save_merges_entries_that_did_not_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "b.json")
+            allocbench(*RUN, "--save-baseline", baseline)
+            allocbench(*run_args(ops=2000, reps=3), "--save-baseline", baseline)
+            with open(baseline) as f:
+                entries = json.load(f)["results"]
+            self.assertEqual(sorted(e["params"]["ops"] for e in entries), [2000, 100000])
+            self.assertEqual(os.listdir(d), ["b.json"])
+
+
+class CompareTest(unittest.TestCase):
+    def save(self, d, name, env=None):
+        path = os.path.join(d, name)
+        p = allocbench(*RUN, "--format", "json", "--output", path, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return path
+
+    def test_compare_saved_results_in_every_format(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = self.save(d, "base.json")
+            worse = self.save(d, "worse.json", env={"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": "25"})
+            p = allocbench("compare", worse, base, *LOOSE)
+            self.assertEqual(p.returncode, 1)
+            self.assertTrue(p.stdout.startswith(f"regression check against baseline '{base}'"))
+            md = allocbench("compare", worse, base, *LOOSE, "--format", "markdown").stdout
+            self.assertIn("| **regression** | system | test-slowdown | allocs |", md)
+            report = json.loads(allocbench("compare", worse, base, *LOOSE, "--format", "json").stdout)
+            self.assertGreaterEqual(report["regressions"], 1)
+            row = next(r for r in report["comparisons"] if r.get("metric") == "allocs")
+            self.assertEqual(row["verdict"], "regression")
+            self.assertAlmostEqual(row["change"], 0.25)
+            self.assertEqual(allocbench("compare", base, base).returncode, 0)
+
+    def test_metric_restricts_what_is_gated(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = self.save(d, "base.json")
+            worse = self.save(d, "worse.json", env={"ALLOCBENCH_TEST_EXTRA_BYTES": "500000"})
+            self.assertEqual(allocbench("compare", worse, base, "--metric", "allocs").returncode, 0)
+            self.assertEqual(allocbench("compare", worse, base, "--metric", "peak_live_bytes").returncode, 1)
+
+    def test_other_machine_is_shown_and_timed_metrics_not_gated(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = self.save(d, "base.json")
+            with open(base) as f:
+                doc = json.load(f)
+            doc["environment"]["cpu"] = "a much faster cpu"
+            for m in ("median", "min", "max"):
+                doc["results"][0]["metrics"]["wall_ns"][m] /= 10
+            doc["results"][0]["metrics"]["wall_ns"]["samples"] = [
+                s / 10 for s in doc["results"][0]["metrics"]["wall_ns"]["samples"]]
+            with open(base, "w") as f:
+                json.dump(doc, f)
+            now = self.save(d, "now.json")
+            p = allocbench("compare", now, base)
+            self.assertEqual(p.returncode, 0, p.stdout)
+            self.assertIn("note: cpu differs: 'a much faster cpu' in the baseline", p.stdout)
+            self.assertIn("regression (not gated)", p.stdout)
+            self.assertEqual(allocbench("compare", now, base, "--ignore-env").returncode, 1)
+
+    def test_entries_on_one_side_only_are_listed(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = self.save(d, "base.json")
+            other = os.path.join(d, "other.json")
+            allocbench(*run_args(ops=5000, reps=3), "--format", "json", "--output", other)
+            p = allocbench("compare", other, base)
+            self.assertEqual(p.returncode, 0)
+            self.assertRegex(p.stdout, r"new\s+system\s+test-slowdown .*not in the baseline \(ops=5000\)")
+            self.assertRegex(p.stdout, r"missing\s+system\s+test-slowdown .*in the baseline, not run now \(ops=100000\)")
+
+    def test_too_few_samples_is_said(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = os.path.join(d, "b.json")
+            allocbench(*run_args(reps=2), "--save-baseline", base)
+            p = allocbench(*run_args(reps=2), "--baseline", base)
+            self.assertIn("too few samples (2 vs 2): no test can reach p < 0.05", p.stdout)
+
+
+class ReferenceTest(unittest.TestCase):
+    def test_every_backend_is_judged_against_the_reference(self):
+        if "mimalloc" not in BACKENDS:
+            self.skipTest("needs two backends")
+        # glibc is far slower than mimalloc on churn (about 1.7x): a regression against it.
+        p = allocbench("run", "--backend", "system,mimalloc", "--workload", "small-object-churn",
+                       "--param", "small-object-churn.ops=300000", "--reps", "9", "--reference", "mimalloc")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("regression check against reference backend 'mimalloc'", p.stdout)
+        self.assertRegex(p.stdout, r"REGRESSION\s+system\s+small-object-churn\s+wall_ns")
+        self.assertRegex(p.stdout, r"unchanged\s+system\s+small-object-churn\s+allocs")  # same work
+
+
+class CalibrateTest(unittest.TestCase):
+    def test_prints_noise_and_the_smallest_clean_threshold(self):
+        p = allocbench("calibrate", "--backend", "system", "--workload", "test-slowdown",
+                       "--param", "test-slowdown.ops=20000", "--runs", "3", "--reps", "4", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        report = json.loads(p.stdout)
+        self.assertEqual(report["runs"], 3)
+        wall = next(c for c in report["calibration"] if c["metric"] == "wall_ns")
+        self.assertEqual(len(wall["values"]), 3)
+        self.assertEqual(wall["estimator"], "min of 4")
+        allocs = next(c for c in report["calibration"] if c["metric"] == "allocs")
+        self.assertEqual(allocs["clean_threshold"], 0)  # deterministic: no noise at all
+        self.assertEqual(allocs["noise"], 0)
+        table = allocbench("calibrate", "--backend", "system", "--workload", "test-slowdown",
+                           "--param", "test-slowdown.ops=20000", "--runs", "2", "--reps", "4").stdout
+        self.assertRegex(table, r"smallest thresholds with no false alarm here: --threshold \S*wall_ns=[\d.]+")
+
+
+class GateUsageTest(unittest.TestCase):
+    CASES = [
+        (["run", "--workload", "empty", "--baseline", "x.json", "--threshold", "fast"], "--threshold 'fast': expected a percentage"),
+        (["run", "--workload", "empty", "--reference", "system", "--threshold", "speed=3"], "--threshold: unknown metric 'speed'"),
+        (["run", "--workload", "empty", "--reference", "system", "--metric", "nope"], "--metric: unknown metric 'nope'"),
+        (["run", "--workload", "empty", "--reference", "nosuch"], "--reference: backend 'nosuch' is not among those run"),
+        (["run", "--workload", "empty", "--backend", "system", "--reference", "system"], "needs at least one other backend"),
+        (["run", "--workload", "empty", "--threshold", "5"], "give --baseline FILE or --reference BACKEND too"),
+        (["run", "--workload", "empty", "--baseline", "a.json", "--reference", "system"], "excludes"),
+        (["compare", "only-one.json"], "BASELINE is required"),
+        (["compare", "a.json", "b.json", "--format", "csv"], "--format"),
+        (["calibrate", "--runs", "1"], "--runs"),
+    ]
+
+    def test_each_bad_gate_flag_exits_2_naming_it(self):
+        for args, expected in self.CASES:
+            with self.subTest(args=args):
+                p = allocbench(*args, timeout=60)
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn(expected, p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,50 @@
+#include "common/atomic_file.hpp"
+#include "results/aggregate.hpp"
+#include "results/baseline.hpp"
+#include "results/results_file.hpp"
+#include "sample_fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace allocbench;
+
+namespace {
+Result cell(const std::string& backend, double wall, const std::string& workload = "w") {
+  auto counted = counted_sample(backend, workload);
+  return aggregate({worker_sample(backend, wall, workload)}, &counted);
+}
+}  // namespace
+
+TEST_CASE("unit_baseline_merge_replaces_what_ran_and_keeps_the_rest_sorted") {
+  Results old{{}, {cell("b", 100), cell("a", 100, "z"), cell("a", 100)}};
+  Results now{{}, {cell("b", 200)}};
+  now.environment.cpu = "now";
+  Results merged = merge_baseline(old, now);
+  REQUIRE(merged.results.size() == 3);
+  CHECK(merged.environment.cpu == "now");
+  CHECK(merged.results[0].backend == "a");
+  CHECK(merged.results[1].backend == "b");
+  CHECK(merged.results[1].metrics.at("wall_ns").median == 200);  // replaced
+  CHECK(merged.results[2].workload == "z");                       // kept
+  // Different params are a different entry.
+  Results other = now;
+  other.results[0].params["ops"] = 99;
+  CHECK(merge_baseline(merged, other).results.size() == 4);
+}
+
+TEST_CASE("unit_baseline_file_round_trips_byte_for_byte") {
+  Results r{{}, {cell("b", 100), cell("a", 123.5)}};
+  r.environment.cpu = "cpu";
+  r.environment.cores = 2;
+  auto path = (std::filesystem::temp_directory_path() / "allocbench-unit-roundtrip.json").string();
+  std::string text = results_file_text(merge_baseline({}, r));
+  write_file_atomically(path, text, "--save-baseline");
+  Results back = read_results_file(path, "baseline");
+  CHECK(results_file_text(merge_baseline({}, back)) == text);
+  CHECK(back.results[1].metrics.at("wall_ns").samples == std::vector<double>{100});
+  CHECK(text.find("\"allocs\": {") != std::string::npos);
+  CHECK(text.find("\"median\": 10,") != std::string::npos);  // counts stay integers
+  std::filesystem::remove(path);
+}
