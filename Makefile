@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 ARGS  ?=
 
-.PHONY: all deps build run test bench test-sanitize clean
+.PHONY: all deps build run test bench baseline test-sanitize clean
 
 all: build
 
@@ -21,6 +21,10 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+# Re-record baselines/workloads.json, the deterministic figures `make test` gates on.
+baseline: build
+	cmake --build $(BUILD) --target baseline
 
 # Speed and overhead goals, printed as figures (several minutes).
 bench: build
