@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -24,12 +25,12 @@ def worker(backend, workload, counting):
     return json.loads(out)["metrics"]["wall_ns"]
 
 
-def allocbench(*args):
+def allocbench(*args, env=None, ok=(0,)):
     start = time.monotonic()
-    out = subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=ENV)
-    if out.returncode != 0:
+    out = subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=dict(ENV, **(env or {})))
+    if out.returncode not in ok:
         sys.exit(f"allocbench {' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
-    return out.stdout, time.monotonic() - start
+    return out.stdout, time.monotonic() - start, out.returncode
 
 
 def verdict(ok):
@@ -54,13 +55,13 @@ def counting_cost(backend="mimalloc", pairs=11):
 
 def default_run_time():
     print("2. Default `allocbench run` (all backends × all workloads, 5 reps + 1 warm-up) (goal ≤ 60 s)")
-    _, seconds = allocbench("run")
+    _, seconds, _ = allocbench("run")
     print(f"   {seconds:.1f} s  {verdict(seconds <= 60)}")
 
 
 def process_overhead(reps=40):
     print(f"3. Per-repetition overhead: the `empty` workload, {reps} reps on every backend (goal ≤ 5 ms)")
-    out, seconds = allocbench("run", "--workload", "empty", "--reps", str(reps), "--warmup", "0", "--format", "json")
+    out, seconds, _ = allocbench("run", "--workload", "empty", "--reps", str(reps), "--warmup", "0", "--format", "json")
     count = len(json.loads(out)["results"]) * reps
     per_rep_ms = seconds / count * 1000
     print(f"   {per_rep_ms:.2f} ms per repetition  {verdict(per_rep_ms <= 5)}  ({count} worker processes in {seconds:.2f} s, "
@@ -72,7 +73,7 @@ def spread(runs=5):
           "largest difference between the runs' medians (goal ≤ 3%)")
     medians = {}
     for _ in range(runs):
-        out, _ = allocbench("run", "--workload", "small-object-churn", "--format", "json")
+        out, _, _ = allocbench("run", "--workload", "small-object-churn", "--format", "json")
         for r in json.loads(out)["results"]:
             medians.setdefault(r["backend"], []).append(r["metrics"]["wall_ns"]["median"])
     for backend, values in medians.items():
@@ -81,9 +82,32 @@ def spread(runs=5):
               f"(medians, ms: {', '.join(f'{v / 1e6:.1f}' for v in values)})")
 
 
+def gate_rates(settings=((5, 5), (11, 3)), trials=10, slowdowns=(5, 10, 20)):
+    print(f"5. The gate on wall time: a baseline, then {trials} rounds of one identical run and one run with each "
+          f"injected slowdown\n   ({', '.join(f'{s}%' for s in slowdowns)} more work, test-slowdown workload on "
+          "system), judged with --metric wall_ns (goals: 0 false alarms, 100% detection at 10% and above)")
+    run = ["run", "--backend", "system", "--workload", "test-slowdown", "--param", "test-slowdown.ops=1000000"]
+    for reps, threshold in settings:
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "baseline.json")
+            allocbench(*run, "--reps", str(reps), "--save-baseline", baseline)
+            alarms = {0: 0, **{s: 0 for s in slowdowns}}
+            for _ in range(trials):  # interleaved, so that drift hits every case alike
+                for slowdown in alarms:
+                    _, _, code = allocbench(*run, "--reps", str(reps), "--baseline", baseline, "--metric", "wall_ns",
+                                            "--threshold", str(threshold), ok=(0, 1),
+                                            env={"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": str(slowdown)})
+                    alarms[slowdown] += code == 1
+            detected = ", ".join(f"{s}%: {alarms[s]}/{trials}" for s in slowdowns)
+            good = alarms[0] == 0 and all(alarms[s] == trials for s in slowdowns if s >= 10)
+            print(f"   --reps {reps:<2} --threshold {threshold}: false alarms {alarms[0]}/{trials}; detected {detected}  "
+                  f"{verdict(good)}")
+
+
 if __name__ == "__main__":
     print(f"allocbench benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
     counting_cost()
     default_run_time()
     process_overhead()
     spread()
+    gate_rates()
