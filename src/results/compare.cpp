@@ -167,6 +167,7 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
         double p = mann_whitney_p(b.samples, c.samples);
         row.p_value = p;
         row.evidence = fmt::format("p = {:.3f}", p);
+        if ((worse || better) && p >= options.alpha) row.evidence += " (not significant)";
         worse = worse && p < options.alpha;
         better = better && p < options.alpha;
       }

@@ -62,7 +62,10 @@ TEST_CASE("unit_compare_timed_regression_needs_threshold_and_significance") {
   noisy.results[0].metrics["wall_ns"] = summarize({108, 95, 120, 101, 104});
   CompareOptions tight;
   tight.thresholds = parse_thresholds("1");
-  CHECK(row(compare_results(noisy, base, tight, "b"), "a", "wall_ns").verdict != Verdict::regression);
+  CompareReport overlapping_report = compare_results(noisy, base, tight, "b");
+  const Comparison& overlapping = row(overlapping_report, "a", "wall_ns");
+  CHECK(overlapping.verdict == Verdict::unchanged);
+  CHECK(overlapping.evidence.find("(not significant)") != std::string::npos);
 }
 
 TEST_CASE("unit_compare_deterministic_metrics_are_exact_against_the_threshold") {
