@@ -29,4 +29,14 @@ inline uint64_t destroy_object(void* p, std::size_t size) {
   return value;
 }
 
+// Frees every object of a window (elements with `object` and `size`) and empties it;
+// returns the sum of their values.
+template <typename Window>
+uint64_t destroy_all(Window& window) {
+  uint64_t sum = 0;
+  for (auto& slot : window) sum += destroy_object(slot.object, slot.size);
+  window = {};
+  return sum;
+}
+
 }  // namespace allocbench

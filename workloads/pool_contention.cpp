@@ -110,8 +110,7 @@ class PoolContention final : public Workload {
         break;
       }
       case Phase::teardown:
-        for (auto& m : me.window) me.checksum += destroy_object(m.object, m.size);
-        me.window = {};
+        me.checksum += destroy_all(me.window);
         break;
     }
   }

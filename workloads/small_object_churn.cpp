@@ -76,8 +76,7 @@ class SmallObjectChurn final : public Workload {
         break;
       }
       case Phase::teardown:
-        for (auto& slot : me.window) me.checksum += destroy_object(slot.object, slot.size);
-        me.window = {};
+        me.checksum += destroy_all(me.window);
         break;
     }
   }

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "report/format_units.hpp"
+#include "report/text_columns.hpp"
 #include "results/metrics.hpp"
 
 #include <fmt/format.h>
@@ -55,11 +56,6 @@ std::string title(const CompareReport& r) {
                      r.against, r.alpha);
 }
 
-// Display width: count UTF-8 code points, not bytes ("µs").
-size_t width(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
-}
-
 }  // namespace
 
 std::string verdict_summary(const CompareReport& r) {
@@ -69,26 +65,12 @@ std::string verdict_summary(const CompareReport& r) {
 }
 
 std::string verdict_table(const CompareReport& r) {
-  auto body = rows(r, true);
-  std::vector<size_t> widths(header.size());
-  for (size_t c = 0; c < header.size(); ++c) {
-    widths[c] = width(header[c]);
-    for (const auto& row : body) widths[c] = std::max(widths[c], width(row[c]));
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string l = " ";
-    for (size_t c = 0; c < cells.size(); ++c) {
-      std::string pad(c + 1 == cells.size() ? 0 : widths[c] - width(cells[c]), ' ');
-      bool right = c >= 4 && c <= 7;
-      l += "  " + (right ? pad + cells[c] : cells[c] + pad);
-    }
-    return l + "\n";
-  };
+  // verdict, backend, workload, metric | baseline, current, change, threshold | evidence
+  std::vector<Align> align(header.size(), Align::left);
+  std::fill(align.begin() + 4, align.begin() + 8, Align::right);
   std::string out = title(r) + "\n";
   for (const auto& note : r.notes) out += "   note: " + note + "\n";
-  out += line(header);
-  for (const auto& row : body) out += line(row);
-  return out + verdict_summary(r) + "\n";
+  return out + text_columns(header, rows(r, true), align) + verdict_summary(r) + "\n";
 }
 
 std::string verdict_markdown(const CompareReport& r) {

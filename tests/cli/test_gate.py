@@ -15,10 +15,11 @@ def run_args(ops=100000, reps=7):
 
 
 RUN = run_args()
-# This test is about the flow and the exit codes; the gate's false-alarm rate on timed
-# metrics is measured by `make bench`. A generous timed threshold keeps it from flaking
-# on a loaded machine, while counts and bytes are gated exactly.
-LOOSE = ["--threshold", "0,wall_ns=60,peak_rss_bytes=60"]
+# These tests are about the flow and the exit codes, so they gate the deterministic
+# metrics, exactly. Timed verdicts are unit-tested on fixed samples, checked within one run
+# by ReferenceTest, and their false-alarm rate on this machine is a `make bench` figure:
+# runs minutes apart on a loaded 2-core machine can differ by 2x in wall time.
+EXACT = ["--metric", "allocs,bytes_allocated,peak_live_bytes,live_bytes_at_end", "--threshold", "0"]
 
 
 def git(repo, *args):
@@ -40,13 +41,13 @@ class GitFlowTest(unittest.TestCase):
             git(repo, "commit", "-q", "-m", "baseline")
 
             # Unchanged: passes.
-            p = allocbench(*RUN, "--baseline", baseline, *LOOSE)
+            p = allocbench(*RUN, "--baseline", baseline, *EXACT)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("no regression beyond the threshold against baseline", p.stderr)
 
             # 30% more work: a regression, named in the report, exit 1.
             worse = {"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": "30"}
-            p = allocbench(*RUN, "--baseline", baseline, *LOOSE, env=worse)
+            p = allocbench(*RUN, "--baseline", baseline, *EXACT, env=worse)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             self.assertRegex(p.stdout, r"REGRESSION\s+system\s+test-slowdown\s+allocs\s+100000\s+130000\s+\+30\.0%")
             self.assertIn("regressions beyond the threshold against baseline", p.stderr)
@@ -58,14 +59,14 @@ class GitFlowTest(unittest.TestCase):
             self.assertIn('-          "median": 100000,', diff)
             self.assertIn('+          "median": 130000,', diff)
             git(repo, "commit", "-q", "-am", "accept the slower workload")
-            p = allocbench(*RUN, "--baseline", baseline, *LOOSE, env=worse)
+            p = allocbench(*RUN, "--baseline", baseline, *EXACT, env=worse)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_more_memory_is_a_regression(self):
         with tempfile.TemporaryDirectory() as d:
             baseline = os.path.join(d, "b.json")
             self.assertEqual(allocbench(*RUN, "--save-baseline", baseline).returncode, 0)
-            p = allocbench(*RUN, "--baseline", baseline, *LOOSE, env={"ALLOCBENCH_TEST_EXTRA_BYTES": "1000000"})
+            p = allocbench(*RUN, "--baseline", baseline, *EXACT, env={"ALLOCBENCH_TEST_EXTRA_BYTES": "1000000"})
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             self.assertRegex(p.stdout, r"REGRESSION\s+system\s+test-slowdown\s+peak_live_bytes")
 
@@ -104,12 +105,12 @@ class CompareTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             base = self.save(d, "base.json")
             worse = self.save(d, "worse.json", env={"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": "25"})
-            p = allocbench("compare", worse, base, *LOOSE)
+            p = allocbench("compare", worse, base, *EXACT)
             self.assertEqual(p.returncode, 1)
             self.assertTrue(p.stdout.startswith(f"regression check against baseline '{base}'"))
-            md = allocbench("compare", worse, base, *LOOSE, "--format", "markdown").stdout
+            md = allocbench("compare", worse, base, *EXACT, "--format", "markdown").stdout
             self.assertIn("| **regression** | system | test-slowdown | allocs |", md)
-            report = json.loads(allocbench("compare", worse, base, *LOOSE, "--format", "json").stdout)
+            report = json.loads(allocbench("compare", worse, base, *EXACT, "--format", "json").stdout)
             self.assertGreaterEqual(report["regressions"], 1)
             row = next(r for r in report["comparisons"] if r.get("metric") == "allocs")
             self.assertEqual(row["verdict"], "regression")

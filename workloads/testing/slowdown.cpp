@@ -44,7 +44,7 @@ class Slowdown final : public Workload {
   }
 
   void teardown() override {
-    for (auto& slot : window_) checksum_ += destroy_object(slot.object, slot.size);
+    checksum_ += destroy_all(window_);
   }
 
   WorkloadOutcome outcome() const override { return {ops_, checksum_}; }
