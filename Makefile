@@ -1,5 +1,5 @@
 # Thin wrapper over CMake. Every target first installs missing Debian packages
-# (scripts/install-deps.sh does nothing when all are present).
+# (install-deps.sh does nothing when all are present).
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 ARGS  ?=
@@ -9,7 +9,7 @@ ARGS  ?=
 all: build
 
 deps:
-	@bash scripts/install-deps.sh
+	@bash install-deps.sh
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DALLOCBENCH_WERROR=ON >/dev/null
