@@ -139,42 +139,47 @@ Comparison row_for(const Result& r, std::string metric) {
 
 Comparison judge(const Result& base, const Result& cur, const std::string& metric, const CompareOptions& options,
                  bool timed_gated) {
-    const MetricInfo& m = *find_metric(metric);
-    const Summary& b = base.metrics.at(std::string(m.name));
-    const Summary& c = cur.metrics.at(std::string(m.name));
-    Comparison row = row_for(cur, metric);
-    row.threshold = options.thresholds.of(row.metric);
-    if (deterministic(m, cur)) {
-      row.estimator = "median";
-      row.baseline = b.median;
-      row.current = c.median;
-      row.evidence = "deterministic";
-    } else {
-      bool lower = m.better == Better::lower;
-      row.estimator = fmt::format("{} of {}", lower ? "min" : "max", c.samples.size());
-      row.baseline = lower ? b.min : b.max;
-      row.current = lower ? c.min : c.max;
-    }
+  const MetricInfo& m = *find_metric(metric);
+  const Summary& b = base.metrics.at(metric);
+  const Summary& c = cur.metrics.at(metric);
+  Comparison row = row_for(cur, metric);
+  row.threshold = options.thresholds.of(metric);
+  auto judge_change = [&](bool significant) {
     row.change = bad_change(m, row.baseline, row.current);
     bool worse = row.change > row.threshold, better = row.change < -row.threshold;
-    if (!deterministic(m, cur)) {
-      double floor = smallest_p(b.samples.size(), c.samples.size());
-      if (floor >= options.alpha) {
-        row.evidence = fmt::format("too few samples ({} vs {}): no test can reach p < {}", b.samples.size(),
-                                   c.samples.size(), options.alpha);
-        row.gated = false;
-      } else {
-        double p = mann_whitney_p(b.samples, c.samples);
-        row.p_value = p;
-        row.evidence = fmt::format("p = {:.3f}", p);
-        if ((worse || better) && p >= options.alpha) row.evidence += " (not significant)";
-        worse = worse && p < options.alpha;
-        better = better && p < options.alpha;
-      }
-      row.gated = row.gated && timed_gated;
-    }
-    row.verdict = worse ? Verdict::regression : better ? Verdict::improvement : Verdict::unchanged;
+    if ((worse || better) && !significant) row.evidence += " (not significant)";
+    row.verdict = !significant ? Verdict::unchanged
+                  : worse      ? Verdict::regression
+                  : better     ? Verdict::improvement
+                               : Verdict::unchanged;
+  };
+
+  if (deterministic(m, cur)) {
+    row.estimator = "median";
+    row.baseline = b.median;
+    row.current = c.median;
+    row.evidence = "deterministic";
+    judge_change(true);
     return row;
+  }
+
+  bool lower = m.better == Better::lower;
+  row.estimator = fmt::format("{} of {}", lower ? "min" : "max", c.samples.size());
+  row.baseline = lower ? b.min : b.max;
+  row.current = lower ? c.min : c.max;
+  row.gated = timed_gated;
+  if (smallest_p(b.samples.size(), c.samples.size()) >= options.alpha) {
+    // No test can decide: say what the threshold alone says, and do not gate on it.
+    row.evidence = fmt::format("too few samples ({} vs {}): no test can reach p < {}", b.samples.size(),
+                               c.samples.size(), options.alpha);
+    row.gated = false;
+    judge_change(true);
+    return row;
+  }
+  row.p_value = mann_whitney_p(b.samples, c.samples);
+  row.evidence = fmt::format("p = {:.3f}", row.p_value);
+  judge_change(row.p_value < options.alpha);
+  return row;
 }
 
 namespace {

@@ -8,6 +8,8 @@ namespace allocbench {
 
 using nlohmann::json;
 
+namespace {
+
 json to_json(const Environment& e) {
   return {{"host", e.host},
           {"cpu", e.cpu},
@@ -18,8 +20,6 @@ json to_json(const Environment& e) {
           {"allocbench_version", e.allocbench_version},
           {"git_commit", e.git_commit}};
 }
-
-namespace {
 
 // Counts and byte sizes stay integers in the file: baselines diff the way they read.
 json number(double v) {

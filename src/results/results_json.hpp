@@ -9,6 +9,5 @@
 namespace allocbench {
 
 nlohmann::json to_json(const Results& results);
-nlohmann::json to_json(const Environment& env);
 
 }  // namespace allocbench
