@@ -18,6 +18,10 @@ extern const WorkloadInfo test_crash_workload;
 extern const WorkloadInfo test_abort_workload;
 extern const WorkloadInfo test_hang_workload;
 extern const WorkloadInfo test_slowdown_workload;
+extern const WorkloadInfo test_oom_workload;
+extern const WorkloadInfo test_garbage_workload;
+extern const WorkloadInfo test_silent_workload;
+extern const WorkloadInfo test_exit_workload;
 #endif
 
 const std::vector<const WorkloadInfo*>& all_workloads() {
@@ -31,6 +35,10 @@ const std::vector<const WorkloadInfo*>& all_workloads() {
       &test_abort_workload,
       &test_hang_workload,
       &test_slowdown_workload,
+      &test_oom_workload,
+      &test_garbage_workload,
+      &test_silent_workload,
+      &test_exit_workload,
 #endif
   };
   return table;

@@ -100,6 +100,7 @@ int run_calibrate(const CalibrateCommand& o) {
   std::vector<Results> runs;
   for (int i = 0; i < o.runs; ++i) {
     RunOutcome run = execute(plan, progress);
+    if (run.interrupted) throw run_error("calibration interrupted after {} of {} runs", i, o.runs);
     if (!run.failures.empty())
       throw run_error("run {} of {}: backend '{}', workload '{}': {}", i + 1, o.runs, run.failures[0].backend,
                       run.failures[0].workload, run.failures[0].reason);

@@ -88,16 +88,24 @@ int run_run(const RunCommand& o) {
   else if (!o.reference.empty())
     verdict = compare_to_reference(run.results, o.reference, c.compare);
 
+  // An interrupted run shows what finished on stdout and writes no file: a partial
+  // result must not pass for a complete one.
   std::string report = report_text(o, run, verdict ? &*verdict : nullptr);
-  if (o.run.output.empty()) {
+  if (o.run.output.empty() || run.interrupted) {
     std::fwrite(report.data(), 1, report.size(), stdout);
     std::fflush(stdout);
   } else {
     write_file_atomically(o.run.output, report, "--output");
   }
-  if (!o.save_baseline.empty())
+  if (!o.save_baseline.empty() && !run.interrupted)
     write_file_atomically(o.save_baseline, results_file_text(merge_baseline(c.saved, run.results)), "--save-baseline");
 
+  if (run.interrupted) {
+    fmt::print(stderr, "allocbench: interrupted after {} of {} repetitions: the report shows what finished; no file "
+                       "was written\n",
+               run.jobs_run, c.plan.jobs.size());
+    return static_cast<int>(ExitCode::run_failed);
+  }
   for (const auto& f : run.failures)
     fmt::print(stderr, "allocbench: error: backend '{}', workload '{}': {}\n", f.backend, f.workload, f.reason);
   if (verdict) fmt::print(stderr, "allocbench: {}\n", verdict_summary(*verdict));

@@ -2,30 +2,14 @@
 #include "build_info.hpp"
 #include "common/error.hpp"
 #include "driver/commands.hpp"
-#include "driver/spawn.hpp"
+#include "driver/interrupt.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <csignal>
-
-namespace {
-
-// Ctrl-C or a CI runner's SIGTERM: the worker is in its own process group, so it has to
-// be killed explicitly, or it would outlive the driver.
-void on_termination(int sig) {
-  allocbench::kill_running_child();
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using allocbench::ExitCode;
-  std::signal(SIGINT, on_termination);
-  std::signal(SIGTERM, on_termination);
-  std::signal(SIGHUP, on_termination);
+  allocbench::install_interrupt_handlers();
 
   CLI::App app{"allocbench: benchmark memory allocators and gate allocation regressions"};
   app.set_version_flag("--version", fmt::format("allocbench {} ({})", allocbench::build_info::version,

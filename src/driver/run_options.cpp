@@ -40,6 +40,10 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--format", o.format, "Report format: table, json, markdown or csv (default: table).");
   app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
   app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
+  auto* fail_fast = app.add_flag("--fail-fast", o.fail_fast, "Stop the run at the first failed repetition.");
+  // The default, accepted so that a script can say so.
+  app.add_flag_callback("--keep-going", [] {}, "After a failed repetition, run the other cells (the default).")
+      ->excludes(fail_fast);
 }
 
 namespace {
@@ -89,7 +93,7 @@ Plan make_plan(const RunOptions& o) {
   auto overrides = split_params(o.params, workloads);
 
   Plan plan{{}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
-            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000))};
+            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast};
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());

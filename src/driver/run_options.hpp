@@ -27,6 +27,7 @@ struct RunOptions {
   std::string format = "table";
   std::string output;
   bool verbose = false;
+  bool fail_fast = false;
 };
 
 void add_run_options(CLI::App& app, RunOptions& options);
@@ -64,6 +65,7 @@ struct Plan {
   uint64_t seed;
   bool counting;
   std::chrono::milliseconds timeout;
+  bool fail_fast;
 };
 
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "driver/environment.hpp"
+#include "driver/interrupt.hpp"
 #include "driver/spawn.hpp"
 #include "results/aggregate.hpp"
 
@@ -44,15 +45,22 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
   std::vector<std::optional<nlohmann::json>> counted(plan.cells.size());
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
 
+  std::string stopped;  // why the remaining jobs do not run
   for (const Job& job : plan.jobs) {
     const Cell& cell = plan.cells[job.cell];
-    if (!failure[job.cell].empty()) {
+    if (!failure[job.cell].empty() || !stopped.empty()) {
       progress.end();
       continue;
     }
     progress.begin(fmt::format("{} · {} · {}", cell.backend, cell.workload->name, describe(plan, job)));
     ProcessOutcome p = run_process(worker_argv(plan, job), plan.timeout);
     progress.end();
+    if (interrupted()) {  // the signal killed this worker: not its failure
+      outcome.interrupted = true;
+      stopped = "not finished: the run was interrupted";
+      continue;
+    }
+    ++outcome.jobs_run;
     std::string error;
     if (!p.ok()) {
       error = p.describe_failure();
@@ -60,11 +68,15 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
       if (job.kind == JobKind::counted) counted[job.cell] = std::move(*sample);
       if (job.kind == JobKind::measured) measured[job.cell].push_back(std::move(*sample));
     }
-    if (!error.empty()) failure[job.cell] = fmt::format("{}: the worker {}", describe(plan, job), error);
+    if (!error.empty()) {
+      failure[job.cell] = fmt::format("{}: the worker {}", describe(plan, job), error);
+      if (plan.fail_fast) stopped = "not finished: --fail-fast stopped the run at the first failure";
+    }
   }
 
   for (size_t c = 0; c < plan.cells.size(); ++c) {
     const Cell& cell = plan.cells[c];
+    if (failure[c].empty() && measured[c].empty()) failure[c] = stopped;
     if (failure[c].empty()) {
       try {
         outcome.results.results.push_back(aggregate(measured[c], counted[c] ? &*counted[c] : nullptr));

@@ -11,6 +11,8 @@ namespace allocbench {
 struct RunOutcome {
   Results results;
   std::vector<FailedCell> failures;
+  bool interrupted = false;  // stopped by a signal: incomplete, and nothing may be saved
+  size_t jobs_run = 0;
 };
 
 RunOutcome execute(const Plan& plan, Progress& progress);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,11 +64,15 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
   args.push_back(nullptr);
 
   auto start = std::chrono::steady_clock::now();
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw run_error("cannot start '{}': {}", argv[0], std::strerror(errno));
   if (pid == 0) {
-    // Own process group, so that a timeout kills whatever the worker started too.
+    // Own process group, so that a timeout kills whatever the worker started too; and
+    // death with the driver, even a SIGKILLed one, so that no worker is ever orphaned.
     ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the driver died before prctl took effect
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
     ::execv(args[0], args.data());
