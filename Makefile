@@ -3,8 +3,9 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 ARGS  ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test bench baseline test-sanitize clean
+.PHONY: all deps build run test bench baseline test-sanitize fuzz clean
 
 all: build
 
@@ -37,5 +38,15 @@ test-sanitize: deps
 	cmake --preset tsan >/dev/null && cmake --build --preset tsan -j$(JOBS)
 	ctest --preset tsan -j$(JOBS)
 
+# The libFuzzer targets (results reader, flag parsers), FUZZ_SECONDS each, seeded from
+# tests/fuzz/corpus; a crash leaves its input in build-fuzz/artifacts/ and fails.
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build-fuzz/artifacts/
+fuzz:
+	@bash install-deps.sh --fuzz
+	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j$(JOBS) --target fuzz_results_file fuzz_flags
+	@mkdir -p build-fuzz/corpus/results build-fuzz/corpus/flags build-fuzz/artifacts
+	build-fuzz/tests/fuzz/fuzz_results_file $(FUZZ_RUN) build-fuzz/corpus/results tests/fuzz/corpus/results
+	build-fuzz/tests/fuzz/fuzz_flags $(FUZZ_RUN) build-fuzz/corpus/flags tests/fuzz/corpus/flags
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages allocbench needs, and only those that are missing,
-# so that a warm machine does not touch apt at all.
+# so that a warm machine does not touch apt at all. Usage: install-deps.sh [--fuzz]
 set -euo pipefail
 
 packages=(
@@ -8,6 +8,8 @@ packages=(
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
 )
+# --fuzz: clang and its libFuzzer runtime too
+[[ "${1:-}" == "--fuzz" ]] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -109,9 +109,7 @@ std::string read_whole(const std::string& path, const Checker& c) {
   if (!in) c.fail("cannot open: {}", std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  std::string s = text.str();
-  if (s.find_first_not_of(" \t\r\n") == std::string::npos) c.fail("is empty, expected a results JSON file");
-  return s;
+  return text.str();
 }
 
 // The JSON parser recurses per nesting level: refuse deep input before it is parsed.
@@ -210,8 +208,12 @@ Result read_result(const json& r, const std::string& where, const Checker& c) {
 }  // namespace
 
 Results read_results_file(const std::string& path, std::string_view role) {
+  return parse_results_text(read_whole(path, Checker(role, path)), path, role);
+}
+
+Results parse_results_text(const std::string& text, const std::string& path, std::string_view role) {
   Checker c(role, path);
-  std::string text = read_whole(path, c);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) c.fail("is empty, expected a results JSON file");
   check_depth(text, c);
   json root;
   try {

@@ -14,6 +14,9 @@ namespace allocbench {
 // only read.
 Results read_results_file(const std::string& path, std::string_view role);
 
+// The same checks on text already in memory; `path` only names it in errors.
+Results parse_results_text(const std::string& text, const std::string& path, std::string_view role);
+
 // Sorted keys and a fixed layout, so that a diff of two files shows only what changed.
 std::string results_file_text(const Results& results);
 
