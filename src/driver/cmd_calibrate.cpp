@@ -51,17 +51,19 @@ std::vector<Calibration> calibrate(const std::vector<Results>& runs, const Compa
       for (const auto& r : run.results)
         if (key_of(r) == std::get<0>(key)) per_run.push_back(&r);
     if (per_run.size() < 2) continue;
+    for (const Result* r : per_run) {
+      Estimate e = estimate(*r, cal.metric);
+      cal.values.push_back(e.value);
+      cal.estimator = e.name;
+    }
     for (size_t i = 0; i < per_run.size(); ++i)
       for (size_t j = 0; j < per_run.size(); ++j) {
         if (i == j) continue;
         Comparison c = judge(*per_run[i], *per_run[j], cal.metric, zero);
-        if (i == 0) cal.values.push_back(c.current);
-        cal.estimator = c.estimator;
         cal.testable = cal.testable && (c.evidence == "deterministic" || c.p_value >= 0);
         bool would_act = c.evidence == "deterministic" || (c.p_value >= 0 && c.p_value < options.alpha);
         if (would_act && !std::isinf(c.change)) cal.clean_threshold = std::max(cal.clean_threshold, c.change);
       }
-    cal.values.insert(cal.values.begin(), judge(*per_run[1], *per_run[0], cal.metric, zero).current);
     double mean = 0, var = 0;
     for (double v : cal.values) mean += v / static_cast<double>(cal.values.size());
     for (double v : cal.values) var += (v - mean) * (v - mean) / static_cast<double>(cal.values.size() - 1);

@@ -137,6 +137,14 @@ Comparison row_for(const Result& r, std::string metric) {
 
 }  // namespace
 
+Estimate estimate(const Result& r, const std::string& metric) {
+  const MetricInfo& m = *find_metric(metric);
+  const Summary& s = r.metrics.at(metric);
+  if (deterministic(m, r)) return {s.median, "median"};
+  bool lower = m.better == Better::lower;
+  return {lower ? s.min : s.max, fmt::format("{} of {}", lower ? "min" : "max", s.samples.size())};
+}
+
 Comparison judge(const Result& base, const Result& cur, const std::string& metric, const CompareOptions& options,
                  bool timed_gated) {
   const MetricInfo& m = *find_metric(metric);
@@ -154,19 +162,16 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
                                : Verdict::unchanged;
   };
 
+  Estimate now = estimate(cur, metric);
+  row.estimator = now.name;
+  row.baseline = estimate(base, metric).value;
+  row.current = now.value;
   if (deterministic(m, cur)) {
-    row.estimator = "median";
-    row.baseline = b.median;
-    row.current = c.median;
     row.evidence = "deterministic";
     judge_change(true);
     return row;
   }
 
-  bool lower = m.better == Better::lower;
-  row.estimator = fmt::format("{} of {}", lower ? "min" : "max", c.samples.size());
-  row.baseline = lower ? b.min : b.max;
-  row.current = lower ? c.min : c.max;
   row.gated = timed_gated;
   if (smallest_p(b.samples.size(), c.samples.size()) >= options.alpha) {
     // No test can decide: say what the threshold alone says, and do not gate on it.

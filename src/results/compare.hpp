@@ -62,6 +62,14 @@ struct CompareReport {
   int regressions() const;             // gated ones
 };
 
+// The figure a verdict compares for one metric of one entry: the median of a
+// deterministic metric, the best repetition of a timed one. `name` says which.
+struct Estimate {
+  double value;
+  std::string name;  // "median", "min of 5", "max of 5"
+};
+Estimate estimate(const Result& r, const std::string& metric);
+
 // One metric of one entry, `current` against `base` (same backend and workload).
 Comparison judge(const Result& base, const Result& current, const std::string& metric, const CompareOptions& options,
                  bool timed_gated = true);
