@@ -16,10 +16,8 @@ std::string metric_or_dash(const Result& r, const char* name, std::string (*form
 }
 
 std::string settings(const Result& r) {
-  std::vector<std::string> params;
-  for (const auto& [k, v] : r.params) params.push_back(fmt::format("{}={}", k, v));
   return fmt::format("{} thread{} · {} rep{} · seed {}{}{}", r.threads, r.threads == 1 ? "" : "s", r.reps,
-                     r.reps == 1 ? "" : "s", r.seed, params.empty() ? "" : " · ", fmt::join(params, " "));
+                     r.reps == 1 ? "" : "s", r.seed, r.params.empty() ? "" : " · ", params_text(r.params));
 }
 
 }  // namespace

@@ -20,8 +20,7 @@ std::string field(const std::string& s) {
 std::string csv_report(const ReportInput& in) {
   std::string out = "backend,backend_version,workload,params,threads,reps,metric,unit,median,min,max\n";
   for (const auto& r : in.results.results) {
-    std::string params;
-    for (const auto& [k, v] : r.params) params += fmt::format("{}{}={}", params.empty() ? "" : ";", k, v);
+    std::string params = params_text(r.params, ";");
     for (const auto& [name, s] : r.metrics) {
       const MetricInfo* m = find_metric(name);
       out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", field(r.backend), field(r.backend_version),

@@ -1,10 +1,18 @@
 #include "results/baseline.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace allocbench {
 
 ResultKey key_of(const Result& r) { return {r.backend, r.workload, r.params}; }
+
+std::string params_text(const std::map<std::string, int64_t>& params, const char* separator) {
+  std::string text;
+  for (const auto& [k, v] : params) text += fmt::format("{}{}={}", text.empty() ? "" : separator, k, v);
+  return text;
+}
 
 Results merge_baseline(const Results& existing, const Results& current) {
   std::map<ResultKey, Result> merged;

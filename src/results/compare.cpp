@@ -108,12 +108,6 @@ int CompareReport::regressions() const {
 
 namespace {
 
-std::string params_text(const std::map<std::string, int64_t>& params) {
-  std::vector<std::string> kv;
-  for (const auto& [k, v] : params) kv.push_back(fmt::format("{}={}", k, v));
-  return fmt::format("{}", fmt::join(kv, " "));
-}
-
 bool deterministic(const MetricInfo& m, const Result& r) {
   return m.deterministic && (m.name != "peak_live_bytes" || r.threads == 1);
 }

@@ -39,4 +39,7 @@ struct Results {
   std::vector<Result> results;
 };
 
+// "max_size=1024 ops=8000000", with `separator` between the pairs.
+std::string params_text(const std::map<std::string, int64_t>& params, const char* separator = " ");
+
 }  // namespace allocbench
