@@ -2,6 +2,7 @@
 import json
 import os
 import subprocess
+import time
 
 ALLOCBENCH = os.environ["ALLOCBENCH"]
 BUILD_DIR = os.environ["ALLOCBENCH_BUILD_DIR"]
@@ -52,3 +53,19 @@ def run_json(*args, workloads=("small-object-churn", "connection-pool", "pool-co
     except json.JSONDecodeError:
         report = None
     return p, report
+
+
+def workers_alive(workload=""):
+    """Worker processes (of one workload), not the driver whose arguments name it too."""
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if l.split(" ", 1)[0].split("/")[-1].startswith("allocbench-worker-")
+            and f"--workload {workload}" in l]
+
+
+def wait_until(predicate, seconds=5.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()

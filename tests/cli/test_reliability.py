@@ -9,23 +9,7 @@ import tempfile
 import time
 import unittest
 
-from harness import ALLOCBENCH, BACKENDS, allocbench
-
-
-def workers_alive(workload=""):
-    """Worker processes (of one workload), not the driver whose arguments name it too."""
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [l for l in out.splitlines() if l.split(" ", 1)[0].split("/")[-1].startswith("allocbench-worker-")
-            and f"--workload {workload}" in l]
-
-
-def wait_until(predicate, seconds=5.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from harness import ALLOCBENCH, BACKENDS, allocbench, wait_until, workers_alive
 
 
 FAILURES = [

@@ -1,17 +1,11 @@
 """Workers that crash, abort, hang or run the wrong allocator: reported, isolated, exit 3."""
-import os
 import subprocess
 import time
 import unittest
 
-from harness import BACKENDS, allocbench, run_json
+from harness import BACKENDS, allocbench, run_json, workers_alive
 
 TWO = ",".join(BACKENDS[:2])
-
-
-def worker_processes():
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [l for l in out.splitlines() if "allocbench-worker-" in l and "test-hang" in l]
 
 
 class WorkerFailureTest(unittest.TestCase):
@@ -38,7 +32,7 @@ class WorkerFailureTest(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 15)  # one timeout ends the cell: no 3 × timeout
         self.assertEqual(p.returncode, 3)
         self.assertIn("backend 'system', workload 'test-hang': counted run: the worker timed out after", p.stderr)
-        self.assertEqual(worker_processes(), [])
+        self.assertEqual(workers_alive("test-hang"), [])
 
     def test_a_worker_whose_malloc_is_another_library_refuses_to_report(self):
         if "jemalloc" not in BACKENDS:
