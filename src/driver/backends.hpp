@@ -1,23 +1,51 @@
-// The backends compiled into this build, where their workers are, and what they are.
+// The backends compiled into this build, the variants --backend can make of them,
+// where their workers are, and what they are.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 namespace allocbench {
 
-// Names in build order. `spec` is "all" or a comma-separated list; unknown names are
-// usage errors that list the known ones.
-std::vector<std::string> select_backends(const std::vector<std::string>& spec);
+// A backend as --backend names it: a built allocator ("jemalloc"), a tuned variant of
+// one ("jemalloc:background_thread=true,narenas=2"), or any allocator library loaded
+// into the system worker with LD_PRELOAD ("preload:/path/liballoc.so").
+struct BackendSpec {
+  std::string label;     // how reports, baselines and verdicts name it
+  std::string worker;    // the built backend whose worker runs it
+  std::string settings;  // "K=V,...", canonical and sorted once the worker checked them
+  std::string preload;   // the allocator library, for preload:
+  std::map<std::string, std::string> environment;  // what carries the settings to the allocator
 
-// The worker executable of a backend: beside the allocbench executable.
+  bool operator==(const BackendSpec&) const = default;
+};
+
+// --backend values, already split at commas: names, "all", NAME:K=V (a K=V value
+// after a comma continues the variant before it) and preload:PATH. Checks syntax,
+// names and files; starts no process.
+std::vector<BackendSpec> parse_backend_specs(const std::vector<std::string>& values);
+
+// parse_backend_specs, then each variant's settings checked by its worker (a real
+// process): unknown options and bad values are usage errors that list the valid ones.
+std::vector<BackendSpec> select_backends(const std::vector<std::string>& values);
+
+// The worker executable of a built backend: beside the allocbench executable.
 std::string worker_path(const std::string& backend);
+
+// The worker's environment: the driver's, less every variable that configures an
+// allocator (so that "jemalloc" means jemalloc's defaults), plus the spec's own.
+std::vector<std::string> worker_environment(const BackendSpec& spec);
+
+// The worker's flags that carry the spec: --tuning and --preloaded.
+std::vector<std::string> worker_spec_args(const BackendSpec& spec);
 
 struct BackendIdentity {
   std::string name;
   std::string version;
   std::string malloc_provider;
-  std::string error;  // non-empty when the worker could not identify itself
+  std::vector<std::string> tunables;  // the option names NAME:K=V accepts
+  std::string error;                  // non-empty when the worker could not identify itself
 };
 
 // Asks the backend's worker (a real process) for its version and malloc provider.

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -42,6 +43,10 @@ std::string as_table(const std::vector<BackendIdentity>& backends, const nlohman
   for (const auto& b : backends)
     out += b.error.empty() ? fmt::format("  {:<10} {:<9} {}\n", b.name, b.version, b.malloc_provider)
                            : fmt::format("  {:<10} unavailable: {}\n", b.name, b.error);
+  out += "\noptions of tuned variants (--backend NAME:KEY=VALUE,...)\n";
+  for (const auto& b : backends)
+    if (b.error.empty()) out += fmt::format("  {:<10} {}\n", b.name, fmt::join(b.tunables, ", "));
+  out += "  preload:/path/to/liballoc.so runs any allocator library in the system worker\n";
   out += "\nworkloads (set a parameter with --param WORKLOAD.NAME=VALUE)\n";
   for (const auto& w : workloads) {
     out += fmt::format("  {}: {}\n    threads: {}{}\n", w["name"].get<std::string>(), w["summary"].get<std::string>(),
@@ -57,12 +62,15 @@ std::string as_table(const std::vector<BackendIdentity>& backends, const nlohman
 
 int run_list(const ListOptions& o) {
   std::vector<BackendIdentity> backends;
-  for (const auto& name : select_backends({"all"})) backends.push_back(identify_backend(name));
+  for (const auto& spec : parse_backend_specs({"all"})) backends.push_back(identify_backend(spec.worker));
   nlohmann::json workloads = workloads_json();
   if (o.format == "json") {
     nlohmann::json b = nlohmann::json::array();
     for (const auto& id : backends) {
-      nlohmann::json entry = {{"name", id.name}, {"version", id.version}, {"malloc_provider", id.malloc_provider}};
+      nlohmann::json entry = {{"name", id.name},
+                              {"version", id.version},
+                              {"malloc_provider", id.malloc_provider},
+                              {"options", id.tunables}};
       if (!id.error.empty()) entry["error"] = id.error;
       b.push_back(entry);
     }

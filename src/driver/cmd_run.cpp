@@ -45,10 +45,10 @@ Checked check(const RunCommand& o) {
   if (!o.baseline.empty()) c.baseline = read_results_file(o.baseline, "baseline");
   if (!o.reference.empty()) {
     bool selected = std::any_of(c.plan.cells.begin(), c.plan.cells.end(),
-                                [&](const Cell& cell) { return cell.backend == o.reference; });
+                                [&](const Cell& cell) { return cell.backend.label == o.reference; });
     if (!selected) throw usage_error("--reference: backend '{}' is not among those run (--backend)", o.reference);
     if (std::all_of(c.plan.cells.begin(), c.plan.cells.end(),
-                    [&](const Cell& cell) { return cell.backend == o.reference; }))
+                    [&](const Cell& cell) { return cell.backend.label == o.reference; }))
       throw usage_error("--reference: '{}' needs at least one other backend to compare with", o.reference);
   }
   if (o.gate.given() && o.baseline.empty() && o.reference.empty())

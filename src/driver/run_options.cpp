@@ -14,7 +14,8 @@ namespace allocbench {
 
 void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--backend", o.backends,
-                 "Allocators to run, comma-separated, or 'all' (default: all that are built).")
+                 "Allocators to run, comma-separated, or 'all' (default: all that are built). A tuned variant is "
+                 "NAME:KEY=VALUE,... (e.g. jemalloc:narenas=2); preload:/path/lib.so runs any allocator library.")
       ->delimiter(',');
   app.add_option("--workload", o.workloads,
                  "Workloads to run, comma-separated, or 'all' (default: all standard workloads).")
@@ -88,7 +89,7 @@ std::map<std::string, std::map<std::string, std::string>> split_params(
 
 Plan make_plan(const RunOptions& o) {
   find_reporter(o.format);
-  std::vector<std::string> backends = select_backends(o.backends);
+  std::vector<BackendSpec> backends = select_backends(o.backends);
   std::vector<const WorkloadInfo*> workloads = select_workloads(o.workloads);
   auto overrides = split_params(o.params, workloads);
 
@@ -115,13 +116,14 @@ Plan make_plan(const RunOptions& o) {
 
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   const Cell& cell = plan.cells[job.cell];
-  std::vector<std::string> argv{worker_path(cell.backend), "--workload", std::string(cell.workload->name),
+  std::vector<std::string> argv{worker_path(cell.backend.worker), "--workload", std::string(cell.workload->name),
                                 "--seed",  std::to_string(plan.seed),  "--threads",
                                 std::to_string(cell.threads), "--counting", job.kind == JobKind::counted ? "on" : "off"};
   for (const auto& [k, v] : cell.params) {
     argv.push_back("--param");
     argv.push_back(fmt::format("{}={}", k, v));
   }
+  for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   return argv;
 }
 

@@ -1,6 +1,7 @@
 // The flags of `allocbench run`, and the plan they describe.
 #pragma once
 
+#include "driver/backends.hpp"
 #include "workloads/workload.hpp"
 
 #include <chrono>
@@ -34,7 +35,7 @@ void add_run_options(CLI::App& app, RunOptions& options);
 
 // A backend × workload × parameters combination, run `reps` times.
 struct Cell {
-  std::string backend;
+  BackendSpec backend;
   const WorkloadInfo* workload;
   ParamValues params;
   unsigned threads;
@@ -71,7 +72,7 @@ struct Plan {
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.
 Plan make_plan(const RunOptions& options);
 
-// The worker command line of one job.
+// The worker command line of one job, and its environment.
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job);
 
 }  // namespace allocbench

@@ -46,14 +46,16 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
 
   std::string stopped;  // why the remaining jobs do not run
+  std::vector<std::vector<std::string>> environment;
+  for (const Cell& cell : plan.cells) environment.push_back(worker_environment(cell.backend));
   for (const Job& job : plan.jobs) {
     const Cell& cell = plan.cells[job.cell];
     if (!failure[job.cell].empty() || !stopped.empty()) {
       progress.end();
       continue;
     }
-    progress.begin(fmt::format("{} · {} · {}", cell.backend, cell.workload->name, describe(plan, job)));
-    ProcessOutcome p = run_process(worker_argv(plan, job), plan.timeout);
+    progress.begin(fmt::format("{} · {} · {}", cell.backend.label, cell.workload->name, describe(plan, job)));
+    ProcessOutcome p = run_process(worker_argv(plan, job), plan.timeout, &environment[job.cell]);
     progress.end();
     if (interrupted()) {  // the signal killed this worker: not its failure
       outcome.interrupted = true;
@@ -65,6 +67,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
     if (!p.ok()) {
       error = p.describe_failure();
     } else if (auto sample = parse_report(p.out, error)) {
+      (*sample)["backend"] = cell.backend.label;  // the worker knows its allocator, not the variant
       if (job.kind == JobKind::counted) counted[job.cell] = std::move(*sample);
       if (job.kind == JobKind::measured) measured[job.cell].push_back(std::move(*sample));
     }
@@ -85,7 +88,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
         failure[c] = e.what();
       }
     }
-    outcome.failures.push_back({cell.backend, std::string(cell.workload->name), failure[c]});
+    outcome.failures.push_back({cell.backend.label, std::string(cell.workload->name), failure[c]});
   }
   return outcome;
 }

@@ -53,7 +53,8 @@ std::string ProcessOutcome::describe_failure() const {
   return tail.empty() ? what : fmt::format("{}; its stderr ends with:\n{}", what, tail);
 }
 
-ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                           const std::vector<std::string>* environment) {
   ALLOCBENCH_CHECK(!argv.empty());
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
@@ -62,6 +63,11 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;  // built before fork: the child only calls async-signal-safe functions
+  if (environment) {
+    for (const auto& e : *environment) env.push_back(const_cast<char*>(e.c_str()));
+    env.push_back(nullptr);
+  }
 
   auto start = std::chrono::steady_clock::now();
   pid_t parent = ::getpid();
@@ -75,7 +81,8 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
     if (::getppid() != parent) ::_exit(127);  // the driver died before prctl took effect
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
-    ::execv(args[0], args.data());
+    if (environment) ::execve(args[0], args.data(), env.data());
+    else ::execv(args[0], args.data());
     std::string msg = fmt::format("cannot execute '{}': {}\n", argv[0], std::strerror(errno));
     (void)!::write(STDERR_FILENO, msg.data(), msg.size());
     ::_exit(127);

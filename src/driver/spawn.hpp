@@ -22,7 +22,9 @@ struct ProcessOutcome {
   std::string describe_failure() const;
 };
 
-ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+// `environment` (KEY=VALUE entries) replaces the driver's environment when given.
+ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                           const std::vector<std::string>* environment = nullptr);
 
 // Kills the running child's process group, for a signal handler of the driver.
 void kill_running_child() noexcept;

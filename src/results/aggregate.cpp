@@ -26,12 +26,17 @@ std::string validate_sample(const json& s) {
     if (!is_int(s, key)) return fmt::format("{}: expected an integer", key);
   for (const char* key : {"counting", "peak_rss_reset"})
     if (!s.contains(key) || !s[key].is_boolean()) return fmt::format("{}: expected true or false", key);
-  for (const char* key : {"params", "stats", "metrics"})
+  for (const char* key : {"params", "stats", "allocator_stats", "options", "metrics"})
     if (!s.contains(key) || !s[key].is_object()) return fmt::format("{}: expected an object", key);
   for (const auto& [k, v] : s["params"].items())
     if (!v.is_number_integer()) return fmt::format("params.{}: expected an integer", k);
-  for (const auto& [k, v] : s["stats"].items())
-    if (!v.is_number()) return fmt::format("stats.{}: expected a number", k);
+  for (const char* group : {"stats", "allocator_stats"})
+    for (const auto& [k, v] : s[group].items())
+      if (!v.is_number()) return fmt::format("{}.{}: expected a number", group, k);
+  for (const auto& [k, v] : s["options"].items())
+    if (!v.is_object() || !is_string(v, "requested") || !v.contains("effective") ||
+        !(v["effective"].is_null() || v["effective"].is_string()))
+      return fmt::format("options.{}: expected {{\"requested\": string, \"effective\": string or null}}", k);
   for (const auto& m : metric_table()) {
     if (m.counted && !s["counting"].get<bool>()) continue;
     if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes") {
@@ -58,6 +63,8 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
   r.checksum = first["checksum"];
   r.reps = static_cast<int>(measured.size());
   r.peak_rss_reset = true;
+  for (const auto& [k, v] : first["options"].items())
+    r.options[k] = {v["requested"], v["effective"].is_null() ? std::nullopt : std::optional(v["effective"].get<std::string>())};
 
   std::vector<const json*> samples;
   for (const json& s : measured) samples.push_back(&s);
@@ -77,8 +84,11 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
       const MetricInfo* m = find_metric(k);
       if (m && m->counted == counted_sample) values[k].push_back(v.get<double>());
     }
-    if (!counted_sample)
+    if (!counted_sample) {
       for (const auto& [k, v] : s["stats"].items()) stats[k].push_back(v.get<double>());
+      for (const auto& [k, v] : s["allocator_stats"].items())
+        values[std::string(allocator_stat_prefix) + k].push_back(v.get<double>());
+    }
   }
   for (auto& [name, v] : values) r.metrics[name] = summarize(std::move(v));
   for (auto& [name, v] : stats) r.stats[name] = median(std::move(v));

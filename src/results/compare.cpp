@@ -35,7 +35,8 @@ std::vector<std::string> split(const std::string& text, char sep) {
 std::string known_metrics() {
   std::vector<std::string_view> names;
   for (const auto& m : metric_table()) names.push_back(m.name);
-  return fmt::format("{}", fmt::join(names, ", "));
+  return fmt::format("{}, or allocator.<statistic> such as allocator.resident_bytes (see run --stats)",
+                     fmt::join(names, ", "));
 }
 
 void check_metric_name(const std::string& name, std::string_view flag) {

@@ -24,8 +24,12 @@ const std::vector<MetricInfo>& metric_table() {
 }
 
 const MetricInfo* find_metric(std::string_view name) {
+  static const MetricInfo allocator_stat{"allocator.*", "bytes", Better::lower, false, false,
+                                         "the allocator's own statistic at the end of the phase"};
   for (const auto& m : metric_table())
     if (m.name == name) return &m;
+  if (name.size() > allocator_stat_prefix.size() && name.substr(0, allocator_stat_prefix.size()) == allocator_stat_prefix)
+    return &allocator_stat;
   return nullptr;
 }
 

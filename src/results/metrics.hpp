@@ -21,7 +21,11 @@ struct MetricInfo {
 // In the order reports list them.
 const std::vector<MetricInfo>& metric_table();
 
-// nullptr for a name not in the table.
+// The allocators' own statistics are metrics too, named "allocator.<stat>" (e.g.
+// allocator.resident_bytes): bytes, lower is better, read once per repetition.
+inline constexpr std::string_view allocator_stat_prefix = "allocator.";
+
+// nullptr for a name neither in the table nor an allocator statistic.
 const MetricInfo* find_metric(std::string_view name);
 
 }  // namespace allocbench

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,14 @@ inline constexpr const char* results_schema = "allocbench-results/1";
 struct Environment {
   std::string host, cpu, kernel, compiler, build_type, allocbench_version, git_commit;
   unsigned cores = 0;
+};
+
+// A setting of a tuned variant: what was asked, and what the allocator reports in
+// effect (none where it cannot tell).
+struct OptionSetting {
+  std::string requested;
+  std::optional<std::string> effective;
+  bool operator==(const OptionSetting&) const = default;
 };
 
 // One backend × workload × parameters cell, summarised over its repetitions.
@@ -30,7 +39,8 @@ struct Result {
   int64_t peak_live_error_bound = 0;  // 0: exact
   bool peak_rss_reset = true;         // false: peak RSS counts from process start
   int64_t unsized_frees = 0;          // frees without a size: live bytes overstate by what they freed
-  std::map<std::string, Summary> metrics;
+  std::map<std::string, OptionSetting> options;  // of a tuned variant
+  std::map<std::string, Summary> metrics;        // allocator statistics as "allocator.<stat>"
   std::map<std::string, double> stats;  // the workload's own counters, median over repetitions
 };
 

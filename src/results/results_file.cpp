@@ -198,6 +198,20 @@ Result read_result(const json& r, const std::string& where, const Checker& c) {
   res.unsized_frees = static_cast<int64_t>(c.count(r, where, "unsized_frees"));
   for (const auto& [k, v] : c.object(r, where, "stats").items())
     res.stats[k] = c.number(v, where + ".stats." + k);
+  // Optional: files written before tuned variants and allocator statistics existed.
+  if (r.contains("options")) {
+    for (const auto& [k, v] : c.object(r, where, "options").items()) {
+      std::string at = where + ".options." + k;
+      if (!v.is_object()) c.expected(at, "an object with requested and effective", &v);
+      OptionSetting o{c.string(v, at, "requested"), std::nullopt};
+      const json& effective = c.member(v, "effective");
+      if (!effective.is_null()) o.effective = c.string(v, at, "effective");
+      res.options[k] = o;
+    }
+  }
+  if (r.contains("allocator_stats"))
+    for (const auto& [k, v] : c.object(r, where, "allocator_stats").items())
+      res.metrics[std::string(allocator_stat_prefix) + k] = read_summary(v, where + ".allocator_stats." + k, c);
   const json& metrics = c.object(r, where, "metrics");
   if (!metrics.contains("wall_ns")) c.fail("{}.metrics.wall_ns: missing, expected an object with median, min, max and samples", where);
   for (const auto& [k, v] : metrics.items())

@@ -40,9 +40,17 @@ json to_json(const std::string& name, const Summary& s, bool single_threaded) {
 }
 
 json to_json(const Result& r) {
-  json metrics = json::object();
-  for (const auto& [name, s] : r.metrics) metrics[name] = to_json(name, s, r.threads == 1);
+  json metrics = json::object(), allocator_stats = json::object(), options = json::object();
+  for (const auto& [name, s] : r.metrics) {
+    if (name.rfind(allocator_stat_prefix, 0) == 0)
+      allocator_stats[name.substr(allocator_stat_prefix.size())] = to_json(name, s, r.threads == 1);
+    else
+      metrics[name] = to_json(name, s, r.threads == 1);
+  }
+  for (const auto& [name, o] : r.options)
+    options[name] = {{"requested", o.requested}, {"effective", o.effective ? json(*o.effective) : json()}};
   return {{"backend", r.backend},
+          {"options", options},
           {"backend_version", r.backend_version},
           {"malloc_provider", r.malloc_provider},
           {"workload", r.workload},
@@ -56,6 +64,7 @@ json to_json(const Result& r) {
           {"peak_rss_reset", r.peak_rss_reset},
           {"unsized_frees", r.unsized_frees},
           {"stats", r.stats},
+          {"allocator_stats", allocator_stats},
           {"metrics", metrics}};
 }
 

@@ -1,8 +1,10 @@
 #include "worker/identity.hpp"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
 
 #include <cstring>
+#include <string_view>
 
 namespace allocbench {
 
@@ -12,6 +14,25 @@ std::string malloc_provider() {
   if (!symbol || !::dladdr(symbol, &info) || !info.dli_fname) return "unknown";
   const char* slash = std::strrchr(info.dli_fname, '/');
   return slash ? slash + 1 : info.dli_fname;
+}
+
+std::string preloaded_version() {
+  if (auto mi_version = reinterpret_cast<int (*)()>(::dlsym(RTLD_DEFAULT, "mi_version"))) {
+    int v = mi_version();
+    return fmt::format("mimalloc {}.{}.{}", v / 100, v / 10 % 10, v % 10);
+  }
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  if (auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"))) {
+    const char* version = nullptr;
+    size_t len = sizeof version;
+    if (mallctl("version", &version, &len, nullptr, 0) == 0 && version) {
+      std::string_view v(version);
+      return fmt::format("jemalloc {}", v.substr(0, v.find('-')));
+    }
+  }
+  if (auto tc_version = reinterpret_cast<const char* (*)(int*, int*, const char**)>(::dlsym(RTLD_DEFAULT, "tc_version")))
+    return tc_version(nullptr, nullptr, nullptr);  // "gperftools 2.10"
+  return "unknown";
 }
 
 }  // namespace allocbench

@@ -9,7 +9,9 @@ namespace allocbench {
 // File name (no directory) of the object that provides malloc, e.g. "libjemalloc.so.2".
 std::string malloc_provider();
 
-// The allocator's version as it reports it; defined once per backend in src/backends/.
-std::string backend_version();
+// The version of an allocator loaded with LD_PRELOAD, asked through the version
+// functions of the allocators allocbench knows (mimalloc, jemalloc, tcmalloc);
+// "unknown" for any other.
+std::string preloaded_version();
 
 }  // namespace allocbench

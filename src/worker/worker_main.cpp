@@ -2,11 +2,15 @@
 // measured phase and teardown, and prints one JSON object on stdout for the driver.
 //
 //   allocbench-worker-<backend> --identify
+//   allocbench-worker-<backend> --tuning K=V,... --check-tuning
 //   allocbench-worker-<backend> --workload NAME [--param K=V]... [--seed N] [--threads N] [--counting on|off]
+//                               [--tuning K=V,...] [--preloaded FILE]
 #include "common/error.hpp"
+#include "worker/backend.hpp"
 #include "worker/counting.hpp"
 #include "worker/identity.hpp"
 #include "worker/measurement.hpp"
+#include "worker/tuning.hpp"
 #include "workloads/workload.hpp"
 
 #include <CLI/CLI.hpp>
@@ -27,20 +31,24 @@ struct WorkerOptions {
   uint64_t seed = 1;
   unsigned threads = 0;
   std::string counting = "on";
+  std::string tuning;     // the allocator's settings, K=V,...
+  bool check_tuning = false;
+  std::string preloaded;  // file name of an allocator loaded with LD_PRELOAD
 };
 
-nlohmann::json identity() {
+nlohmann::json identity(const WorkerOptions& opt) {
   return {{"backend", ALLOCBENCH_BACKEND_NAME},
-          {"backend_version", backend_version()},
+          {"backend_version", opt.preloaded.empty() ? backend_version() : preloaded_version()},
           {"malloc_provider", malloc_provider()}};
 }
 
 // A worker whose malloc is not the allocator it is named for must never report.
-void check_provider(const nlohmann::json& id) {
+void check_provider(const nlohmann::json& id, const WorkerOptions& opt) {
   std::string provider = id["malloc_provider"];
-  if (provider.rfind(ALLOCBENCH_EXPECTED_PROVIDER, 0) != 0)
-    throw run_error("malloc is provided by '{}', expected '{}*': this worker would not measure {}", provider,
-                    ALLOCBENCH_EXPECTED_PROVIDER, ALLOCBENCH_BACKEND_NAME);
+  std::string expected = opt.preloaded.empty() ? ALLOCBENCH_EXPECTED_PROVIDER : opt.preloaded;
+  if (provider.rfind(expected, 0) != 0)
+    throw run_error("malloc is provided by '{}', expected '{}*': this worker would not measure {}", provider, expected,
+                    opt.preloaded.empty() ? ALLOCBENCH_BACKEND_NAME : opt.preloaded);
 }
 
 std::map<std::string, std::string> split_params(const std::vector<std::string>& params) {
@@ -53,7 +61,8 @@ std::map<std::string, std::string> split_params(const std::vector<std::string>& 
   return out;
 }
 
-nlohmann::json run_once(const WorkerOptions& opt) {
+nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
+  nlohmann::json options = check_effective(backend_tuning(), ALLOCBENCH_BACKEND_NAME, settings);
   const WorkloadInfo& info = find_workload(opt.workload);
   WorkloadConfig cfg{resolve_params(info.name, info.params, split_params(opt.params)), opt.seed,
                      resolve_threads(info, opt.threads, std::thread::hardware_concurrency())};
@@ -75,6 +84,8 @@ nlohmann::json run_once(const WorkerOptions& opt) {
   Usage usage = usage_now() - usage_start;
   std::optional<Rss> rss = read_rss();
   counting::PhaseCounts counts = counting::end_phase();
+  // A preloaded allocator is not the one this worker's statistics code knows.
+  AllocatorStats allocator = opt.preloaded.empty() ? allocator_stats() : AllocatorStats{};
 
   workload->teardown();
   outcome = workload->outcome();
@@ -107,8 +118,12 @@ nlohmann::json run_once(const WorkerOptions& opt) {
   for (const Stat& s : outcome.stats)
     if (!s.name.empty()) stats[std::string(s.name)] = s.value;
 
-  nlohmann::json out = identity();
-  out.update({{"workload", info.name},
+  nlohmann::json allocator_json = nlohmann::json::object();
+  for (size_t i = 0; i < allocator.size; ++i) allocator_json[std::string(allocator.items[i].name)] = allocator.items[i].value;
+
+  nlohmann::json out = identity(opt);
+  out.update({{"options", options},
+              {"workload", info.name},
               {"params", cfg.params},
               {"seed", cfg.seed},
               {"threads", cfg.threads},
@@ -118,6 +133,7 @@ nlohmann::json run_once(const WorkerOptions& opt) {
               {"peak_rss_reset", rss_reset},
               {"unsized_frees", unsized_frees},
               {"stats", stats},
+              {"allocator_stats", allocator_json},
               {"metrics", metrics}});
   return out;
 }
@@ -132,20 +148,35 @@ int worker_main(int argc, char** argv) {
   app.add_option("--threads", opt.threads, "Threads (0: the workload's default).");
   app.add_option("--counting", opt.counting, "Count allocations (on) or forward only (off).")
       ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--tuning", opt.tuning,
+                 "The allocator's settings, K=V,...: checked, and proved in effect where the allocator can tell.");
+  app.add_flag("--check-tuning", opt.check_tuning,
+               "Check --tuning, print the environment that carries it to the allocator, then exit.");
+  app.add_option("--preloaded", opt.preloaded, "File name of the allocator that LD_PRELOAD loads into this worker.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
   }
   try {
-    nlohmann::json id = identity();
-    check_provider(id);
+    Settings settings;
+    if (!opt.tuning.empty()) settings = parse_settings(backend_tuning(), ALLOCBENCH_BACKEND_NAME, opt.tuning);
+    if (opt.check_tuning) {
+      nlohmann::json canonical = nlohmann::json::array();
+      for (const auto& [k, v] : settings) canonical.push_back(k + "=" + v);
+      std::cout << nlohmann::json{{"settings", canonical}, {"environment", backend_tuning().environment(settings)}}.dump()
+                << '\n';
+      return 0;
+    }
+    nlohmann::json id = identity(opt);
+    check_provider(id, opt);
     if (opt.identify) {
+      id["tunables"] = describe_tuning(backend_tuning());
       std::cout << id.dump() << '\n';
       return 0;
     }
     if (opt.workload.empty()) throw usage_error("--workload: required unless --identify is given");
-    std::cout << run_once(opt).dump() << '\n' << std::flush;
+    std::cout << run_once(opt, settings).dump() << '\n' << std::flush;
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "allocbench-worker-%s: error: %s\n", ALLOCBENCH_BACKEND_NAME, e.what());

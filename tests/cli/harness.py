@@ -30,6 +30,12 @@ SMALL = {
 }
 
 
+def library_path(soname):
+    """Where the dynamic linker finds a shared library, e.g. libjemalloc.so.2."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    return next(l.split("=>")[1].strip() for l in out.splitlines() if l.strip().startswith(soname + " "))
+
+
 def small_params(workloads):
     args = []
     for w in workloads:

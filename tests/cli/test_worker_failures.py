@@ -1,9 +1,11 @@
 """Workers that crash, abort, hang or run the wrong allocator: reported, isolated, exit 3."""
+import json
+import os
 import subprocess
 import time
 import unittest
 
-from harness import BACKENDS, allocbench, run_json, workers_alive
+from harness import ALLOCBENCH, BACKENDS, allocbench, library_path, run_json, workers_alive
 
 TWO = ",".join(BACKENDS[:2])
 
@@ -37,12 +39,22 @@ class WorkerFailureTest(unittest.TestCase):
     def test_a_worker_whose_malloc_is_another_library_refuses_to_report(self):
         if "jemalloc" not in BACKENDS:
             self.skipTest("needs the jemalloc backend")
-        jemalloc = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-        lib = next(l.split("=>")[1].strip() for l in jemalloc.splitlines() if "libjemalloc.so.2" in l)
-        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--reps", "1",
-                       "--param", "small-object-churn.ops=1000", env={"LD_PRELOAD": lib})
+        lib = library_path("libjemalloc.so.2")
+        worker = os.path.join(os.path.dirname(ALLOCBENCH), "allocbench-worker-system")
+        p = subprocess.run([worker, "--workload", "empty"], capture_output=True, text=True,
+                           env=dict(os.environ, LD_PRELOAD=lib))
         self.assertEqual(p.returncode, 3)
         self.assertIn("malloc is provided by 'libjemalloc.so.2', expected 'libc.so*'", p.stderr)
+
+    def test_the_driver_keeps_the_shells_allocator_settings_from_its_workers(self):
+        if "jemalloc" not in BACKENDS:
+            self.skipTest("needs the jemalloc library")
+        lib = library_path("libjemalloc.so.2")
+        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--reps", "1",
+                       "--param", "small-object-churn.ops=1000", "--format", "json",
+                       env={"LD_PRELOAD": lib, "GLIBC_TUNABLES": "glibc.malloc.tcache_count=0"})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["results"][0]["malloc_provider"], "libc.so.6")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   expect_usage_error_at_most([&] { parse_thresholds(text); });
   expect_usage_error_at_most([&] { parse_metric_list(text); });
-  expect_usage_error_at_most([&] { select_backends(split(text, ',')); });
+  expect_usage_error_at_most([&] { parse_backend_specs(split(text, ',')); });
   // "name=value;name=value" against every workload's parameters
   std::map<std::string, std::string> overrides;
   for (const auto& kv : split(text, ';')) {

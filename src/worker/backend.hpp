@@ -1,0 +1,61 @@
+// What each src/backends/<name>.cpp defines for its allocator: its version, the
+// settings it accepts as `--backend NAME:KEY=VALUE,...`, and its own statistics.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace allocbench {
+
+// The allocator's version as it reports it.
+std::string backend_version();
+
+// One setting of an allocator, as the user names it after `NAME:`.
+struct Tunable {
+  enum class Kind { boolean, integer, bytes, choice };
+  std::string_view name;
+  Kind kind;
+  int64_t min = 0;                             // integer, bytes
+  int64_t max = std::numeric_limits<int64_t>::max();
+  std::vector<std::string_view> choices = {};  // choice
+  std::string_view help = {};
+};
+
+// Validated settings in canonical form ("true"/"false", plain integers), sorted by key.
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+struct Tuning {
+  std::vector<Tunable> options;
+  // The environment variables that carry `settings` to the allocator at its start.
+  std::map<std::string, std::string> (*environment)(const Settings& settings);
+  // The value in effect, canonical; nullopt where the allocator cannot tell.
+  std::optional<std::string> (*effective)(const Tunable& option);
+};
+
+const Tuning& backend_tuning();
+
+// The allocator's own view of its memory, read at the end of the measured phase.
+// Names shared by backends where they mean the same: allocated_bytes (held by the
+// program, size classes included), resident_bytes, mapped_bytes. A fixed array, so
+// that reading them allocates nothing the counting wrapper would see.
+struct AllocatorStat {
+  std::string_view name;
+  double value = 0;
+};
+struct AllocatorStats {
+  std::array<AllocatorStat, 8> items{};
+  size_t size = 0;
+  void add(std::string_view name, double value) {
+    if (size < items.size()) items[size++] = {name, value};
+  }
+};
+AllocatorStats allocator_stats();
+
+}  // namespace allocbench
