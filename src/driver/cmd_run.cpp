@@ -63,7 +63,7 @@ Checked check(const RunCommand& o) {
 }
 
 std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict) {
-  ReportInput input{run.results, run.failures};
+  ReportInput input{run.results, run.failures, o.run.stats};
   if (!verdict || o.run.format == "csv") return find_reporter(o.run.format)(input);
   if (o.run.format == "json") {
     nlohmann::json j = to_json(run.results);

@@ -41,6 +41,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--format", o.format, "Report format: table, json, markdown or csv (default: table).");
   app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
   app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
+  app.add_flag("--stats", o.stats,
+               "Show the allocators' own statistics (allocated, resident, mapped, ...) per workload; the JSON "
+               "always has them.");
   auto* fail_fast = app.add_flag("--fail-fast", o.fail_fast, "Stop the run at the first failed repetition.");
   // The default, accepted so that a script can say so.
   app.add_flag_callback("--keep-going", [] {}, "After a failed repetition, run the other cells (the default).")

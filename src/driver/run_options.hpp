@@ -28,6 +28,7 @@ struct RunOptions {
   std::string format = "table";
   std::string output;
   bool verbose = false;
+  bool stats = false;
   bool fail_fast = false;
 };
 

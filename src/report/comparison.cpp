@@ -1,6 +1,7 @@
 #include "report/comparison.hpp"
 
 #include "report/format_units.hpp"
+#include "results/metrics.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,9 +11,45 @@
 namespace allocbench {
 namespace {
 
-std::string metric_or_dash(const Result& r, const char* name, std::string (*format)(double)) {
+std::string metric_or_dash(const Result& r, const std::string& name, std::string (*format)(double)) {
   auto it = r.metrics.find(name);
   return it == r.metrics.end() ? "-" : format(it->second.median);
+}
+
+double median_or_zero(const Result& r, const std::string& name) {
+  auto it = r.metrics.find(name);
+  return it == r.metrics.end() ? 0 : it->second.median;
+}
+
+// `a` over `b`, or "-" when either is unknown.
+std::string ratio(double a, double b) { return a > 0 && b > 0 ? fmt::format("{:.2f}", a / b) : "-"; }
+
+// The allocator's own fragmentation: what it holds resident (glibc knows only what it
+// has mapped) over what the program has allocated from it.
+std::string allocator_fragmentation(const Result& r) {
+  double held = median_or_zero(r, "allocator.resident_bytes");
+  if (held == 0) held = median_or_zero(r, "allocator.mapped_bytes");
+  return ratio(held, median_or_zero(r, "allocator.allocated_bytes"));
+}
+
+// allocated, resident, mapped first; the allocator's other statistics after.
+ComparisonTable allocator_stats_table(const std::string& workload, const std::vector<const Result*>& rows) {
+  static const std::vector<std::string> main{"allocated_bytes", "resident_bytes", "mapped_bytes"};
+  ComparisonTable t{workload + " · the allocators' own statistics at the end of the phase (median)",
+                    {"backend", "allocated", "resident", "mapped", "other"}, {}, {}, true};
+  for (const Result* r : rows) {
+    std::vector<std::string> row{r->backend}, other;
+    for (const auto& name : main) row.push_back(metric_or_dash(*r, std::string(allocator_stat_prefix) + name, format_bytes));
+    for (const auto& [name, s] : r->metrics) {
+      if (name.rfind(allocator_stat_prefix, 0) != 0) continue;
+      std::string stat = name.substr(allocator_stat_prefix.size());
+      if (std::find(main.begin(), main.end(), stat) == main.end())
+        other.push_back(fmt::format("{} {}", stat, format_bytes(s.median)));
+    }
+    row.push_back(other.empty() ? "-" : fmt::format("{}", fmt::join(other, ", ")));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
 }
 
 std::string settings(const Result& r) {
@@ -40,7 +77,7 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
 
     ComparisonTable t;
     t.title = rows.empty() ? workload : fmt::format("{} · {}", workload, settings(*rows.front()));
-    t.header = {"backend", "time", "spread", "ops/s", "peak live", "peak RSS", "vs fastest"};
+    t.header = {"backend", "time", "spread", "ops/s", "peak live", "peak RSS", "RSS/live", "res/alloc", "vs fastest"};
     bool noisy = false;
     for (const Result* r : rows) {
       const Summary& wall = r->metrics.at("wall_ns");
@@ -52,11 +89,13 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                         metric_or_dash(*r, "ops_per_s", format_rate),
                         metric_or_dash(*r, "peak_live_bytes", format_bytes),
                         metric_or_dash(*r, "peak_rss_bytes", format_bytes),
+                        ratio(median_or_zero(*r, "peak_rss_bytes"), median_or_zero(*r, "peak_live_bytes")),
+                        allocator_fragmentation(*r),
                         fmt::format("{:.2f}", fastest > 0 ? wall.median / fastest : 1.0)});
     }
     for (const auto& f : in.failures)
       if (f.workload == workload) {
-        t.rows.push_back({f.backend, "failed", "-", "-", "-", "-", "-"});
+        t.rows.push_back({f.backend, "failed", "-", "-", "-", "-", "-", "-", "-"});
         t.notes.push_back(fmt::format("{} failed: {}", f.backend, f.reason));
       }
     if (!rows.empty()) {
@@ -76,6 +115,7 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                                     "unstable; use more --reps or a quieter machine",
                                     noisy_spread * 100));
     tables.push_back(std::move(t));
+    if (in.allocator_stats && !rows.empty()) tables.push_back(allocator_stats_table(workload, rows));
   }
   return tables;
 }

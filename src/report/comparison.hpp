@@ -14,6 +14,7 @@ struct ComparisonTable {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> notes;      // caveats and failures, one sentence each
+  bool text_last = false;              // the last column is text: aligned left
 };
 
 std::vector<ComparisonTable> comparison_tables(const ReportInput& in);

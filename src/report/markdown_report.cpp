@@ -10,7 +10,7 @@ std::string markdown_report(const ReportInput& in) {
   std::string out;
   for (const auto& t : comparison_tables(in)) {
     std::string rule = "|---|";  // backend left-aligned, figures right-aligned
-    for (size_t c = 1; c < t.header.size(); ++c) rule += "--:|";
+    for (size_t c = 1; c < t.header.size(); ++c) rule += t.text_last && c + 1 == t.header.size() ? "---|" : "--:|";
     out += fmt::format("### {}\n\n| {} |\n{}\n", t.title, fmt::join(t.header, " | "), rule);
     for (const auto& row : t.rows) out += fmt::format("| {} |\n", fmt::join(row, " | "));
     if (!t.notes.empty()) out += "\n";

@@ -19,6 +19,7 @@ struct FailedCell {
 struct ReportInput {
   const Results& results;
   const std::vector<FailedCell>& failures;
+  bool allocator_stats = false;  // a table of the allocators' own statistics per workload (--stats)
 };
 
 using Reporter = std::string (*)(const ReportInput&);

@@ -38,6 +38,7 @@ TEST_CASE("unit_baseline_file_round_trips_byte_for_byte") {
   Results r{{}, {cell("b", 100), cell("a", 123.5)}};
   r.environment.cpu = "cpu";
   r.environment.cores = 2;
+  r.results[0].options = {{"narenas", {"2", "2"}}, {"tcache_count", {"0", std::nullopt}}};
   auto path = (std::filesystem::temp_directory_path() / "allocbench-unit-roundtrip.json").string();
   std::string text = results_file_text(merge_baseline({}, r));
   write_file_atomically(path, text, "--save-baseline");
@@ -45,6 +46,10 @@ TEST_CASE("unit_baseline_file_round_trips_byte_for_byte") {
   CHECK(results_file_text(merge_baseline({}, back)) == text);
   CHECK(back.results[1].metrics.at("wall_ns").samples == std::vector<double>{100});
   CHECK(text.find("\"allocs\": {") != std::string::npos);
+  // Allocator statistics have their own object in the file, and are metrics again when read.
+  CHECK(text.find("\"allocator_stats\": {\n") != std::string::npos);
+  CHECK(back.results[0].metrics.at("allocator.resident_bytes").median == 16384);
+  CHECK(back.results[1].options == r.results[0].options);  // sorted: "a" first
   CHECK(text.find("\"median\": 10,") != std::string::npos);  // counts stay integers
   std::filesystem::remove(path);
 }

@@ -54,7 +54,7 @@ TEST_CASE("unit_report_markdown_is_a_pipe_table") {
   std::vector<FailedCell> none;
   std::string md = markdown_report({r, none});
   CHECK(md.find("### w") == 0);
-  CHECK(md.find("| backend | time | spread | ops/s | peak live | peak RSS | vs fastest |\n|---|--:|--:|--:|--:|--:|--:|\n") !=
+  CHECK(md.find("| backend | time | spread | ops/s | peak live | peak RSS | RSS/live | res/alloc | vs fastest |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n") !=
         std::string::npos);
   CHECK(md.find("| fast | ") != std::string::npos);
 }
