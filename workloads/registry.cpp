@@ -22,6 +22,7 @@ extern const WorkloadInfo test_oom_workload;
 extern const WorkloadInfo test_garbage_workload;
 extern const WorkloadInfo test_silent_workload;
 extern const WorkloadInfo test_exit_workload;
+extern const WorkloadInfo test_leak_workload;
 #endif
 
 const std::vector<const WorkloadInfo*>& all_workloads() {
@@ -39,6 +40,7 @@ const std::vector<const WorkloadInfo*>& all_workloads() {
       &test_garbage_workload,
       &test_silent_workload,
       &test_exit_workload,
+      &test_leak_workload,
 #endif
   };
   return table;

@@ -41,6 +41,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--format", o.format, "Report format: table, json, markdown or csv (default: table).");
   app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
   app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
+  app.add_flag("--leaks", o.leaks,
+               "Record where each allocation still live at the end was made, and show the top sites. Costs a "
+               "backtrace per allocation, in the counted repetition only: times are unaffected.");
   app.add_flag("--stats", o.stats,
                "Show the allocators' own statistics (allocated, resident, mapped, ...) per workload; the JSON "
                "always has them.");
@@ -97,7 +100,8 @@ Plan make_plan(const RunOptions& o) {
   auto overrides = split_params(o.params, workloads);
 
   Plan plan{{}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
-            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast};
+            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast, o.leaks};
+  if (o.leaks && !plan.counting) throw usage_error("--leaks: needs --counting on (leak sites come from the counted run)");
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
@@ -127,6 +131,7 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
     argv.push_back(fmt::format("{}={}", k, v));
   }
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
+  if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
   return argv;
 }
 

@@ -29,6 +29,7 @@ struct RunOptions {
   std::string output;
   bool verbose = false;
   bool stats = false;
+  bool leaks = false;
   bool fail_fast = false;
 };
 
@@ -68,6 +69,7 @@ struct Plan {
   bool counting;
   std::chrono::milliseconds timeout;
   bool fail_fast;
+  bool leaks;  // the counted repetition records leak sites
 };
 
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.

@@ -4,6 +4,7 @@
 #include "driver/environment.hpp"
 #include "driver/interrupt.hpp"
 #include "driver/spawn.hpp"
+#include "driver/symbolize.hpp"
 #include "results/aggregate.hpp"
 
 #include <fmt/format.h>
@@ -26,6 +27,14 @@ std::optional<nlohmann::json> parse_report(const std::string& out, std::string& 
     return std::nullopt;
   }
   return j;
+}
+
+// The worker reports leak sites as raw frames; the driver names them, off the clock.
+void name_leak_sites(nlohmann::json& sample) {
+  for (auto& site : sample["leak_sites"]) {
+    site["stack"] = symbolize(site["frames"]);
+    site.erase("frames");
+  }
 }
 
 std::string describe(const Plan& plan, const Job& job) {
@@ -68,6 +77,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
       error = p.describe_failure();
     } else if (auto sample = parse_report(p.out, error)) {
       (*sample)["backend"] = cell.backend.label;  // the worker knows its allocator, not the variant
+      if (sample->contains("leak_sites")) name_leak_sites(*sample);
       if (job.kind == JobKind::counted) counted[job.cell] = std::move(*sample);
       if (job.kind == JobKind::measured) measured[job.cell].push_back(std::move(*sample));
     }

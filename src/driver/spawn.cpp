@@ -81,8 +81,8 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
     if (::getppid() != parent) ::_exit(127);  // the driver died before prctl took effect
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
-    if (environment) ::execve(args[0], args.data(), env.data());
-    else ::execv(args[0], args.data());
+    if (environment) ::execvpe(args[0], args.data(), env.data());
+    else ::execvp(args[0], args.data());
     std::string msg = fmt::format("cannot execute '{}': {}\n", argv[0], std::strerror(errno));
     (void)!::write(STDERR_FILENO, msg.data(), msg.size());
     ::_exit(127);

@@ -22,7 +22,8 @@ struct ProcessOutcome {
   std::string describe_failure() const;
 };
 
-// `environment` (KEY=VALUE entries) replaces the driver's environment when given.
+// argv[0] without a slash is looked up in PATH. `environment` (KEY=VALUE entries)
+// replaces the driver's environment when given.
 ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                            const std::vector<std::string>* environment = nullptr);
 

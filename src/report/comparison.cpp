@@ -52,6 +52,27 @@ ComparisonTable allocator_stats_table(const std::string& workload, const std::ve
   return t;
 }
 
+constexpr size_t leak_frames_shown = 4;
+
+// What a backend still held after teardown, and where it came from when --leaks said.
+void add_leak_notes(const Result& r, std::vector<std::string>& notes) {
+  double leaked = median_or_zero(r, "live_bytes_at_end");
+  if (leaked <= 0) return;
+  if (r.leak_sites.empty()) {
+    notes.push_back(fmt::format("{}: {} still live after teardown (a leak); --leaks shows where it was allocated",
+                                r.backend, format_bytes(leaked)));
+    return;
+  }
+  notes.push_back(fmt::format("{}: {} still live after teardown (a leak), allocated at:", r.backend,
+                              format_bytes(leaked)));
+  for (const auto& site : r.leak_sites) {
+    std::vector<std::string> frames(site.stack.begin(),
+                                    site.stack.begin() + static_cast<long>(std::min(site.stack.size(), leak_frames_shown)));
+    notes.push_back(fmt::format("  {} in {} allocation{}: {}", format_bytes(static_cast<double>(site.bytes)), site.count,
+                                site.count == 1 ? "" : "s", frames.empty() ? "(no frames)" : fmt::format("{}", fmt::join(frames, " ← "))));
+  }
+}
+
 std::string settings(const Result& r) {
   return fmt::format("{} thread{} · {} rep{} · seed {}{}{}", r.threads, r.threads == 1 ? "" : "s", r.reps,
                      r.reps == 1 ? "" : "s", r.seed, r.params.empty() ? "" : " · ", params_text(r.params));
@@ -110,6 +131,7 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                                       "bytes overstate by what they freed",
                                       r.unsized_frees));
     }
+    for (const Result* r : rows) add_leak_notes(*r, t.notes);
     if (noisy)
       t.notes.push_back(fmt::format("rows marked ! vary by {:.0f}% or more between repetitions: results might be "
                                     "unstable; use more --reps or a quieter machine",

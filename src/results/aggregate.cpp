@@ -37,6 +37,16 @@ std::string validate_sample(const json& s) {
     if (!v.is_object() || !is_string(v, "requested") || !v.contains("effective") ||
         !(v["effective"].is_null() || v["effective"].is_string()))
       return fmt::format("options.{}: expected {{\"requested\": string, \"effective\": string or null}}", k);
+  if (s.contains("leak_sites")) {
+    if (!s["leak_sites"].is_array()) return "leak_sites: expected an array";
+    for (const auto& site : s["leak_sites"]) {
+      if (!is_int(site, "bytes") || !is_int(site, "count") || !site.contains("frames") || !site["frames"].is_array())
+        return "leak_sites: expected objects with bytes, count and frames";
+      for (const auto& f : site["frames"])
+        if (!is_string(f, "module") || !is_string(f, "offset"))
+          return "leak_sites: expected frames with a module and an offset";
+    }
+  }
   for (const auto& m : metric_table()) {
     if (m.counted && !s["counting"].get<bool>()) continue;
     if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes") {
@@ -91,6 +101,9 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
     }
   }
   for (auto& [name, v] : values) r.metrics[name] = summarize(std::move(v));
+  if (counted && counted->contains("leak_sites"))
+    for (const auto& site : (*counted)["leak_sites"])
+      r.leak_sites.push_back({site["bytes"], site["count"], site["stack"].get<std::vector<std::string>>()});
   for (auto& [name, v] : stats) r.stats[name] = median(std::move(v));
   return r;
 }

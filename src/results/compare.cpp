@@ -250,6 +250,13 @@ CompareReport compare_results(const Results& current, const Results& baseline, c
                                : "timed metrics from another machine or build are shown but not gated; "
                                  "--ignore-env gates them anyway");
 
+  for (const auto& name : options.metrics) {
+    auto has = [&](const Result& r) { return r.metrics.count(name) > 0; };
+    if (std::none_of(current.results.begin(), current.results.end(), has) &&
+        std::none_of(baseline.results.begin(), baseline.results.end(), has))
+      report.notes.push_back(fmt::format("no result has the metric '{}': nothing was judged on it", name));
+  }
+
   std::map<ResultKey, const Result*> base_by_key;
   for (const auto& r : baseline.results) base_by_key[key_of(r)] = &r;
   for (const auto& cur : current.results) {

@@ -27,6 +27,15 @@ struct OptionSetting {
   bool operator==(const OptionSetting&) const = default;
 };
 
+// Where allocations still live at the end were made (--leaks): the frames innermost
+// first, each "function (file:line)".
+struct LeakSite {
+  int64_t bytes = 0;
+  int64_t count = 0;
+  std::vector<std::string> stack;
+  bool operator==(const LeakSite&) const = default;
+};
+
 // One backend × workload × parameters cell, summarised over its repetitions.
 struct Result {
   std::string backend, backend_version, malloc_provider, workload;
@@ -42,6 +51,7 @@ struct Result {
   std::map<std::string, OptionSetting> options;  // of a tuned variant
   std::map<std::string, Summary> metrics;        // allocator statistics as "allocator.<stat>"
   std::map<std::string, double> stats;  // the workload's own counters, median over repetitions
+  std::vector<LeakSite> leak_sites;     // from the counted repetition, with --leaks
 };
 
 struct Results {

@@ -212,6 +212,21 @@ Result read_result(const json& r, const std::string& where, const Checker& c) {
   if (r.contains("allocator_stats"))
     for (const auto& [k, v] : c.object(r, where, "allocator_stats").items())
       res.metrics[std::string(allocator_stat_prefix) + k] = read_summary(v, where + ".allocator_stats." + k, c);
+  if (r.contains("leak_sites")) {
+    const json& sites = c.array(r, where, "leak_sites");
+    for (size_t i = 0; i < sites.size(); ++i) {
+      std::string at = fmt::format("{}.leak_sites[{}]", where, i);
+      if (!sites[i].is_object()) c.expected(at, "an object with bytes, count and stack", &sites[i]);
+      LeakSite site{static_cast<int64_t>(c.count(sites[i], at, "bytes")),
+                    static_cast<int64_t>(c.count(sites[i], at, "count")), {}};
+      const json& stack = c.array(sites[i], at, "stack");
+      for (size_t k = 0; k < stack.size(); ++k) {
+        if (!stack[k].is_string()) c.expected(fmt::format("{}.stack[{}]", at, k), "a string", &stack[k]);
+        site.stack.push_back(stack[k].get<std::string>());
+      }
+      res.leak_sites.push_back(std::move(site));
+    }
+  }
   const json& metrics = c.object(r, where, "metrics");
   if (!metrics.contains("wall_ns")) c.fail("{}.metrics.wall_ns: missing, expected an object with median, min, max and samples", where);
   for (const auto& [k, v] : metrics.items())

@@ -49,7 +49,7 @@ json to_json(const Result& r) {
   }
   for (const auto& [name, o] : r.options)
     options[name] = {{"requested", o.requested}, {"effective", o.effective ? json(*o.effective) : json()}};
-  return {{"backend", r.backend},
+  json j = {{"backend", r.backend},
           {"options", options},
           {"backend_version", r.backend_version},
           {"malloc_provider", r.malloc_provider},
@@ -66,6 +66,12 @@ json to_json(const Result& r) {
           {"stats", r.stats},
           {"allocator_stats", allocator_stats},
           {"metrics", metrics}};
+  if (!r.leak_sites.empty()) {
+    json sites = json::array();
+    for (const auto& s : r.leak_sites) sites.push_back({{"bytes", s.bytes}, {"count", s.count}, {"stack", s.stack}});
+    j["leak_sites"] = sites;
+  }
+  return j;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // forwarded to the allocator under test (whichever library provides malloc here).
 // Requested sizes come from sized deallocation, so no header or side table is needed.
 #include "worker/counting.hpp"
+#include "worker/leak_sites.hpp"
 
 #include <cstdlib>
 #include <new>
@@ -11,6 +12,13 @@ namespace {
 using allocbench::counting::enabled;
 using allocbench::counting::on_alloc;
 using allocbench::counting::on_free;
+namespace leak_sites = allocbench::leak_sites;
+
+// Counted repetitions only: the recorder's branch never runs on a timed one.
+void count_alloc(void* p, std::size_t n) {
+  on_alloc(n);
+  if (leak_sites::recording()) [[unlikely]] leak_sites::on_alloc(p, n);
+}
 
 void* checked(void* p) {
   if (!p) throw std::bad_alloc();
@@ -30,7 +38,7 @@ void* allocate_or_retry(Allocate allocate) {
 
 void* allocate(std::size_t n) {
   void* p = allocate_or_retry([n] { return std::malloc(n ? n : 1); });
-  if (p && enabled()) on_alloc(n);
+  if (p && enabled()) count_alloc(p, n);
   return p;
 }
 
@@ -40,19 +48,25 @@ void* allocate_aligned(std::size_t n, std::align_val_t al) {
     void* q = nullptr;
     return ::posix_memalign(&q, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? q : nullptr;
   });
-  if (p && enabled()) on_alloc(n);
+  if (p && enabled()) count_alloc(p, n);
   return p;
 }
 
 void release(void* p, std::size_t n) noexcept {
   if (!p) return;
-  if (enabled()) on_free(n);
+  if (enabled()) {
+    on_free(n);
+    if (leak_sites::recording()) [[unlikely]] leak_sites::on_free(p);
+  }
   std::free(p);
 }
 
 void release_unsized(void* p) noexcept {
   if (!p) return;
-  if (enabled()) allocbench::counting::on_unsized_free();
+  if (enabled()) {
+    allocbench::counting::on_unsized_free();
+    if (leak_sites::recording()) [[unlikely]] leak_sites::on_free(p);
+  }
   std::free(p);
 }
 

@@ -9,6 +9,7 @@
 #include "worker/backend.hpp"
 #include "worker/counting.hpp"
 #include "worker/identity.hpp"
+#include "worker/leak_sites.hpp"
 #include "worker/measurement.hpp"
 #include "worker/tuning.hpp"
 #include "workloads/workload.hpp"
@@ -34,7 +35,20 @@ struct WorkerOptions {
   std::string tuning;     // the allocator's settings, K=V,...
   bool check_tuning = false;
   std::string preloaded;  // file name of an allocator loaded with LD_PRELOAD
+  bool leaks = false;     // record the sites of what is still live at the end
 };
+
+constexpr size_t leak_sites_shown = 10;
+
+nlohmann::json leak_sites_json() {
+  nlohmann::json sites = nlohmann::json::array();
+  for (const auto& site : leak_sites::live_sites(leak_sites_shown)) {
+    nlohmann::json frames = nlohmann::json::array();
+    for (const auto& f : site.frames) frames.push_back({{"module", f.module}, {"offset", fmt::format("{:#x}", f.offset)}});
+    sites.push_back({{"bytes", site.bytes}, {"count", site.count}, {"frames", frames}});
+  }
+  return sites;
+}
 
 nlohmann::json identity(const WorkerOptions& opt) {
   return {{"backend", ALLOCBENCH_BACKEND_NAME},
@@ -72,6 +86,7 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   WorkloadOutcome outcome;
   counting::Snapshot before = counting::snapshot();
   int64_t unsized_before = counting::unsized_frees();
+  if (opt.leaks) leak_sites::start();
   auto workload = info.make(cfg);
   workload->setup();
 
@@ -92,6 +107,7 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   workload.reset();
   int64_t live_at_end = counting::snapshot().live_bytes - before.live_bytes;
   int64_t unsized_frees = counting::unsized_frees() - unsized_before;
+  leak_sites::stop();
 
   nlohmann::json metrics = {
       {"wall_ns", wall_ns},
@@ -135,6 +151,7 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
               {"stats", stats},
               {"allocator_stats", allocator_json},
               {"metrics", metrics}});
+  if (opt.leaks) out["leak_sites"] = leak_sites_json();
   return out;
 }
 
@@ -152,6 +169,7 @@ int worker_main(int argc, char** argv) {
                  "The allocator's settings, K=V,...: checked, and proved in effect where the allocator can tell.");
   app.add_flag("--check-tuning", opt.check_tuning,
                "Check --tuning, print the environment that carries it to the allocator, then exit.");
+  app.add_flag("--leaks", opt.leaks, "Record the allocation site of every allocation still live at the end.");
   app.add_option("--preloaded", opt.preloaded, "File name of the allocator that LD_PRELOAD loads into this worker.");
   try {
     app.parse(argc, argv);
@@ -176,6 +194,7 @@ int worker_main(int argc, char** argv) {
       return 0;
     }
     if (opt.workload.empty()) throw usage_error("--workload: required unless --identify is given");
+    if (opt.leaks && opt.counting != "on") throw usage_error("--leaks: needs --counting on");
     std::cout << run_once(opt, settings).dump() << '\n' << std::flush;
     return 0;
   } catch (const Error& e) {
