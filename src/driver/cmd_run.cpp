@@ -62,15 +62,28 @@ Checked check(const RunCommand& o) {
   return c;
 }
 
-std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict) {
+std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict,
+                        const std::vector<BudgetBreach>& breaches) {
   ReportInput input{run.results, run.failures, o.run.stats};
-  if (!verdict || o.run.format == "csv") return find_reporter(o.run.format)(input);
+  if (o.run.format == "csv") return find_reporter(o.run.format)(input);
   if (o.run.format == "json") {
+    if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);
     nlohmann::json j = to_json(run.results);
-    j["comparison"] = verdict_json(*verdict);
+    if (verdict) j["comparison"] = verdict_json(*verdict);
+    if (!breaches.empty()) {
+      j["over_budget"] = nlohmann::json::array();
+      for (const auto& b : breaches)
+        j["over_budget"].push_back({{"backend", b.backend}, {"workload", b.workload}, {"metric", b.metric},
+                                    {"value", b.value}, {"budget", b.budget},
+                                    {"crossed_at_ms", b.crossed_at_ms ? nlohmann::json(*b.crossed_at_ms) : nlohmann::json()}});
+    }
     return j.dump(2) + "\n";
   }
-  return find_reporter(o.run.format)(input) + "\n" + render_verdict(*verdict, o.run.format);
+  std::string text = find_reporter(o.run.format)(input);
+  if (verdict) text += "\n" + render_verdict(*verdict, o.run.format);
+  if (!breaches.empty()) text += "\nover budget\n";
+  for (const auto& b : breaches) text += "   " + describe(b) + "\n";
+  return text;
 }
 
 int run_run(const RunCommand& o) {
@@ -90,7 +103,8 @@ int run_run(const RunCommand& o) {
 
   // An interrupted run shows what finished on stdout and writes no file: a partial
   // result must not pass for a complete one.
-  std::string report = report_text(o, run, verdict ? &*verdict : nullptr);
+  std::vector<BudgetBreach> breaches = check_budgets(run.results, c.plan.budgets);
+  std::string report = report_text(o, run, verdict ? &*verdict : nullptr, breaches);
   if (o.run.output.empty() || run.interrupted) {
     std::fwrite(report.data(), 1, report.size(), stdout);
     std::fflush(stdout);
@@ -109,8 +123,10 @@ int run_run(const RunCommand& o) {
   for (const auto& f : run.failures)
     fmt::print(stderr, "allocbench: error: backend '{}', workload '{}': {}\n", f.backend, f.workload, f.reason);
   if (verdict) fmt::print(stderr, "allocbench: {}\n", verdict_summary(*verdict));
+  for (const auto& b : breaches) fmt::print(stderr, "allocbench: over budget: {}\n", describe(b));
   if (!run.failures.empty()) return static_cast<int>(ExitCode::run_failed);
-  return static_cast<int>(verdict && verdict->regressions() ? ExitCode::regression : ExitCode::ok);
+  bool regressed = (verdict && verdict->regressions()) || !breaches.empty();
+  return static_cast<int>(regressed ? ExitCode::regression : ExitCode::ok);
 }
 
 }  // namespace

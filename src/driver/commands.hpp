@@ -12,6 +12,7 @@ void setup_list(CLI::App& app, int& exit_code);
 void setup_run(CLI::App& app, int& exit_code);
 void setup_compare(CLI::App& app, int& exit_code);
 void setup_calibrate(CLI::App& app, int& exit_code);
+void setup_plot(CLI::App& app, int& exit_code);
 
 // Warnings name their remedy and go to stderr once; ALLOCBENCH_NO_WARNINGS=1 silences them.
 void warn(const char* message);

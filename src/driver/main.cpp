@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   allocbench::setup_run(app, exit_code);
   allocbench::setup_compare(app, exit_code);
   allocbench::setup_calibrate(app, exit_code);
+  allocbench::setup_plot(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -44,6 +44,16 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_flag("--leaks", o.leaks,
                "Record where each allocation still live at the end was made, and show the top sites. Costs a "
                "backtrace per allocation, in the counted repetition only: times are unaffected.");
+  app.add_flag("--timeline", o.timeline,
+               "Sample live bytes and RSS through the phase of one repetition per cell (the counted one) into the "
+               "JSON; draw them with 'allocbench plot'.");
+  app.add_option("--timeline-interval", o.timeline_ms, "Milliseconds between timeline samples (default: 10).")
+      ->check(CLI::Range(1.0, 10000.0));
+  app.add_option("--max-rss", o.max_rss,
+                 "Memory budget: a cell whose peak RSS exceeds SIZE (e.g. 64M) is a regression (exit 1), reported "
+                 "with the moment it crossed.");
+  app.add_option("--max-live", o.max_live,
+                 "Memory budget: a cell whose peak live bytes exceed SIZE is a regression (exit 1).");
   app.add_flag("--stats", o.stats,
                "Show the allocators' own statistics (allocated, resident, mapped, ...) per workload; the JSON "
                "always has them.");
@@ -91,6 +101,12 @@ std::map<std::string, std::map<std::string, std::string>> split_params(
   return out;
 }
 
+int64_t parse_size(const std::string& text, std::string_view flag) {
+  if (text.empty()) return 0;
+  ParamSpec spec{std::string(flag), ParamType::bytes, 0, 1, int64_t{1} << 50, {}};
+  return parse_param_value(spec, text, flag);
+}
+
 }  // namespace
 
 Plan make_plan(const RunOptions& o) {
@@ -100,8 +116,13 @@ Plan make_plan(const RunOptions& o) {
   auto overrides = split_params(o.params, workloads);
 
   Plan plan{{}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
-            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast, o.leaks};
+            std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast, o.leaks, 0, {}};
   if (o.leaks && !plan.counting) throw usage_error("--leaks: needs --counting on (leak sites come from the counted run)");
+  plan.budgets = {parse_size(o.max_rss, "--max-rss"), parse_size(o.max_live, "--max-live")};
+  if (plan.budgets.max_live > 0 && !plan.counting)
+    throw usage_error("--max-live: needs --counting on (live bytes come from the counted run)");
+  // A budget's crossing moment comes from the timeline.
+  if (o.timeline || plan.budgets.any()) plan.timeline_ms = o.timeline_ms;
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
@@ -121,6 +142,10 @@ Plan make_plan(const RunOptions& o) {
   return plan;
 }
 
+bool observed(const Plan& plan, const Job& job) {
+  return job.kind == JobKind::counted || (!plan.counting && job.kind == JobKind::measured && job.index == 1);
+}
+
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   const Cell& cell = plan.cells[job.cell];
   std::vector<std::string> argv{worker_path(cell.backend.worker), "--workload", std::string(cell.workload->name),
@@ -132,6 +157,8 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   }
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
+  if (plan.timeline_ms > 0 && observed(plan, job))
+    argv.insert(argv.end(), {"--timeline-ms", fmt::format("{}", plan.timeline_ms)});
   return argv;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "driver/backends.hpp"
+#include "results/budget.hpp"
 #include "workloads/workload.hpp"
 
 #include <chrono>
@@ -30,6 +31,9 @@ struct RunOptions {
   bool verbose = false;
   bool stats = false;
   bool leaks = false;
+  bool timeline = false;
+  double timeline_ms = 10;
+  std::string max_rss, max_live;  // sizes such as 64M
   bool fail_fast = false;
 };
 
@@ -70,7 +74,13 @@ struct Plan {
   std::chrono::milliseconds timeout;
   bool fail_fast;
   bool leaks;  // the counted repetition records leak sites
+  double timeline_ms = 0;  // 0: no timeline; else the observed repetition samples this often
+  Budgets budgets;
 };
+
+// The repetition whose memory is watched over time: the counted one, or the first
+// measured one when counting is off.
+bool observed(const Plan& plan, const Job& job);
 
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.
 Plan make_plan(const RunOptions& options);

@@ -14,6 +14,13 @@ bool is_string(const json& j, const char* key) { return j.contains(key) && j[key
 bool is_uint(const json& j, const char* key) { return j.contains(key) && j[key].is_number_unsigned(); }
 bool is_int(const json& j, const char* key) { return j.contains(key) && j[key].is_number_integer(); }
 
+Timeline timeline_from(const json& t) {
+  Timeline out{t["interval_ms"].get<double>(), t["t_ms"].get<std::vector<double>>(),
+               t["rss_bytes"].get<std::vector<double>>(), {}};
+  if (t.contains("live_bytes")) out.live_bytes = t["live_bytes"].get<std::vector<double>>();
+  return out;
+}
+
 }  // namespace
 
 std::string validate_sample(const json& s) {
@@ -45,6 +52,19 @@ std::string validate_sample(const json& s) {
       for (const auto& f : site["frames"])
         if (!is_string(f, "module") || !is_string(f, "offset"))
           return "leak_sites: expected frames with a module and an offset";
+    }
+  }
+  if (s.contains("timeline")) {
+    const json& t = s["timeline"];
+    if (!t.is_object() || !t.contains("interval_ms") || !t["interval_ms"].is_number() || !t.contains("t_ms") ||
+        !t.contains("rss_bytes"))
+      return "timeline: expected an object with interval_ms, t_ms and rss_bytes";
+    for (const char* key : {"t_ms", "rss_bytes", "live_bytes"}) {
+      if (!t.contains(key)) continue;
+      if (!t[key].is_array() || t[key].size() != t["t_ms"].size())
+        return fmt::format("timeline.{}: expected an array as long as t_ms", key);
+      for (const auto& v : t[key])
+        if (!v.is_number()) return fmt::format("timeline.{}: expected numbers", key);
     }
   }
   for (const auto& m : metric_table()) {
@@ -101,6 +121,8 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
     }
   }
   for (auto& [name, v] : values) r.metrics[name] = summarize(std::move(v));
+  for (const json* sample : samples)  // only the observed repetition carries one
+    if (sample->contains("timeline")) r.timeline = timeline_from((*sample)["timeline"]);
   if (counted && counted->contains("leak_sites"))
     for (const auto& site : (*counted)["leak_sites"])
       r.leak_sites.push_back({site["bytes"], site["count"], site["stack"].get<std::vector<std::string>>()});

@@ -36,6 +36,14 @@ struct LeakSite {
   bool operator==(const LeakSite&) const = default;
 };
 
+// Memory over the measured phase of one repetition (--timeline): the counted one,
+// or the first measured one when counting is off (then without live bytes).
+struct Timeline {
+  double interval_ms = 0;
+  std::vector<double> t_ms, rss_bytes, live_bytes;
+  bool operator==(const Timeline&) const = default;
+};
+
 // One backend × workload × parameters cell, summarised over its repetitions.
 struct Result {
   std::string backend, backend_version, malloc_provider, workload;
@@ -52,6 +60,7 @@ struct Result {
   std::map<std::string, Summary> metrics;        // allocator statistics as "allocator.<stat>"
   std::map<std::string, double> stats;  // the workload's own counters, median over repetitions
   std::vector<LeakSite> leak_sites;     // from the counted repetition, with --leaks
+  Timeline timeline;                    // empty t_ms: none taken
 };
 
 struct Results {

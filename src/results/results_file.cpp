@@ -212,6 +212,22 @@ Result read_result(const json& r, const std::string& where, const Checker& c) {
   if (r.contains("allocator_stats"))
     for (const auto& [k, v] : c.object(r, where, "allocator_stats").items())
       res.metrics[std::string(allocator_stat_prefix) + k] = read_summary(v, where + ".allocator_stats." + k, c);
+  if (r.contains("timeline")) {
+    const json& t = c.object(r, where, "timeline");
+    std::string at = where + ".timeline";
+    res.timeline.interval_ms = c.number(c.member(t, "interval_ms"), at + ".interval_ms");
+    auto series = [&](const char* key, std::vector<double>& out) {
+      const json& values = c.array(t, at, key);
+      for (size_t i = 0; i < values.size(); ++i)
+        out.push_back(c.number(values[i], fmt::format("{}.{}[{}]", at, key, i)));
+    };
+    series("t_ms", res.timeline.t_ms);
+    series("rss_bytes", res.timeline.rss_bytes);
+    if (t.contains("live_bytes")) series("live_bytes", res.timeline.live_bytes);
+    for (auto* s : {&res.timeline.rss_bytes, &res.timeline.live_bytes})
+      if (!s->empty() && s->size() != res.timeline.t_ms.size())
+        c.fail("{}: every series must be as long as t_ms ({} samples)", at, res.timeline.t_ms.size());
+  }
   if (r.contains("leak_sites")) {
     const json& sites = c.array(r, where, "leak_sites");
     for (size_t i = 0; i < sites.size(); ++i) {

@@ -66,6 +66,10 @@ json to_json(const Result& r) {
           {"stats", r.stats},
           {"allocator_stats", allocator_stats},
           {"metrics", metrics}};
+  if (!r.timeline.t_ms.empty()) {
+    j["timeline"] = {{"interval_ms", r.timeline.interval_ms}, {"t_ms", r.timeline.t_ms}, {"rss_bytes", r.timeline.rss_bytes}};
+    if (!r.timeline.live_bytes.empty()) j["timeline"]["live_bytes"] = r.timeline.live_bytes;
+  }
   if (!r.leak_sites.empty()) {
     json sites = json::array();
     for (const auto& s : r.leak_sites) sites.push_back({{"bytes", s.bytes}, {"count", s.count}, {"stack", s.stack}});

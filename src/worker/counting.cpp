@@ -124,6 +124,8 @@ int64_t unsized_frees() { return shared.unsized_frees.load(std::memory_order_rel
 
 void set_enabled(bool on) { enabled_flag = on; }
 
+int64_t published_live_bytes() { return shared.live.load(std::memory_order_relaxed); }
+
 Snapshot snapshot() {
   std::lock_guard g(shared.lock);
   Snapshot s{shared.retired_allocs, shared.retired_frees, shared.retired_bytes,

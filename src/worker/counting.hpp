@@ -91,6 +91,10 @@ int64_t unsized_frees();
 inline bool enabled() { return enabled_flag; }
 void set_enabled(bool on);  // before any thread but main exists
 
+// Live bytes as the threads last published them: exact single-threaded, within
+// threads × quantum otherwise. Safe to read from any thread at any time.
+int64_t published_live_bytes();
+
 // Exact totals since the process started; call while other threads are quiescent.
 Snapshot snapshot();
 void begin_phase();

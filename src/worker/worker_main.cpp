@@ -11,6 +11,7 @@
 #include "worker/identity.hpp"
 #include "worker/leak_sites.hpp"
 #include "worker/measurement.hpp"
+#include "worker/timeline.hpp"
 #include "worker/tuning.hpp"
 #include "workloads/workload.hpp"
 
@@ -36,6 +37,7 @@ struct WorkerOptions {
   bool check_tuning = false;
   std::string preloaded;  // file name of an allocator loaded with LD_PRELOAD
   bool leaks = false;     // record the sites of what is still live at the end
+  double timeline_ms = 0; // sample live bytes and RSS this often (0: no timeline)
 };
 
 constexpr size_t leak_sites_shown = 10;
@@ -82,6 +84,10 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
                      resolve_threads(info, opt.threads, std::thread::hardware_concurrency())};
   counting::set_enabled(opt.counting == "on");
 
+  // Its memory is taken before the counts start: the workload's figures stay its own.
+  std::optional<Timeline> timeline;
+  if (opt.timeline_ms > 0) timeline.emplace(static_cast<int64_t>(opt.timeline_ms * 1e6));
+
   // Byte figures are the workload's own: relative to what the worker held before it.
   WorkloadOutcome outcome;
   counting::Snapshot before = counting::snapshot();
@@ -94,8 +100,10 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   bool rss_reset = reset_peak_rss();
   Usage usage_start = usage_now();
   int64_t t0 = steady_now_ns();
+  if (timeline) timeline->begin(t0, before.live_bytes);
   workload->run();
   int64_t wall_ns = steady_now_ns() - t0;
+  if (timeline) timeline->end();
   Usage usage = usage_now() - usage_start;
   std::optional<Rss> rss = read_rss();
   counting::PhaseCounts counts = counting::end_phase();
@@ -152,6 +160,7 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
               {"allocator_stats", allocator_json},
               {"metrics", metrics}});
   if (opt.leaks) out["leak_sites"] = leak_sites_json();
+  if (timeline) out["timeline"] = timeline->to_json(counting::enabled());
   return out;
 }
 
@@ -169,6 +178,8 @@ int worker_main(int argc, char** argv) {
                  "The allocator's settings, K=V,...: checked, and proved in effect where the allocator can tell.");
   app.add_flag("--check-tuning", opt.check_tuning,
                "Check --tuning, print the environment that carries it to the allocator, then exit.");
+  app.add_option("--timeline-ms", opt.timeline_ms, "Sample live bytes and RSS this often, in ms, through the phase.")
+      ->check(CLI::Range(0.1, 60000.0));
   app.add_flag("--leaks", opt.leaks, "Record the allocation site of every allocation still live at the end.");
   app.add_option("--preloaded", opt.preloaded, "File name of the allocator that LD_PRELOAD loads into this worker.");
   try {

@@ -3,6 +3,7 @@ import json
 import os
 import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
 from harness import BACKENDS, allocbench, run_json
 
@@ -70,6 +71,59 @@ class AllocatorStatsTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             p = allocbench("run", *args, "--baseline", base, "--metric", "allocator.no_such_stat")
             self.assertIn("no result has the metric 'allocator.no_such_stat'", p.stdout)
+
+
+POOL = ("connection-pool",)
+
+
+class TimelineTest(unittest.TestCase):
+    def test_timeline_samples_the_phase_and_plot_draws_it(self):
+        p = allocbench("run", "--backend", ",".join(BACKENDS[:2]), "--workload", "connection-pool", "--timeline",
+                       "--timeline-interval", "1", "--reps", "2", "--param", "connection-pool.requests=30000",
+                       "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        report = json.loads(p.stdout)
+        for r in report["results"]:
+            t = r["timeline"]
+            self.assertEqual(t["interval_ms"], 1)
+            self.assertGreater(len(t["t_ms"]), 3)
+            self.assertEqual(len(t["t_ms"]), len(t["rss_bytes"]))
+            self.assertEqual(len(t["t_ms"]), len(t["live_bytes"]))
+            self.assertEqual(t["t_ms"], sorted(t["t_ms"]))
+            self.assertLessEqual(t["t_ms"][-1], r["metrics"]["wall_ns"]["max"] / 1e6 * 2)
+            self.assertLessEqual(max(t["live_bytes"]), r["metrics"]["peak_live_bytes"]["median"] + 64 * 1024 * 2)
+            self.assertGreater(min(t["rss_bytes"]), 0)
+        with tempfile.TemporaryDirectory() as d:
+            results, chart = os.path.join(d, "r.json"), os.path.join(d, "chart.svg")
+            with open(results, "w") as f:
+                json.dump(report, f)
+            p = allocbench("plot", results, "-o", chart)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            svg = ET.parse(chart).getroot()  # well-formed XML, or this raises
+            ns = "{http://www.w3.org/2000/svg}"
+            self.assertEqual(svg.tag, ns + "svg")
+            self.assertEqual(len(svg.findall(f".//{ns}polyline")), 2 * len(report["results"]))  # RSS and live
+            titles = [t.text for t in svg.findall(f".//{ns}text")]
+            for r in report["results"]:
+                self.assertIn(r["backend"], titles)
+            p = allocbench("plot", os.path.join(d, "missing.json"), "-o", chart)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("missing.json", p.stderr)
+
+    def test_a_budget_breach_is_a_regression_with_its_moment(self):
+        p, report = run_json("--backend", BACKENDS[0], *FAST, "--max-live", "64K", "--max-rss", "1G",
+                             workloads=POOL)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        breach, = report["over_budget"]
+        self.assertEqual((breach["metric"], breach["budget"]), ("peak_live_bytes", 65536))
+        self.assertGreater(breach["value"], 65536)
+        self.assertIsNotNone(breach["crossed_at_ms"])
+        self.assertIn("over budget: " + BACKENDS[0] + " / connection-pool: peak live bytes", p.stderr)
+        p, _ = run_json("--backend", BACKENDS[0], *FAST, "--max-live", "1G", workloads=POOL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for bad in (["--max-rss", "lots"], ["--max-live", "1M", "--counting", "off"]):
+            p = allocbench("run", "--workload", "empty", *bad)
+            self.assertEqual(p.returncode, 2, bad)
 
 
 if __name__ == "__main__":
