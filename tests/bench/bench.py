@@ -19,10 +19,22 @@ WORKLOADS = ["small-object-churn", "connection-pool", "pool-contention"]
 ENV = dict(os.environ, ALLOCBENCH_NO_WARNINGS="1")
 
 
-def worker(backend, workload, counting):
-    out = subprocess.run([os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", workload,
-                          "--counting", counting], capture_output=True, text=True, check=True).stdout
+def worker(backend, workload, *args):
+    out = subprocess.run([os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", workload, *args],
+                         capture_output=True, text=True, check=True).stdout
     return json.loads(out)["metrics"]["wall_ns"]
+
+
+def paired_ratio(backend, workload, with_args, without_args, pairs):
+    """Median wall time of fresh workers with / without some flags, in interleaved pairs."""
+    runs = {"with": [], "without": []}
+    worker(backend, workload, *with_args)  # warm the page cache
+    for i in range(pairs):
+        # Alternate which goes first, so that drift hits both alike.
+        for mode in (("with", "without") if i % 2 == 0 else ("without", "with")):
+            runs[mode].append(worker(backend, workload, *(with_args if mode == "with" else without_args)))
+    a, b = statistics.median(runs["with"]), statistics.median(runs["without"])
+    return a / b, a, b
 
 
 def allocbench(*args, env=None, ok=(0,)):
@@ -42,15 +54,19 @@ def counting_cost(backend="mimalloc", pairs=11):
           f"{pairs} interleaved pairs of fresh workers per workload (goal ≤ 1.03)\n"
           "   (reported times never include it: they come from uncounted repetitions)")
     for workload in WORKLOADS:
-        on, off = [], []
-        worker(backend, workload, "on")  # warm the page cache
-        for i in range(pairs):
-            # Alternate which goes first, so that drift hits both alike.
-            for mode in (("on", "off") if i % 2 == 0 else ("off", "on")):
-                (on if mode == "on" else off).append(worker(backend, workload, mode))
-        ratio = statistics.median(on) / statistics.median(off)
+        ratio, on, off = paired_ratio(backend, workload, ["--counting", "on"], ["--counting", "off"], pairs)
         print(f"   {workload:<20} {ratio:.3f}  {verdict(ratio <= 1.03)}  "
-              f"(on: median {statistics.median(on) / 1e6:.1f} ms, off: {statistics.median(off) / 1e6:.1f} ms)")
+              f"(on: median {on / 1e6:.1f} ms, off: {off / 1e6:.1f} ms)")
+
+
+def timeline_cost(backend="mimalloc", pairs=11):
+    print(f"6. Timeline sampler cost (--timeline, 10 ms): {backend}, uncounted, median wall time with / without "
+          f"the sampler, {pairs} interleaved pairs per workload (goal ≤ 1.02)")
+    for workload in WORKLOADS:
+        off = ["--counting", "off"]
+        ratio, on, without = paired_ratio(backend, workload, off + ["--timeline-ms", "10"], off, pairs)
+        print(f"   {workload:<20} {ratio:.3f}  {verdict(ratio <= 1.02)}  "
+              f"(with: median {on / 1e6:.1f} ms, without: {without / 1e6:.1f} ms)")
 
 
 def default_run_time():
@@ -111,3 +127,4 @@ if __name__ == "__main__":
     process_overhead()
     spread()
     gate_rates()
+    timeline_cost()
