@@ -6,6 +6,7 @@
 #include "driver/commands.hpp"
 #include "driver/gate_options.hpp"
 #include "driver/runner.hpp"
+#include "report/budget_report.hpp"
 #include "report/verdict_report.hpp"
 #include "results/baseline.hpp"
 #include "results/results_file.hpp"
@@ -70,13 +71,7 @@ std::string report_text(const RunCommand& o, const RunOutcome& run, const Compar
     if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);
     nlohmann::json j = to_json(run.results);
     if (verdict) j["comparison"] = verdict_json(*verdict);
-    if (!breaches.empty()) {
-      j["over_budget"] = nlohmann::json::array();
-      for (const auto& b : breaches)
-        j["over_budget"].push_back({{"backend", b.backend}, {"workload", b.workload}, {"metric", b.metric},
-                                    {"value", b.value}, {"budget", b.budget},
-                                    {"crossed_at_ms", b.crossed_at_ms ? nlohmann::json(*b.crossed_at_ms) : nlohmann::json()}});
-    }
+    if (!breaches.empty()) j["over_budget"] = budget_json(breaches);
     return j.dump(2) + "\n";
   }
   std::string text = find_reporter(o.run.format)(input);

@@ -1,15 +1,6 @@
 #include "results/budget.hpp"
 
-#include <fmt/format.h>
-
 namespace allocbench {
-namespace {
-
-std::string bytes_text(double b) {
-  return b >= (1 << 20) ? fmt::format("{:.1f} MiB", b / (1 << 20)) : fmt::format("{:.1f} KiB", b / 1024);
-}
-
-}  // namespace
 
 std::vector<BudgetBreach> check_budgets(const Results& results, const Budgets& budgets) {
   std::vector<BudgetBreach> breaches;
@@ -29,14 +20,6 @@ std::vector<BudgetBreach> check_budgets(const Results& results, const Budgets& b
     check("peak_live_bytes", budgets.max_live, r.timeline.live_bytes);
   }
   return breaches;
-}
-
-std::string describe(const BudgetBreach& b) {
-  std::string when = b.crossed_at_ms ? fmt::format("first crossed {:.1f} ms into the phase", *b.crossed_at_ms)
-                                     : std::string("between two timeline samples");
-  return fmt::format("{} / {}: {} {} exceeds the {} budget, {}", b.backend, b.workload,
-                     b.metric == "peak_rss_bytes" ? "peak RSS" : "peak live bytes", bytes_text(b.value),
-                     bytes_text(b.budget), when);
 }
 
 }  // namespace allocbench

@@ -24,7 +24,4 @@ struct BudgetBreach {
 
 std::vector<BudgetBreach> check_budgets(const Results& results, const Budgets& budgets);
 
-// "jemalloc / connection-pool: peak RSS 45.2 MiB exceeds the 40.0 MiB budget, first crossed 123 ms into the phase"
-std::string describe(const BudgetBreach& breach);
-
 }  // namespace allocbench
