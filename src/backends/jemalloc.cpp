@@ -1,5 +1,6 @@
 // Backend `jemalloc`: FreeBSD's and Meta's allocator (arenas, thread caches, size classes).
 #include "worker/backend.hpp"
+#include "worker/identity.hpp"
 #include "worker/tuning.hpp"
 
 #include <jemalloc/jemalloc.h>
@@ -52,11 +53,8 @@ std::map<std::string, std::string> environment(const Settings& settings) {
 }  // namespace
 
 std::string backend_version() {
-  const char* version = nullptr;
-  size_t len = sizeof version;
-  if (::mallctl("version", &version, &len, nullptr, 0) != 0 || !version) return "unknown";
-  std::string_view v(version);  // "5.3.0-0-g54eaed1d8b56..."
-  return std::string(v.substr(0, v.find('-')));
+  auto version = read_ctl<const char*>("version");
+  return version && *version ? jemalloc_version_text(*version) : "unknown";
 }
 
 const Tuning& backend_tuning() {

@@ -1,10 +1,9 @@
 // Backend `mimalloc`: Microsoft's mimalloc (free-list sharding, per-page free lists).
 #include "worker/backend.hpp"
+#include "worker/identity.hpp"
 #include "worker/tuning.hpp"
 
 #include <mimalloc.h>
-
-#include <fmt/format.h>
 
 namespace allocbench {
 namespace {
@@ -47,10 +46,7 @@ std::optional<std::string> effective(const Tunable& o) {
 
 }  // namespace
 
-std::string backend_version() {
-  int v = ::mi_version();  // e.g. 209 for 2.0.9
-  return fmt::format("{}.{}.{}", v / 100, v / 10 % 10, v % 10);
-}
+std::string backend_version() { return mimalloc_version_text(::mi_version()); }
 
 const Tuning& backend_tuning() {
   static const Tuning tuning = [] {

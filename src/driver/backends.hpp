@@ -17,8 +17,6 @@ struct BackendSpec {
   std::string settings;  // "K=V,...", canonical and sorted once the worker checked them
   std::string preload;   // the allocator library, for preload:
   std::map<std::string, std::string> environment;  // what carries the settings to the allocator
-
-  bool operator==(const BackendSpec&) const = default;
 };
 
 // --backend values, already split at commas: names, "all", NAME:K=V (a K=V value

@@ -85,7 +85,7 @@ bool observed(const Plan& plan, const Job& job);
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.
 Plan make_plan(const RunOptions& options);
 
-// The worker command line of one job, and its environment.
+// The worker command line of one job.
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job);
 
 }  // namespace allocbench
