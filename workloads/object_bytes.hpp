@@ -2,6 +2,7 @@
 // when created, read back when destroyed, freed with sized delete.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,20 +12,32 @@ namespace allocbench {
 
 constexpr std::size_t cache_line = 64;
 
-// Allocates `size` bytes (≥ 8), stores `value` in the first word and touches every
-// cache line, as constructing an object would.
-inline void* make_object(std::size_t size, uint64_t value) {
-  auto* p = static_cast<unsigned char*>(::operator new(size));
-  std::memcpy(p, &value, sizeof value);
+// Writes `value` into the first bytes and one byte into every cache line of the
+// object, as constructing it would.
+inline void fill_object(void* object, std::size_t size, uint64_t value) {
+  auto* p = static_cast<unsigned char*>(object);
+  std::memcpy(p, &value, std::min(size, sizeof value));
   for (std::size_t i = cache_line; i < size; i += cache_line) p[i] = static_cast<unsigned char>(value);
-  p[size - 1] = static_cast<unsigned char>(value >> 8);
+  if (size > sizeof value) p[size - 1] = static_cast<unsigned char>(value >> 8);
+}
+
+// What fill_object stored first: reading it back keeps the work from being optimised away.
+inline uint64_t read_object(const void* object, std::size_t size) {
+  uint64_t value = 0;
+  std::memcpy(&value, object, std::min(size, sizeof value));
+  return value;
+}
+
+// Allocates `size` bytes with operator new and fills them with `value`.
+inline void* make_object(std::size_t size, uint64_t value) {
+  void* p = ::operator new(size);
+  fill_object(p, size, value);
   return p;
 }
 
-// Reads the stored value back (so the work cannot be optimised away) and frees.
+// Reads the stored value back and frees.
 inline uint64_t destroy_object(void* p, std::size_t size) {
-  uint64_t value;
-  std::memcpy(&value, p, sizeof value);
+  uint64_t value = read_object(p, size);
   ::operator delete(p, size);
   return value;
 }

@@ -14,6 +14,7 @@
 namespace allocbench {
 
 struct WorkloadConfig {
+  std::string_view name;  // as selected: trace:FILE names its file
   ParamValues params;
   uint64_t seed = 1;
   unsigned threads = 1;
@@ -48,6 +49,7 @@ enum class WorkloadKind {
   standard,     // part of `--workload all`
   calibration,  // listed, run only by name (measures the harness itself)
   test,         // built only with the tests, never listed: provokes failures on purpose
+  recorded,     // trace:FILE, a program's recorded allocations; runs with the program's threads
 };
 
 struct WorkloadInfo {
@@ -62,10 +64,15 @@ struct WorkloadInfo {
 // Every workload compiled in, in the order reports show them.
 const std::vector<const WorkloadInfo*>& all_workloads();
 
-// Throws a usage error listing the known names when `name` is unknown.
+// Throws a usage error listing the known names when `name` is unknown. `trace:FILE`
+// reads FILE (a usage error names the file and offset of what is wrong in it).
 const WorkloadInfo& find_workload(std::string_view name);
 
-// The thread count a run uses: `requested` when non-zero, else the workload's default.
+// The workload that replays the trace `trace:FILE`.
+const WorkloadInfo& recorded_workload(std::string_view name);
+
+// The thread count a run uses: `requested` when non-zero, else the workload's default;
+// a recorded program's own, always.
 unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores);
 
 }  // namespace allocbench

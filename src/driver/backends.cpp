@@ -116,8 +116,7 @@ std::vector<BackendSpec> select_backends(const std::vector<std::string>& values)
 }
 
 std::string worker_path(const std::string& backend) {
-  static const std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
-  return (dir / ("allocbench-worker-" + backend)).string();
+  return beside_driver("allocbench-worker-" + backend);
 }
 
 std::vector<std::string> worker_environment(const BackendSpec& spec) {

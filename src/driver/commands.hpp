@@ -13,6 +13,8 @@ void setup_run(CLI::App& app, int& exit_code);
 void setup_compare(CLI::App& app, int& exit_code);
 void setup_calibrate(CLI::App& app, int& exit_code);
 void setup_plot(CLI::App& app, int& exit_code);
+void setup_record(CLI::App& app, int& exit_code);
+void setup_trace_info(CLI::App& app, int& exit_code);
 
 // Warnings name their remedy and go to stderr once; ALLOCBENCH_NO_WARNINGS=1 silences them.
 void warn(const char* message);

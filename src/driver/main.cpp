@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   allocbench::setup_compare(app, exit_code);
   allocbench::setup_calibrate(app, exit_code);
   allocbench::setup_plot(app, exit_code);
+  allocbench::setup_record(app, exit_code);
+  allocbench::setup_trace_info(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -86,8 +86,9 @@ std::map<std::string, std::map<std::string, std::string>> split_params(
     const std::vector<std::string>& params, const std::vector<const WorkloadInfo*>& workloads) {
   std::map<std::string, std::map<std::string, std::string>> out;
   for (const auto& p : params) {
-    auto dot = p.find('.');
+    // The last dot before '=': names have none, a trace's file name may.
     auto eq = p.find('=');
+    auto dot = eq == std::string::npos ? p.rfind('.') : p.rfind('.', eq);
     if (dot == std::string::npos || eq == std::string::npos || dot > eq || dot == 0 || eq == dot + 1)
       throw usage_error("--param '{}': expected WORKLOAD.NAME=VALUE, e.g. small-object-churn.ops=1000000", p);
     std::string workload = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);

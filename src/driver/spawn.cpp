@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 
 namespace allocbench {
@@ -129,6 +131,32 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status) && !result.timed_out) result.signal = WTERMSIG(status);
   return result;
+}
+
+ProcessOutcome run_attached(const std::vector<std::string>& argv, const std::vector<std::string>& environment) {
+  ALLOCBENCH_CHECK(!argv.empty());
+  std::vector<char*> args, env;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : environment) env.push_back(const_cast<char*>(e.c_str()));
+  args.push_back(nullptr);
+  env.push_back(nullptr);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  if (int rc = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data()); rc != 0)
+    throw run_error("cannot start '{}': {}", argv[0], std::strerror(rc));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ProcessOutcome result;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+std::string beside_driver(const std::string& file) {
+  static const std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  return (dir / file).string();
 }
 
 void kill_running_child() noexcept {

@@ -1,5 +1,5 @@
-// Runs a child process to completion with its stdout and stderr captured, killing it
-// (and its process group) when it outlives its time.
+// Starting child processes: workers, with their output captured and a time limit,
+// and the user's program that `record` runs.
 #pragma once
 
 #include <chrono>
@@ -22,10 +22,20 @@ struct ProcessOutcome {
   std::string describe_failure() const;
 };
 
+// Runs a child process to completion with its stdout and stderr captured, killing it
+// (and its process group) when it outlives its time.
 // argv[0] without a slash is looked up in PATH. `environment` (KEY=VALUE entries)
 // replaces the driver's environment when given.
 ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                            const std::vector<std::string>* environment = nullptr);
+
+// Runs a user's program in the foreground: it keeps the driver's terminal (stdin,
+// stdout, stderr, process group, so that Ctrl-C reaches it) and runs to its end.
+// `environment` replaces the driver's environment.
+ProcessOutcome run_attached(const std::vector<std::string>& argv, const std::vector<std::string>& environment);
+
+// A file installed beside the allocbench executable (workers, the recorder library).
+std::string beside_driver(const std::string& file);
 
 // Kills the running child's process group, for a signal handler of the driver.
 void kill_running_child() noexcept;

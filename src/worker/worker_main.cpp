@@ -80,7 +80,7 @@ std::map<std::string, std::string> split_params(const std::vector<std::string>& 
 nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   nlohmann::json options = check_effective(backend_tuning(), ALLOCBENCH_BACKEND_NAME, settings);
   const WorkloadInfo& info = find_workload(opt.workload);
-  WorkloadConfig cfg{resolve_params(info.name, info.params, split_params(opt.params)), opt.seed,
+  WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, split_params(opt.params)), opt.seed,
                      resolve_threads(info, opt.threads, std::thread::hardware_concurrency())};
   counting::set_enabled(opt.counting == "on");
 
@@ -95,12 +95,15 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   if (opt.leaks) leak_sites::start();
   auto workload = info.make(cfg);
   workload->setup();
+  // A replayed program had nothing live before its first recorded call: its peak is
+  // counted from the phase's start, without the replay's own threads and tables.
+  int64_t peak_base = info.kind == WorkloadKind::recorded ? counting::snapshot().live_bytes : before.live_bytes;
 
   counting::begin_phase();
   bool rss_reset = reset_peak_rss();
   Usage usage_start = usage_now();
   int64_t t0 = steady_now_ns();
-  if (timeline) timeline->begin(t0, before.live_bytes);
+  if (timeline) timeline->begin(t0, peak_base);
   workload->run();
   int64_t wall_ns = steady_now_ns() - t0;
   if (timeline) timeline->end();
@@ -132,7 +135,7 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
     metrics["rss_end_bytes"] = rss->current_bytes;
   }
   if (counting::enabled()) {
-    metrics["peak_live_bytes"] = counts.peak_live_bytes - before.live_bytes;
+    metrics["peak_live_bytes"] = counts.peak_live_bytes - peak_base;
     metrics["allocs"] = counts.allocs;
     metrics["frees"] = counts.frees;
     metrics["bytes_allocated"] = counts.bytes_allocated;

@@ -19,7 +19,7 @@ struct Run {
 
 Run run(std::string_view name, unsigned threads, uint64_t seed, std::map<std::string, std::string> params) {
   const WorkloadInfo& info = find_workload(name);
-  WorkloadConfig cfg{resolve_params(info.name, info.params, params), seed, threads};
+  WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, params), seed, threads};
   int64_t live = c::snapshot().live_bytes, unsized = c::unsized_frees();
   Run r{};
   {

@@ -1,0 +1,35 @@
+// allocbench trace-info: what a recorded trace holds.
+#include "driver/commands.hpp"
+#include "report/trace_report.hpp"
+#include "trace/reader.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace allocbench {
+namespace {
+
+struct TraceInfoOptions {
+  std::string file;
+  std::string format = "table";
+};
+
+}  // namespace
+
+void setup_trace_info(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("trace-info", "Summarise a recorded trace: operations, threads, sizes, peak live "
+                                               "bytes, lifetimes.");
+  auto opt = std::make_shared<TraceInfoOptions>();
+  cmd->add_option("TRACE", opt->file, "Trace file (allocbench record -o TRACE -- PROGRAM).")->required();
+  cmd->add_option("--format", opt->format, "table or json.")->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([opt, &exit_code] {
+    trace::TraceSummary s = trace::read_trace(opt->file).summary;
+    if (opt->format == "json") fmt::print("{}\n", trace_json(opt->file, s).dump(2));
+    else fmt::print("{}", trace_text(opt->file, s));
+    exit_code = 0;
+  });
+}
+
+}  // namespace allocbench
