@@ -175,8 +175,19 @@ Buffer* make_buffer() {
   return b;
 }
 
-// Every buffer, written out; the trace ends with the end record. From exit or a
-// signal handler: a buffer whose owner is interrupted inside the recorder is skipped.
+void write_end_record() {
+  uint64_t events = 0;
+  for (Buffer* b = all_buffers.load(); b; b = b->next) events += b->recorded;
+  unsigned char end[trace::end_record_bytes] = {};
+  put32(end, trace::end_tag);
+  put32(end + 4, next_thread.load());
+  put64(end + 8, events);
+  put64(end + 16, dropped_events.load());
+  write_all(end, sizeof end);
+}
+
+// Every buffer, written out, and the end record after a normal exit. From a signal
+// handler, a buffer whose owner is interrupted inside the recorder is skipped.
 void flush_all(bool from_signal) {
   int expected = recording;
   if (!state.compare_exchange_strong(expected, closed)) return;
@@ -189,14 +200,7 @@ void flush_all(bool from_signal) {
     flush(*b);
     unlock(*b);
   }
-  uint64_t events = 0;
-  for (Buffer* b = all_buffers.load(); b; b = b->next) events += b->recorded;
-  unsigned char end[trace::end_record_bytes] = {};
-  put32(end, trace::end_tag);
-  put32(end + 4, next_thread.load());
-  put64(end + 8, events);
-  put64(end + 16, dropped_events.load());
-  write_all(end, sizeof end);
+  if (!from_signal) write_end_record();  // without it, the trace tells that the program did not exit normally
   busy = false;
 }
 

@@ -1,0 +1,252 @@
+"""allocbench record / trace-info / run --workload trace:FILE: real programs recorded with
+the real recorder, replayed on every backend, and traces broken on purpose."""
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from harness import BACKENDS, allocbench
+
+PROGRAM = os.environ["ALLOCBENCH_TEST_PROGRAM"]  # tests/programs/alloc_threads.cpp
+
+
+def program_counts(stdout):
+    """The calls alloc_threads says it made: {'malloc': N, ...}."""
+    line = next(l for l in stdout.splitlines() if l.startswith("malloc "))
+    words = line.split()
+    return {words[i]: int(words[i + 1]) for i in range(0, len(words), 2)}
+
+
+def metric(result, name):
+    return result["metrics"][name]["median"]
+
+
+class TraceTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="allocbench-trace-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def record(self, name, *command, expect=0):
+        path = os.path.join(self.tmp, name)
+        p = subprocess.run([os.environ["ALLOCBENCH"], "record", "-o", path, "--", *command],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, expect, p.stderr)
+        return path, p
+
+    def info(self, path):
+        p = allocbench("trace-info", path, "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def replay(self, path, *args):
+        p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",
+                       "--format", "json", *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        results = json.loads(p.stdout)["results"]
+        self.assertEqual(sorted(r["backend"] for r in results), BACKENDS)
+        return results
+
+    def assert_replays_the_trace(self, path, exact_peak):
+        """Every backend replays the recorded counts, with one checksum; the peak too when exact."""
+        trace = self.info(path)
+        results = self.replay(path)
+        self.assertEqual(len({r["checksum"] for r in results}), 1, "the checksum differs between backends")
+        for r in results:
+            with self.subTest(backend=r["backend"]):
+                self.assertEqual(r["threads"], trace["threads"])
+                self.assertEqual(metric(r, "allocs"), trace["allocations"])
+                self.assertEqual(metric(r, "frees"), trace["frees"])
+                self.assertEqual(metric(r, "bytes_allocated"), trace["bytes_allocated"])
+                self.assertEqual(metric(r, "live_bytes_at_end"), 0)  # what the program kept is freed after
+                self.assertEqual(r["stats"]["skipped_frees"], trace["unknown_frees"] + trace["double_frees"])
+                if exact_peak:
+                    self.assertEqual(metric(r, "peak_live_bytes"), trace["peak_live_bytes"])
+                else:
+                    # Threads interleave differently in the replay than in the program.
+                    self.assertGreater(metric(r, "peak_live_bytes"), trace["peak_live_bytes"] * 0.5)
+                    self.assertLess(metric(r, "peak_live_bytes"), trace["peak_live_bytes"] * 1.5)
+        return trace, results
+
+    # ── Recording ────────────────────────────────────────────────────────────
+    def test_every_call_of_a_single_threaded_program_is_recorded_and_replayed_exactly(self):
+        path, p = self.record("one.trace", PROGRAM, "0", "20000")
+        made = program_counts(p.stdout)
+        trace = self.info(path)
+        ops = trace["per_operation"]
+        self.assertTrue(trace["complete"])
+        self.assertEqual(trace["threads"], 1)
+        self.assertEqual(ops["calloc"], made["calloc"])
+        self.assertEqual(ops["posix_memalign"], made["posix_memalign"])
+        self.assertEqual(ops["new(align)"] + ops["new[]"], made["new"])
+        self.assertEqual(ops["delete[]"], ops["new[]"])
+        # realloc(NULL, n) is a malloc: the first realloc of the program.
+        self.assertEqual(ops["realloc"], made["realloc"] - 1)
+        self.assertGreaterEqual(ops["malloc"], made["malloc"] + 1)
+        self.assertLess(ops["malloc"], made["malloc"] + 20)  # the C++ runtime's own, at most a few
+        self.assertEqual(trace["unknown_frees"] + trace["double_frees"] + trace["reused_addresses"], 0)
+        self.assertRegex(p.stderr, r"recorded \d+ operations on 1 thread")
+        self.assert_replays_the_trace(path, exact_peak=True)
+
+    def test_a_multi_threaded_program_replays_on_its_own_threads_with_its_cross_thread_frees(self):
+        path, p = self.record("threads.trace", PROGRAM, "3", "20000")
+        made = program_counts(p.stdout)
+        self.assertGreater(made["handed_over"], 0)
+        trace, _ = self.assert_replays_the_trace(path, exact_peak=False)
+        self.assertEqual(trace["threads"], 4)  # main and three workers
+        self.assertTrue(all(n > 20000 for n in trace["operations_per_thread"][1:]))
+
+    def test_exit_from_another_thread_flushes_every_thread(self):
+        path, p = self.record("exit.trace", PROGRAM, "3", "20000", "exit-from-thread")
+        self.assertIn("exiting from a worker thread", p.stdout)
+        trace = self.info(path)
+        self.assertTrue(trace["complete"])
+        self.assertEqual(trace["threads"], 4)
+        self.assertTrue(all(n > 1000 for n in trace["operations_per_thread"][1:]))  # the workers
+
+    def test_a_fatal_signal_flushes_the_trace_and_the_failure_is_reported(self):
+        path, p = self.record("abort.trace", PROGRAM, "0", "5000", "abort", expect=3)
+        self.assertRegex(p.stderr, r"signal 6 .*its trace is kept")
+        made = program_counts(p.stdout)
+        trace = self.info(path)
+        self.assertFalse(trace["complete"])
+        self.assertGreaterEqual(trace["per_operation"]["malloc"], made["malloc"])
+        text = allocbench("trace-info", path).stdout
+        self.assertIn("did not exit normally", text)
+        self.assert_replays_the_trace(path, exact_peak=True)
+
+    def test_child_processes_are_recorded_to_files_of_their_own(self):
+        path, p = self.record("fork.trace", PROGRAM, "0", "1000", "fork")
+        children = [f for f in os.listdir(self.tmp) if re.fullmatch(r"fork\.trace\.\d+", f)]
+        self.assertEqual(len(children), 1, os.listdir(self.tmp))
+        self.assertIn("1 child process was recorded", p.stderr)
+        self.assertTrue(self.info(os.path.join(self.tmp, children[0]))["complete"])
+        self.assertTrue(self.info(path)["complete"])
+        self.assertFalse(any(f.endswith(".recording") for f in os.listdir(self.tmp)))
+
+    def test_system_programs_are_recorded_and_replayed(self):
+        data = os.path.join(self.tmp, "lines.txt")
+        with open(data, "w") as f:
+            f.writelines(f"{(i * 7919) % 10007} line {i}\n" for i in range(20000))
+        programs = {"sort": [shutil.which("sort"), "--parallel=1", "-o", os.path.join(self.tmp, "sorted"), data],
+                    "python3": [sys.executable, "-c", "import json; json.dumps([str(i) for i in range(50000)])"]}
+        for name, command in programs.items():
+            if not command[0]:
+                continue
+            with self.subTest(program=name):
+                path, _ = self.record(f"{name}.trace", *command)
+                trace, _ = self.assert_replays_the_trace(path, exact_peak=self.info(path)["threads"] == 1)
+                self.assertGreater(trace["allocations"], 100)
+
+    def test_a_program_that_ignores_ld_preload_is_not_recorded(self):
+        ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+        ldd = subprocess.run(["ldd", ldconfig], capture_output=True, text=True) if os.path.exists(ldconfig) else None
+        if not ldd or "statically linked" not in ldd.stdout + ldd.stderr:
+            self.skipTest("no statically linked program here")
+        _, p = self.record("static.trace", ldconfig, "-p", expect=3)
+        self.assertIn("was not recorded", p.stderr)
+
+    def test_the_allocate_parameter_replays_without_the_allocator(self):
+        path, _ = self.record("dry.trace", PROGRAM, "0", "2000")
+        results = self.replay(path, "--param", f"trace:{path}.allocate=0")
+        for r in results:
+            self.assertEqual(metric(r, "allocs"), 0)
+            self.assertEqual(metric(r, "peak_live_bytes"), 0)
+
+
+# ── Traces written by hand: the format of src/trace/format.hpp ───────────────
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def zigzag(v):
+    return (v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1
+
+
+OPS = {"malloc": 0, "realloc": 2, "free": 3}
+
+
+def trace_bytes(events, version=1, end=True):
+    """events: (op, address, size) or ('realloc', old, new, size), all on thread 0."""
+    payload = bytearray()
+    previous = 0
+    for seq, e in enumerate(events):
+        payload += bytes([OPS[e[0]]]) + varint(0 if seq == 0 else 1) + varint(0)
+        payload += varint(zigzag(e[1] - previous))
+        previous = e[1]
+        if e[0] == "realloc":
+            payload += varint(zigzag(e[2] - e[1])) + varint(e[3])
+            previous = e[2]
+        elif e[0] != "free":
+            payload += varint(e[2])
+    out = b"ALLOCTRC" + struct.pack("<II", version, 0)
+    out += struct.pack("<IIIIQQ", 0x4B4E4843, 0, len(events), len(payload), 0, 0) + payload
+    if end:
+        out += struct.pack("<IIQQQ", 0x21444E45, 1, len(events), 0, 0)
+    return out
+
+
+class BrokenTraceTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="allocbench-trace-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def write(self, name, content):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(content)
+        return path
+
+    def test_frees_of_unknown_objects_and_double_frees_are_skipped_and_counted(self):
+        path = self.write("anomalies.trace", trace_bytes([
+            ("malloc", 0x1000, 100), ("free", 0x1000), ("free", 0x1000),  # a double free
+            ("free", 0x9000),                                           # never allocated
+            ("malloc", 0x2000, 50), ("realloc", 0x7000, 0x3000, 70),    # realloc of an unknown object
+        ]))
+        info = json.loads(allocbench("trace-info", path, "--format", "json").stdout)
+        self.assertEqual((info["double_frees"], info["unknown_frees"]), (1, 2))
+        p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",
+                       "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for r in json.loads(p.stdout)["results"]:
+            self.assertEqual(r["stats"]["skipped_frees"], 2)
+            self.assertEqual(metric(r, "allocs"), 3)  # malloc, malloc, realloc(NULL, 70)
+            self.assertEqual(metric(r, "peak_live_bytes"), info["peak_live_bytes"])
+
+    def test_broken_traces_are_refused_with_the_file_and_the_offset(self):
+        good = trace_bytes([("malloc", 0x1000, 100), ("free", 0x1000)])
+        bad_op = bytearray(good)
+        bad_op[48] = 0xEE  # the first event's operation code
+        cases = {
+            "truncated": (good[:-40], r"offset \d+: .*truncated"),
+            "bad-op": (bytes(bad_op), r"offset 48: unknown operation code 238"),
+            "not-a-trace": (b"#!/bin/sh\necho this is not a trace\n", r"offset 0: not an allocbench trace"),
+            "version": (trace_bytes([], version=9), r"offset 8: trace format version 9"),
+            "empty": (b"", r"offset 0: the file header is cut short"),
+            "bad-tag": (good + b"JUNKJUNK", rf"offset {len(good)}: "),
+        }
+        for name, (content, message) in cases.items():
+            path = self.write(name + ".trace", content)
+            for command in (["trace-info", path], ["run", "--workload", f"trace:{path}", "--backend", "system"]):
+                with self.subTest(case=name, command=command[0]):
+                    p = allocbench(*command)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    self.assertIn(path, p.stderr)
+                    self.assertRegex(p.stderr, message)
+        missing = os.path.join(self.tmp, "missing.trace")
+        p = allocbench("trace-info", missing)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(f"{missing}: cannot open", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
