@@ -120,6 +120,50 @@ def gate_rates(settings=((5, 5), (11, 3)), trials=10, slowdowns=(5, 10, 20)):
                   f"{verdict(good)}")
 
 
+def timed(command, env=None, quiet=False):
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if quiet else None, env=env)
+    return time.perf_counter() - start
+
+
+def record_cost(iterations=400000, pairs=7):
+    """The test program alone and under the recorder, interleaved; returns the trace of the last recording."""
+    program = [os.path.join(BUILD, "tests", "alloc_threads"), "0", str(iterations)]
+    trace = os.path.join(tempfile.mkdtemp(prefix="allocbench-bench-"), "program.trace")
+    recorded = dict(ENV, LD_PRELOAD=os.path.abspath(os.path.join(BUILD, "liballocbench-recorder.so")),
+                    ALLOCBENCH_TRACE_FILE=trace)
+    runs = {"plain": [], "recorded": [], "record": []}
+    for i in range(pairs):
+        order = ("plain", "recorded", "record") if i % 2 == 0 else ("record", "recorded", "plain")
+        for mode in order:
+            if mode == "plain":
+                runs[mode].append(timed(program, ENV))
+            elif mode == "recorded":
+                runs[mode].append(timed(program, recorded))
+            else:  # what a user runs: the recorder, then the trace read back and checked
+                runs[mode].append(timed([ALLOCBENCH, "record", "-o", trace, "--", *program], ENV, quiet=True))
+    info = json.loads(allocbench("trace-info", trace, "--format", "json")[0])
+    plain, under, whole = (statistics.median(runs[m]) for m in ("plain", "recorded", "record"))
+    print(f"7. Recording: tests/programs/alloc_threads, one thread, {info['operations']:,} operations, "
+          f"median of {pairs} interleaved runs (goal: well under 1 s extra)")
+    print(f"   program alone {plain:.3f} s · under the recorder {under:.3f} s (+{under - plain:.3f} s, "
+          f"{(under - plain) / info['operations'] * 1e9:.0f} ns per operation) · `allocbench record` "
+          f"{whole:.3f} s (+{whole - plain:.3f} s)  {verdict(whole - plain < 0.5)}")
+    print(f"   trace {os.path.getsize(trace) / 2**20:.1f} MiB, "
+          f"{os.path.getsize(trace) / info['operations']:.1f} bytes per operation\n")
+    return trace
+
+
+def replay_overhead(trace, pairs=7):
+    print(f"8. Replay's own cost: the same trace replayed with allocate=0 (ids mapped, objects not allocated) / "
+          f"the full replay, uncounted, median of {pairs} interleaved pairs (goal ≤ 0.25)")
+    off = ["--counting", "off"]
+    for backend in ("system", "mimalloc", "jemalloc", "tcmalloc"):
+        ratio, empty, full = paired_ratio(backend, f"trace:{trace}", off + ["--param", "allocate=0"], off, pairs)
+        print(f"   {backend:9} {ratio:.3f}  (empty {empty / 1e6:.1f} ms, full {full / 1e6:.1f} ms)  {verdict(ratio <= 0.25)}")
+    print()
+
+
 if __name__ == "__main__":
     print(f"allocbench benchmarks, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores\n")
     counting_cost()
@@ -128,3 +172,4 @@ if __name__ == "__main__":
     spread()
     gate_rates()
     timeline_cost()
+    replay_overhead(record_cost())
