@@ -130,6 +130,13 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
         t.notes.push_back(fmt::format("{} frees came without a size (unsized operator delete): live and peak "
                                       "bytes overstate by what they freed",
                                       r.unsized_frees));
+      if (auto skipped = r.stats.find("skipped_frees"); skipped != r.stats.end() && skipped->second > 0)
+        t.notes.push_back(fmt::format("the replay skipped {:.0f} frees of objects the trace never allocated or had "
+                                      "freed already (trace-info counts them)",
+                                      skipped->second));
+      if (workload.starts_with("trace:") && r.threads > 1)
+        t.notes.push_back("the program's threads replay in an interleaving of their own: peak live bytes may differ "
+                          "from the recording's (trace-info)");
     }
     for (const Result* r : rows) add_leak_notes(*r, t.notes);
     if (noisy)
