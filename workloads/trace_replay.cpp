@@ -23,8 +23,17 @@
 #include "common/error.hpp"
 
 #include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14; older kernels refuse it, and pages fault in one by one
+#endif
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -74,10 +83,10 @@ void* allocate(const ReplayOp& op, size_t index) {
 }
 
 // Frees with the counterpart of the call that allocated the object.
-void deallocate(const ReplayOp& allocated_by, void* p) {
-  size_t size = allocated_by.size;
-  std::align_val_t alignment{size_t{1} << allocated_by.align_log2};
-  switch (allocated_by.op) {
+void deallocate(const ReplayOp& op, void* p) {
+  size_t size = op.old_size;
+  std::align_val_t alignment{size_t{1} << op.old_align_log2};
+  switch (op.old_op) {
     case Op::new_: ::operator delete(p, size); return;
     case Op::new_array: ::operator delete[](p, size); return;
     case Op::new_aligned: ::operator delete(p, size, alignment); return;
@@ -88,23 +97,70 @@ void deallocate(const ReplayOp& allocated_by, void* p) {
   }
 }
 
+// The operations, in a memory file mapped into the replay: its pages are dropped from
+// the process before the phase and released behind each thread as it goes, so that
+// the replay's RSS is the allocator's, not the trace's.
+class OperationStream {
+ public:
+  explicit OperationStream(const trace::mapped_vector<ReplayOp>& ops) : bytes_(std::max<size_t>(ops.size() * sizeof(ReplayOp), 1)) {
+    int fd = memfd_create("allocbench-trace", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, static_cast<off_t>(bytes_)) != 0) throw run_error("trace replay: no memory file: {}", std::strerror(errno));
+    void* m = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (m == MAP_FAILED) throw run_error("trace replay: cannot map the memory file: {}", std::strerror(errno));
+    ops_ = static_cast<ReplayOp*>(m);
+    std::copy(ops.begin(), ops.end(), ops_);
+    release(0, ops.size());
+  }
+  ~OperationStream() { munmap(ops_, bytes_); }
+  OperationStream(const OperationStream&) = delete;
+  OperationStream& operator=(const OperationStream&) = delete;
+
+  const ReplayOp& operator[](size_t i) const { return ops_[i]; }
+
+  // Drops the whole pages of operations [begin, end) from the process; they stay in the file.
+  void release(size_t begin, size_t end) const { advise(begin, end, MADV_DONTNEED, false); }
+
+  // Maps operations [begin, end) in one call rather than one page fault per page.
+  void prefetch(size_t begin, size_t end) const { advise(begin, end, MADV_POPULATE_READ, true); }
+
+ private:
+  void advise(size_t begin, size_t end, int advice, bool partial_pages) const {
+    auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    auto from = reinterpret_cast<uintptr_t>(ops_ + begin), to = reinterpret_cast<uintptr_t>(ops_ + end);
+    from = partial_pages ? from & ~(page - 1) : (from + page - 1) & ~(page - 1);
+    to = partial_pages ? (to + page - 1) & ~(page - 1) : to & ~(page - 1);
+    if (to > from) madvise(reinterpret_cast<void*>(from), to - from, advice);  // a hint: failure only costs faults
+  }
+
+  size_t bytes_;
+  ReplayOp* ops_;
+};
+
+constexpr size_t window = 1 << 16;  // operations (2 MiB) mapped ahead, and released once read
+
 class TraceReplay final : public Workload {
  public:
   explicit TraceReplay(const WorkloadConfig& c)
       : file_(c.name.substr(prefix.size())), allocate_(c.params.at("allocate") != 0) {}
 
   void setup() override {
-    trace_ = trace::read_trace(std::string(file_));
-    objects_.assign(trace_.ops.size(), nullptr);
-    per_thread_.resize(trace_.summary.threads);
-    threads_ = std::make_unique<PhasedThreads>(trace_.summary.threads, [this](unsigned t, Phase p) { step(t, p); });
+    trace::Trace t = trace::read_trace(std::string(file_));
+    operations_ = t.summary.operations;
+    ops_.emplace(t.ops);
+    thread_begin_ = t.thread_begin;
+    live_at_end_ = std::move(t.live_at_end);
+    shared_.assign(t.shared_slots, nullptr);
+    per_thread_.resize(t.summary.threads);
+    for (unsigned i = 0; i < t.summary.threads; ++i) per_thread_[i].slots.assign(t.local_slots[i], nullptr);
+    threads_ = std::make_unique<PhasedThreads>(t.summary.threads, [this](unsigned th, Phase p) { step(th, p); });
     threads_->setup();
   }
   void run() override { threads_->run(); }
   void teardown() override { threads_->teardown(); }
 
   WorkloadOutcome outcome() const override {
-    WorkloadOutcome o{trace_.ops.size(), 0};
+    WorkloadOutcome o{operations_, 0};
     uint64_t skipped = 0;
     for (const auto& t : per_thread_) {
       o.checksum += t.checksum;
@@ -116,89 +172,105 @@ class TraceReplay final : public Workload {
 
  private:
   struct alignas(64) PerThread {
+    trace::mapped_vector<void*> slots;  // pointers of the live objects only this thread frees
     uint64_t checksum = 0;
     uint64_t skipped_frees = 0;
   };
 
-  std::atomic_ref<void*> slot(uint32_t object) { return std::atomic_ref<void*>(objects_[object]); }
+  // Stands for an object with no memory: with allocate=0, or a NULL from a zero-byte allocation.
+  static inline void* const no_memory = reinterpret_cast<void*>(alignof(std::max_align_t));
 
-  // The object's pointer, once its allocation has been replayed (by any thread).
-  void* take(const ReplayOp& op) {
-    if (!(op.flags & ReplayOp::wait)) return std::exchange(objects_[op.object], nullptr);
-    for (int spin = 0; !slot(op.object).load(std::memory_order_acquire); ++spin)
-      if (spin > 64) slot(op.object).wait(nullptr, std::memory_order_acquire);
-    return slot(op.object).exchange(nullptr, std::memory_order_relaxed);
+  std::atomic_ref<void*> shared(uint32_t slot) { return std::atomic_ref<void*>(shared_[slot]); }
+
+  // The freed object's pointer; from another thread's allocation, once it has been replayed.
+  void* take(PerThread& me, const ReplayOp& op) {
+    if (!(op.flags & ReplayOp::wait)) return std::exchange(me.slots[op.old_slot], nullptr);
+    for (int spin = 0; !shared(op.old_slot).load(std::memory_order_acquire); ++spin)
+      if (spin > 64) shared(op.old_slot).wait(nullptr, std::memory_order_acquire);
+    return shared(op.old_slot).exchange(nullptr, std::memory_order_relaxed);
   }
 
-  void publish(const ReplayOp& op, size_t i, void* p) {
+  void publish(PerThread& me, const ReplayOp& op, void* p) {
     if (!(op.flags & ReplayOp::notify)) {
-      objects_[i] = p;
+      me.slots[op.slot] = p;
       return;
     }
-    slot(static_cast<uint32_t>(i)).store(p, std::memory_order_release);
-    slot(static_cast<uint32_t>(i)).notify_all();
+    shared(op.slot).store(p, std::memory_order_release);
+    shared(op.slot).notify_all();
   }
 
-  // Memory the allocator gave: not a stand-in.
-  bool holds_memory(void* p, uint32_t object) const { return allocate_ && p != fake_pointer(object); }
+  bool holds_memory(void* p) const { return allocate_ && p != no_memory; }
 
-  void release(PerThread& me, uint32_t object, void* p) {
-    if (!holds_memory(p, object)) return;
-    me.checksum += read_object(p, trace_.ops[object].size);
-    deallocate(trace_.ops[object], p);
-  }
-
-  void replay(PerThread& me, size_t i) {
-    const ReplayOp& op = trace_.ops[i];
+  void replay(PerThread& me, const ReplayOp& op, size_t i) {
+    bool frees = op.old_slot != trace::no_object;
     if (trace::is_free(op.op)) {
-      if (op.object == trace::no_object) {
+      if (!frees) {
         ++me.skipped_frees;
         return;
       }
-      release(me, op.object, take(op));
+      if (void* p = take(me, op); holds_memory(p)) {
+        me.checksum += read_object(p, op.old_size);
+        deallocate(op, p);
+      }
       return;
     }
-    void* p;
+    void* p = no_memory;
     if (op.op == Op::realloc_) {
       // realloc of an object the trace never allocated is replayed as realloc(NULL, size).
-      bool known = op.object != trace::no_object;
-      void* q = known ? take(op) : nullptr;
-      if (!allocate_) {
-        p = fake_pointer(i);
-      } else {
-        if (known) count_free(trace_.ops[op.object].size);
-        if (known && holds_memory(q, op.object)) me.checksum += read_object(q, trace_.ops[op.object].size);
+      void* q = frees ? take(me, op) : nullptr;
+      if (allocate_) {
+        if (frees) count_free(op.old_size);
+        if (holds_memory(q)) me.checksum += read_object(q, op.old_size);
         else q = nullptr;
         p = std::realloc(q, op.size);
         if (!p && op.size) allocation_failed(op.size, i);
         count_alloc(op.size);
       }
-    } else {
-      p = allocate_ ? allocate(op, i) : fake_pointer(i);
+    } else if (allocate_) {
+      p = allocate(op, i);
     }
-    if (allocate_ && p) fill_object(p, op.size, i);
-    publish(op, i, p ? p : fake_pointer(i));  // malloc(0) may return NULL: still an object
+    if (holds_memory(p) && p) fill_object(p, op.size, i);
+    publish(me, op, p ? p : no_memory);
   }
-
-  // A stand-in for an object: with allocate=0, and for a NULL from a zero-byte allocation.
-  static void* fake_pointer(size_t i) { return reinterpret_cast<void*>((i + 1) << 4); }
 
   void step(unsigned t, Phase phase) {
     PerThread& me = per_thread_[t];
-    size_t begin = trace_.thread_begin[t], end = trace_.thread_begin[t + 1];
     if (phase == Phase::run) {
-      for (size_t i = begin; i < end; ++i) replay(me, i);
+      const OperationStream& ops = *ops_;
+      size_t begin = thread_begin_[t], end = thread_begin_[t + 1], released = begin;
+      ops.prefetch(begin, std::min(end, begin + window));
+      for (size_t i = begin; i < end; ++i) {
+        replay(me, ops[i], i);
+        if (i - released == window) {
+          ops.release(released, i);
+          ops.prefetch(i, std::min(end, i + window));
+          released = i;
+        }
+      }
+      ops.release(released, end);
     } else if (phase == Phase::teardown) {
       // What the program never freed: freed here, by the thread that allocated it.
-      for (size_t i = begin; i < end; ++i)
-        if (void* p = objects_[i]) release(me, static_cast<uint32_t>(i), p);
+      for (const trace::LiveObject& o : live_at_end_) {
+        if (o.thread != t) continue;
+        void* p = std::exchange(me.slots[o.slot], nullptr);
+        if (!holds_memory(p)) continue;
+        ReplayOp as_free{};
+        as_free.old_size = o.size;
+        as_free.old_op = o.op;
+        as_free.old_align_log2 = o.align_log2;
+        me.checksum += read_object(p, o.size);
+        deallocate(as_free, p);
+      }
     }
   }
 
   std::string_view file_;
   bool allocate_;
-  trace::Trace trace_;
-  trace::mapped_vector<void*> objects_;  // by operation index: the object it allocated, while live
+  uint64_t operations_ = 0;
+  std::optional<OperationStream> ops_;
+  std::vector<size_t> thread_begin_;
+  trace::mapped_vector<trace::LiveObject> live_at_end_;
+  trace::mapped_vector<void*> shared_;  // pointers of the live objects another thread frees
   std::vector<PerThread> per_thread_;
   std::unique_ptr<PhasedThreads> threads_;
 };

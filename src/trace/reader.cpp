@@ -268,6 +268,60 @@ void summarise(const mapped_vector<Raw>& ops, TraceSummary& s) {
   if (!ops.empty()) s.duration_us = ops.back().time_us - ops.front().time_us;
 }
 
+// The replay's operations, thread by thread in recorded order, each carrying what it
+// needs, with slots given out in recorded order: a thread reuses a slot only after
+// its own free of the slot's object, so no thread ever waits on a reused slot.
+void build_replay(const mapped_vector<Raw>& raw, Trace& t) {
+  const uint32_t threads = t.summary.threads;
+  mapped_vector<uint32_t> freed_on(raw.size(), no_object);  // allocation → the thread that frees it
+  for (const Raw& r : raw)
+    if (r.object != no_object) freed_on[r.object] = r.thread;
+  auto shared = [&](uint32_t object) { return freed_on[object] != no_object && freed_on[object] != raw[object].thread; };
+
+  mapped_vector<uint32_t> slot_of(raw.size(), no_object);
+  std::vector<std::vector<uint32_t>> free_slots(threads);
+  t.local_slots.assign(threads, 0);
+  t.thread_begin.assign(threads + 1, 0);
+  for (uint32_t i = 0; i < threads; ++i) t.thread_begin[i + 1] = t.thread_begin[i] + t.summary.operations_per_thread[i];
+  std::vector<size_t> next(t.thread_begin.begin(), t.thread_begin.end() - 1);
+  t.ops.resize(raw.size());
+
+  for (uint32_t i = 0; i < raw.size(); ++i) {
+    const Raw& r = raw[i];
+    ReplayOp op{};
+    op.op = r.op;
+    op.old_slot = no_object;
+    if (r.object != no_object) {  // frees an object: its slot is free again for its thread
+      const Raw& freed = raw[r.object];
+      op.old_size = freed.size;
+      op.old_slot = slot_of[r.object];
+      op.old_op = freed.op;
+      op.old_align_log2 = freed.align_log2;
+      if (shared(r.object)) op.flags |= ReplayOp::wait;
+      else free_slots[r.thread].push_back(op.old_slot);
+      slot_of[r.object] = no_object;
+    }
+    if (!is_free(r.op)) {
+      op.size = r.size;
+      op.align_log2 = r.align_log2;
+      if (shared(i)) {
+        op.flags |= ReplayOp::notify;
+        op.slot = t.shared_slots++;
+      } else if (auto& reusable = free_slots[r.thread]; !reusable.empty()) {
+        op.slot = reusable.back();
+        reusable.pop_back();
+      } else {
+        op.slot = t.local_slots[r.thread]++;
+      }
+      slot_of[i] = op.slot;
+    }
+    t.ops[next[r.thread]++] = op;
+  }
+  for (uint32_t i = 0; i < raw.size(); ++i)
+    if (slot_of[i] != no_object)
+      t.live_at_end.push_back({raw[i].size, slot_of[i], raw[i].thread, raw[i].op, raw[i].align_log2});
+}
+
 }  // namespace
 
 Trace read_trace(const std::string& path) {
@@ -295,22 +349,7 @@ Trace read_trace(const std::string& path) {
   s.operations_per_thread.assign(n, 0);
   for (Raw& r : raw) ++s.operations_per_thread[r.thread = dense[r.thread]];
 
-  // Thread-major order for the replay; each thread keeps its recorded order.
-  t.thread_begin.assign(n + 1, 0);
-  for (uint32_t i = 0; i < n; ++i) t.thread_begin[i + 1] = t.thread_begin[i] + s.operations_per_thread[i];
-  mapped_vector<uint32_t> position(raw.size());
-  std::vector<size_t> next(t.thread_begin.begin(), t.thread_begin.end() - 1);
-  for (size_t i = 0; i < raw.size(); ++i) position[i] = static_cast<uint32_t>(next[raw[i].thread]++);
-  t.ops.resize(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    const Raw& r = raw[i];
-    ReplayOp& op = t.ops[position[i]];
-    op = {r.size, r.object == no_object ? no_object : position[r.object], r.op, r.align_log2, 0};
-    if (r.object != no_object && raw[r.object].thread != r.thread) {
-      op.flags |= ReplayOp::wait;
-      t.ops[position[r.object]].flags |= ReplayOp::notify;
-    }
-  }
+  build_replay(raw, t);
   return t;
 }
 

@@ -16,18 +16,34 @@ namespace allocbench::trace {
 
 inline constexpr uint32_t no_object = UINT32_MAX;
 
-// One operation, as the replay runs it. Operations are grouped by thread, each
-// thread's in recorded order; `object` refers to another entry of the same array.
+// One operation, as the replay runs it: everything it needs is in it, so that each
+// thread reads its operations once, in order, and the replay holds no table of them.
+// An object's pointer lives in a slot while the object is live: a slot of the thread
+// that allocated it, reused after its free, or, for an object another thread frees,
+// a slot of the shared table of its own.
 struct ReplayOp {
   enum Flags : uint8_t {
-    wait = 1,    // frees an object another thread allocated: wait until it exists
-    notify = 2,  // allocates an object another thread frees: tell it
+    wait = 1,    // frees an object another thread allocated (old_slot is shared): wait until it exists
+    notify = 2,  // allocates an object another thread frees (slot is shared): tell it
   };
-  uint64_t size;    // requested bytes (allocations, realloc); unused for frees
-  uint32_t object;  // frees and realloc: the entry that allocated the object, or no_object
+  uint64_t size;      // allocations and realloc: the new object's requested bytes
+  uint64_t old_size;  // frees and realloc: the freed object's requested bytes
+  uint32_t slot;      // allocations and realloc: where the new object's pointer goes
+  uint32_t old_slot;  // frees and realloc: where the freed object's is; no_object when the trace never allocated it
+  Op op;
+  Op old_op;          // frees: the call that allocated the freed object, whose counterpart frees it
+  uint8_t align_log2, old_align_log2;
+  uint8_t flags;
+};
+
+// An object the program never freed: freed after the phase by the thread that allocated
+// it, from that thread's slots.
+struct LiveObject {
+  uint64_t size;
+  uint32_t slot;
+  uint32_t thread;
   Op op;
   uint8_t align_log2;
-  uint8_t flags;
 };
 
 // Bucket i of sizes holds sizes up to size_bounds[i]; the last holds the rest.
@@ -58,6 +74,9 @@ struct Trace {
   TraceSummary summary;
   mapped_vector<ReplayOp> ops;
   std::vector<size_t> thread_begin;  // thread t's operations: [thread_begin[t], thread_begin[t + 1])
+  std::vector<uint32_t> local_slots; // per thread: the most objects it held at once
+  uint32_t shared_slots = 0;         // objects freed by another thread than their allocator's
+  mapped_vector<LiveObject> live_at_end;
 };
 
 // Throws a usage error (exit 2) naming the file and the byte offset of what is wrong.
