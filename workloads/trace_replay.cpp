@@ -12,8 +12,9 @@
 // Objects are filled when allocated and read when freed (object_bytes.hpp). Frees of
 // objects the trace never allocated, and second frees, are counted and skipped.
 // The trace's tables live in mmap'd memory: neither the allocator under test nor the
-// counting wrapper sees them. Calls of the malloc family bypass the counting operator
-// new, so the replay counts them itself.
+// counting wrapper sees them, and the table of operations, resident through the phase,
+// is left out of the RSS figures (resident_harness_bytes). Calls of the malloc family
+// bypass the counting operator new, so the replay counts them itself.
 #include "trace/reader.hpp"
 #include "worker/counting.hpp"
 #include "workloads/object_bytes.hpp"
@@ -26,14 +27,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22  // Linux 5.14; older kernels refuse it, and pages fault in one by one
-#endif
-
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <optional>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -52,6 +47,17 @@ void count_alloc(size_t n) {
 }
 void count_free(size_t n) {
   if (counting::enabled()) counting::on_free(n);
+}
+
+// Bytes of [p, p + n) in memory now (mincore), whole pages.
+int64_t resident_bytes(const void* p, size_t n) {
+  if (n == 0) return 0;
+  auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto from = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
+  size_t pages = (reinterpret_cast<uintptr_t>(p) + n - from + page - 1) / page;
+  trace::mapped_vector<unsigned char> in_core(pages);
+  if (mincore(reinterpret_cast<void*>(from), pages * page, in_core.data()) != 0) return 0;
+  return static_cast<int64_t>(std::count_if(in_core.begin(), in_core.end(), [](unsigned char c) { return c & 1; }) * page);
 }
 
 [[noreturn]] void allocation_failed(size_t size, size_t index) {
@@ -97,48 +103,6 @@ void deallocate(const ReplayOp& op, void* p) {
   }
 }
 
-// The operations, in a memory file mapped into the replay: its pages are dropped from
-// the process before the phase and released behind each thread as it goes, so that
-// the replay's RSS is the allocator's, not the trace's.
-class OperationStream {
- public:
-  explicit OperationStream(const trace::mapped_vector<ReplayOp>& ops) : bytes_(std::max<size_t>(ops.size() * sizeof(ReplayOp), 1)) {
-    int fd = memfd_create("allocbench-trace", MFD_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, static_cast<off_t>(bytes_)) != 0) throw run_error("trace replay: no memory file: {}", std::strerror(errno));
-    void* m = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    ::close(fd);
-    if (m == MAP_FAILED) throw run_error("trace replay: cannot map the memory file: {}", std::strerror(errno));
-    ops_ = static_cast<ReplayOp*>(m);
-    std::copy(ops.begin(), ops.end(), ops_);
-    release(0, ops.size());
-  }
-  ~OperationStream() { munmap(ops_, bytes_); }
-  OperationStream(const OperationStream&) = delete;
-  OperationStream& operator=(const OperationStream&) = delete;
-
-  const ReplayOp& operator[](size_t i) const { return ops_[i]; }
-
-  // Drops the whole pages of operations [begin, end) from the process; they stay in the file.
-  void release(size_t begin, size_t end) const { advise(begin, end, MADV_DONTNEED, false); }
-
-  // Maps operations [begin, end) in one call rather than one page fault per page.
-  void prefetch(size_t begin, size_t end) const { advise(begin, end, MADV_POPULATE_READ, true); }
-
- private:
-  void advise(size_t begin, size_t end, int advice, bool partial_pages) const {
-    auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    auto from = reinterpret_cast<uintptr_t>(ops_ + begin), to = reinterpret_cast<uintptr_t>(ops_ + end);
-    from = partial_pages ? from & ~(page - 1) : (from + page - 1) & ~(page - 1);
-    to = partial_pages ? (to + page - 1) & ~(page - 1) : to & ~(page - 1);
-    if (to > from) madvise(reinterpret_cast<void*>(from), to - from, advice);  // a hint: failure only costs faults
-  }
-
-  size_t bytes_;
-  ReplayOp* ops_;
-};
-
-constexpr size_t window = 1 << 16;  // operations (2 MiB) mapped ahead, and released once read
-
 class TraceReplay final : public Workload {
  public:
   explicit TraceReplay(const WorkloadConfig& c)
@@ -147,7 +111,7 @@ class TraceReplay final : public Workload {
   void setup() override {
     trace::Trace t = trace::read_trace(std::string(file_));
     operations_ = t.summary.operations;
-    ops_.emplace(t.ops);
+    ops_ = std::move(t.ops);
     thread_begin_ = t.thread_begin;
     live_at_end_ = std::move(t.live_at_end);
     shared_.assign(t.shared_slots, nullptr);
@@ -169,6 +133,9 @@ class TraceReplay final : public Workload {
     o.stats[0] = {"skipped_frees", static_cast<int64_t>(skipped)};
     return o;
   }
+
+  // The table of operations: written in setup, so resident through the phase.
+  int64_t resident_harness_bytes() const override { return resident_bytes(ops_.data(), ops_.size() * sizeof(ReplayOp)); }
 
  private:
   struct alignas(64) PerThread {
@@ -236,18 +203,7 @@ class TraceReplay final : public Workload {
   void step(unsigned t, Phase phase) {
     PerThread& me = per_thread_[t];
     if (phase == Phase::run) {
-      const OperationStream& ops = *ops_;
-      size_t begin = thread_begin_[t], end = thread_begin_[t + 1], released = begin;
-      ops.prefetch(begin, std::min(end, begin + window));
-      for (size_t i = begin; i < end; ++i) {
-        replay(me, ops[i], i);
-        if (i - released == window) {
-          ops.release(released, i);
-          ops.prefetch(i, std::min(end, i + window));
-          released = i;
-        }
-      }
-      ops.release(released, end);
+      for (size_t i = thread_begin_[t]; i < thread_begin_[t + 1]; ++i) replay(me, ops_[i], i);
     } else if (phase == Phase::teardown) {
       // What the program never freed: freed here, by the thread that allocated it.
       for (const trace::LiveObject& o : live_at_end_) {
@@ -267,7 +223,7 @@ class TraceReplay final : public Workload {
   std::string_view file_;
   bool allocate_;
   uint64_t operations_ = 0;
-  std::optional<OperationStream> ops_;
+  trace::mapped_vector<ReplayOp> ops_;
   std::vector<size_t> thread_begin_;
   trace::mapped_vector<trace::LiveObject> live_at_end_;
   trace::mapped_vector<void*> shared_;  // pointers of the live objects another thread frees

@@ -43,6 +43,9 @@ class Workload {
   virtual void run() = 0;
   virtual void teardown() {}
   virtual WorkloadOutcome outcome() const = 0;
+  // Memory of the workload's own machinery, resident from the end of setup to teardown,
+  // that the RSS figures leave out (a replay's table of operations). Asked after setup.
+  virtual int64_t resident_harness_bytes() const { return 0; }
 };
 
 enum class WorkloadKind {

@@ -76,7 +76,7 @@ int record(const RecordOptions& opt) {
 
   auto bytes = fs::file_size(output);
   fmt::print(stderr, "allocbench: recorded {} operations on {} thread{} in {} ({}, {:.1f} bytes per operation) to {}\n",
-             s.operations, s.threads, s.threads == 1 ? "" : "s", format_duration_ns(run.seconds * 1e9),
+             format_count(s.operations), s.threads, s.threads == 1 ? "" : "s", format_duration_ns(run.seconds * 1e9),
              format_bytes(static_cast<double>(bytes)), s.operations ? static_cast<double>(bytes) / static_cast<double>(s.operations) : 0.0,
              opt.output);
   if (!children.empty())

@@ -37,4 +37,13 @@ std::string format_rate(double per_second) {
 
 std::string format_percent(double fraction) { return fmt::format("{:.1f}%", fraction * 100); }
 
+std::string format_count(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 }  // namespace allocbench

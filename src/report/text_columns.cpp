@@ -27,7 +27,8 @@ std::string text_columns(const std::vector<std::string>& header, const std::vect
     }
     return l + "\n";
   };
-  std::string out = line(header);
+  bool headed = std::any_of(header.begin(), header.end(), [](const std::string& h) { return !h.empty(); });
+  std::string out = headed ? line(header) : "";
   for (const auto& row : rows) out += line(row);
   return out;
 }

@@ -10,15 +10,6 @@ namespace {
 
 using trace::TraceSummary;
 
-std::string count(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string share(uint64_t part, uint64_t whole) {
   return whole ? format_percent(static_cast<double>(part) / static_cast<double>(whole)) : "-";
 }
@@ -39,46 +30,46 @@ std::string distribution(const std::string& title, const std::vector<std::string
                          uint64_t total) {
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < counts.size(); ++i)
-    if (counts[i]) rows.push_back({labels[i], count(counts[i]), share(counts[i], total)});
+    if (counts[i]) rows.push_back({labels[i], format_count(counts[i]), share(counts[i], total)});
   return title + "\n" + text_columns({"", "objects", "share"}, rows, {Align::left, Align::right, Align::right});
 }
 
 }  // namespace
 
 std::string trace_text(const std::string& path, const TraceSummary& s) {
-  std::string out = fmt::format("{}: {} operations on {} thread{} over {}\n", path, count(s.operations), s.threads,
+  std::string out = fmt::format("{}: {} operations on {} thread{} over {}\n", path, format_count(s.operations), s.threads,
                                 s.threads == 1 ? "" : "s", format_duration_ns(static_cast<double>(s.duration_us) * 1e3));
   if (!s.complete) out += "   note: no end record: the program did not exit normally; the trace holds what was flushed\n";
-  if (s.dropped) out += fmt::format("   note: {} calls came after the trace was closed at exit and are not in it\n", count(s.dropped));
+  if (s.dropped) out += fmt::format("   note: {} calls came after the trace was closed at exit and are not in it\n", format_count(s.dropped));
 
   std::vector<std::vector<std::string>> ops;
   for (size_t i = 0; i < s.per_op.size(); ++i)
-    if (s.per_op[i]) ops.push_back({trace::op_names[i], count(s.per_op[i]), share(s.per_op[i], s.operations)});
+    if (s.per_op[i]) ops.push_back({trace::op_names[i], format_count(s.per_op[i]), share(s.per_op[i], s.operations)});
   out += "operations\n" + text_columns({"", "calls", "share"}, ops, {Align::left, Align::right, Align::right});
 
   std::vector<std::vector<std::string>> facts = {
-      {"allocations", count(s.allocations) + ", " + format_bytes(static_cast<double>(s.bytes_allocated))},
-      {"frees", count(s.frees)},
+      {"allocations", format_count(s.allocations) + ", " + format_bytes(static_cast<double>(s.bytes_allocated))},
+      {"frees", format_count(s.frees)},
       {"peak live", fmt::format("{} (at operation {})", format_bytes(static_cast<double>(s.peak_live_bytes)),
-                                count(s.peak_at + 1))},
-      {"live at end", fmt::format("{} in {} objects", format_bytes(static_cast<double>(s.live_bytes_at_end)),
-                                  count(s.live_objects_at_end))},
+                                format_count(s.peak_at + 1))},
+      {"live at end", fmt::format("{} in {} object{}", format_bytes(static_cast<double>(s.live_bytes_at_end)),
+                                  format_count(s.live_objects_at_end), s.live_objects_at_end == 1 ? "" : "s")},
   };
   if (s.threads > 1) {
     std::string per;
     for (size_t t = 0; t < s.operations_per_thread.size(); ++t)
-      per += fmt::format("{}{}", t ? ", " : "", count(s.operations_per_thread[t]));
+      per += fmt::format("{}{}", t ? ", " : "", format_count(s.operations_per_thread[t]));
     facts.push_back({"per thread", per + " operations"});
   }
   if (s.unknown_frees || s.double_frees || s.reused_addresses)
     facts.push_back({"anomalies", fmt::format("{} frees of unknown objects, {} double frees, {} addresses allocated "
                                               "again without a free (the replay skips the frees)",
-                                              count(s.unknown_frees), count(s.double_frees), count(s.reused_addresses))});
+                                              format_count(s.unknown_frees), format_count(s.double_frees), format_count(s.reused_addresses))});
   out += "objects\n" + text_columns({"", ""}, facts, {Align::left, Align::left});
 
   out += distribution("sizes (requested bytes)", bucket_labels(trace::size_bounds, bytes_label), s.sizes, s.allocations);
   out += distribution("lifetimes (operations of the program between allocation and free)",
-                      bucket_labels(trace::lifetime_bounds, count), s.lifetimes, s.frees);
+                      bucket_labels(trace::lifetime_bounds, format_count), s.lifetimes, s.frees);
   return out;
 }
 

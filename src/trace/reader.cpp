@@ -279,7 +279,7 @@ void build_replay(const mapped_vector<Raw>& raw, Trace& t) {
   auto shared = [&](uint32_t object) { return freed_on[object] != no_object && freed_on[object] != raw[object].thread; };
 
   mapped_vector<uint32_t> slot_of(raw.size(), no_object);
-  std::vector<std::vector<uint32_t>> free_slots(threads);
+  std::vector<mapped_vector<uint32_t>> free_slots(threads);
   t.local_slots.assign(threads, 0);
   t.thread_begin.assign(threads + 1, 0);
   for (uint32_t i = 0; i < threads; ++i) t.thread_begin[i + 1] = t.thread_begin[i] + t.summary.operations_per_thread[i];
@@ -328,7 +328,8 @@ Trace read_trace(const std::string& path) {
   MappedFile file(path);
   Contents contents = decode(path, file);
   mapped_vector<Raw>& raw = contents.ops;
-  std::stable_sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.seq < b.seq; });
+  // In place: a sort's buffer would come from the heap of the allocator a replay measures.
+  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.seq < b.seq; });
   for (size_t i = 1; i < raw.size(); ++i)
     if (raw[i].seq == raw[i - 1].seq)
       throw usage_error("trace {}: two operations share the sequence number {}: the file is corrupt", path, raw[i].seq);

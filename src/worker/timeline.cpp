@@ -51,7 +51,8 @@ Timeline::~Timeline() {
   if (statm_fd_ >= 0) ::close(statm_fd_);
 }
 
-void Timeline::begin(int64_t phase_start_ns, int64_t live_before) {
+void Timeline::begin(int64_t phase_start_ns, int64_t live_before, int64_t rss_excluded) {
+  rss_excluded_ = rss_excluded;
   phase_start_ns_ = phase_start_ns;
   live_before_ = live_before;
   state_.store(1, std::memory_order_release);
@@ -72,7 +73,7 @@ void Timeline::take_sample() {
   }
   // Published counts lag by up to a quantum: never below nothing.
   samples_[count_++] = {steady_now_ns() - phase_start_ns_,
-                        std::max<int64_t>(0, counting::published_live_bytes() - live_before_), rss_from(statm_fd_)};
+                        std::max<int64_t>(0, counting::published_live_bytes() - live_before_), rss_from(statm_fd_) - rss_excluded_};
 }
 
 void Timeline::sample_loop() {

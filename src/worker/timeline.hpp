@@ -21,7 +21,8 @@ class Timeline {
  public:
   explicit Timeline(int64_t interval_ns);  // starts the (idle) sampler
   ~Timeline();
-  void begin(int64_t phase_start_ns, int64_t live_before);  // sampling starts; live bytes count from live_before
+  // Sampling starts; live bytes count from live_before, RSS leaves out rss_excluded.
+  void begin(int64_t phase_start_ns, int64_t live_before, int64_t rss_excluded);
   void end();                          // sampling stops; the sampler exits
   // {"interval_ms", "t_ms": [...], "rss_bytes": [...], "live_bytes": [...] (when counting)}
   nlohmann::json to_json(bool with_live) const;
@@ -36,6 +37,7 @@ class Timeline {
   int64_t interval_ns_;
   int64_t phase_start_ns_ = 0;
   int64_t live_before_ = 0;
+  int64_t rss_excluded_ = 0;
   int statm_fd_ = -1;
   size_t count_ = 0;
   std::vector<Sample> samples_;  // fixed capacity; when full, every other sample is dropped

@@ -98,12 +98,13 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   // A replayed program had nothing live before its first recorded call: its peak is
   // counted from the phase's start, without the replay's own threads and tables.
   int64_t peak_base = info.kind == WorkloadKind::recorded ? counting::snapshot().live_bytes : before.live_bytes;
+  int64_t harness_rss = workload->resident_harness_bytes();
 
   counting::begin_phase();
   bool rss_reset = reset_peak_rss();
   Usage usage_start = usage_now();
   int64_t t0 = steady_now_ns();
-  if (timeline) timeline->begin(t0, peak_base);
+  if (timeline) timeline->begin(t0, peak_base, harness_rss);
   workload->run();
   int64_t wall_ns = steady_now_ns() - t0;
   if (timeline) timeline->end();
@@ -131,8 +132,8 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
       {"ctx_switches_invol", usage.ctx_switches_invol},
   };
   if (rss) {
-    metrics["peak_rss_bytes"] = rss->peak_bytes;
-    metrics["rss_end_bytes"] = rss->current_bytes;
+    metrics["peak_rss_bytes"] = rss->peak_bytes - harness_rss;
+    metrics["rss_end_bytes"] = rss->current_bytes - harness_rss;
   }
   if (counting::enabled()) {
     metrics["peak_live_bytes"] = counts.peak_live_bytes - peak_base;
