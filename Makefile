@@ -43,10 +43,11 @@ test-sanitize: deps
 FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build-fuzz/artifacts/
 fuzz:
 	@bash install-deps.sh --fuzz
-	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j$(JOBS) --target fuzz_results_file fuzz_flags
-	@mkdir -p build-fuzz/corpus/results build-fuzz/corpus/flags build-fuzz/artifacts
+	cmake --preset fuzz >/dev/null && cmake --build --preset fuzz -j$(JOBS) --target fuzz_results_file fuzz_flags fuzz_trace
+	@mkdir -p build-fuzz/corpus/results build-fuzz/corpus/flags build-fuzz/corpus/trace build-fuzz/artifacts
 	build-fuzz/tests/fuzz/fuzz_results_file $(FUZZ_RUN) build-fuzz/corpus/results tests/fuzz/corpus/results
 	build-fuzz/tests/fuzz/fuzz_flags $(FUZZ_RUN) build-fuzz/corpus/flags tests/fuzz/corpus/flags
+	build-fuzz/tests/fuzz/fuzz_trace $(FUZZ_RUN) build-fuzz/corpus/trace tests/fuzz/corpus/trace
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz

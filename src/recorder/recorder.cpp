@@ -154,7 +154,7 @@ void flush_at_thread_exit(void* p) {
   auto& b = *static_cast<Buffer*>(p);
   busy = true;
   lock(b);
-  flush(b);
+  if (state.load() == recording) flush(b);  // once closed, the trace ends with the end record
   unlock(b);
   // Its pages go back to the system: a program that starts many threads keeps
   // only the buffers of the living ones resident.
@@ -242,18 +242,20 @@ void append(Buffer& b, const Event& e) {
   ++b.recorded;
 }
 
+// The state is checked again under the buffer's lock: flush_all closes the trace and
+// then takes every lock, so an event is either in a buffer it flushes, or dropped.
 void record(const Event& e) {
-  if (busy) return;
-  if (state.load(std::memory_order_relaxed) != recording) {
-    if (state.load(std::memory_order_relaxed) == closed) dropped_events.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (busy || state.load(std::memory_order_relaxed) == off) return;
   busy = true;
   Buffer* b = my_buffer ? my_buffer : (my_buffer = make_buffer());
   if (b) {
     lock(*b);
-    if (b->data + sizeof b->data - b->end < static_cast<ptrdiff_t>(trace::max_event_bytes)) flush(*b);
-    append(*b, e);
+    if (state.load() != recording) {
+      dropped_events.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      if (b->data + sizeof b->data - b->end < static_cast<ptrdiff_t>(trace::max_event_bytes)) flush(*b);
+      append(*b, e);
+    }
     unlock(*b);
   }
   busy = false;
@@ -405,8 +407,9 @@ void* cxx_new_aligned(Op op, size_t n, std::align_val_t al, bool nothrow) {
   return p;
 }
 
-void cxx_delete(Op op, void* p) {
-  if (!p || from_bootstrap(p)) return;
+// Every free and operator delete: bootstrap memory is never freed.
+void release(Op op, void* p) {
+  if (!p || from_bootstrap(p) || !resolve_real()) return;
   record_free(op, p);
   real.free(p);
 }
@@ -431,11 +434,7 @@ void* calloc(size_t count, size_t n) {
   return p;
 }
 
-void free(void* p) {
-  if (!p || from_bootstrap(p)) return;
-  record_free(Op::free_, p);
-  real.free(p);
-}
+void free(void* p) { release(Op::free_, p); }
 
 void* realloc(void* old, size_t n) {
   if (from_bootstrap(old)) {  // moved to the real heap; its size is unknown, the arena's end bounds it
@@ -504,15 +503,15 @@ void* operator new[](size_t n, std::align_val_t al, const std::nothrow_t&) noexc
   return cxx_new_aligned(Op::new_array_aligned, n, al, true);
 }
 
-void operator delete(void* p) noexcept { cxx_delete(Op::delete_, p); }
-void operator delete[](void* p) noexcept { cxx_delete(Op::delete_array, p); }
-void operator delete(void* p, size_t) noexcept { cxx_delete(Op::delete_, p); }
-void operator delete[](void* p, size_t) noexcept { cxx_delete(Op::delete_array, p); }
-void operator delete(void* p, std::align_val_t) noexcept { cxx_delete(Op::delete_, p); }
-void operator delete[](void* p, std::align_val_t) noexcept { cxx_delete(Op::delete_array, p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { cxx_delete(Op::delete_, p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { cxx_delete(Op::delete_array, p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { cxx_delete(Op::delete_, p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { cxx_delete(Op::delete_array, p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { cxx_delete(Op::delete_, p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { cxx_delete(Op::delete_array, p); }
+void operator delete(void* p) noexcept { release(Op::delete_, p); }
+void operator delete[](void* p) noexcept { release(Op::delete_array, p); }
+void operator delete(void* p, size_t) noexcept { release(Op::delete_, p); }
+void operator delete[](void* p, size_t) noexcept { release(Op::delete_array, p); }
+void operator delete(void* p, std::align_val_t) noexcept { release(Op::delete_, p); }
+void operator delete[](void* p, std::align_val_t) noexcept { release(Op::delete_array, p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { release(Op::delete_, p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { release(Op::delete_array, p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { release(Op::delete_, p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { release(Op::delete_array, p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(Op::delete_, p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(Op::delete_array, p); }

@@ -101,12 +101,15 @@ class TraceTest(unittest.TestCase):
         self.assertTrue(all(n > 20000 for n in trace["operations_per_thread"][1:]))
 
     def test_exit_from_another_thread_flushes_every_thread(self):
-        path, p = self.record("exit.trace", PROGRAM, "3", "20000", "exit-from-thread")
-        self.assertIn("exiting from a worker thread", p.stdout)
-        trace = self.info(path)
-        self.assertTrue(trace["complete"])
-        self.assertEqual(trace["threads"], 4)
-        self.assertTrue(all(n > 1000 for n in trace["operations_per_thread"][1:]))  # the workers
+        # Other threads allocate while the trace closes: repeated, as that race is timing-dependent.
+        for attempt in range(5):
+            path, p = self.record(f"exit{attempt}.trace", PROGRAM, "3", "20000", "exit-from-thread")
+            self.assertIn("exiting from a worker thread", p.stdout)
+            trace = self.info(path)
+            self.assertTrue(trace["complete"])
+            self.assertEqual(trace["threads"], 4)
+            self.assertTrue(all(n > 0 for n in trace["operations_per_thread"]))
+            self.assertGreater(trace["per_operation"]["malloc"], 10000)  # the exiting thread's alone
 
     def test_a_fatal_signal_flushes_the_trace_and_the_failure_is_reported(self):
         path, p = self.record("abort.trace", PROGRAM, "0", "5000", "abort", expect=3)
