@@ -86,6 +86,7 @@ constinit std::atomic<int> state{off};
 constinit std::atomic<uint64_t> next_seq{0};
 constinit std::atomic<uint32_t> next_thread{0};
 constinit std::atomic<uint64_t> dropped_events{0};  // calls after the trace was closed
+constinit std::atomic<uint64_t> written_events{0};
 int trace_fd = -1;
 pthread_key_t exit_key;
 
@@ -94,8 +95,7 @@ constexpr size_t buffer_bytes = 1 << 20;  // one chunk: large writes, few syscal
 struct Buffer {
   std::atomic<bool> locked{false};
   uint32_t thread = 0;
-  uint32_t events = 0;    // in the chunk being filled
-  uint64_t recorded = 0;  // by this thread, in all
+  uint32_t events = 0;  // in the chunk being filled
   uint64_t prev_seq = 0, prev_time = 0;
   uint64_t prev_address = 0;
   unsigned char* end = nullptr;  // next free byte of data
@@ -140,6 +140,7 @@ void flush(Buffer& b) {
   put32(b.data + 8, b.events);
   put32(b.data + 12, static_cast<uint32_t>(payload));
   write_all(b.data, trace::chunk_header_bytes + payload);
+  written_events.fetch_add(b.events);
   b.events = 0;
   b.end = first_event(b);
   errno = saved_errno;
@@ -176,12 +177,10 @@ Buffer* make_buffer() {
 }
 
 void write_end_record() {
-  uint64_t events = 0;
-  for (Buffer* b = all_buffers.load(); b; b = b->next) events += b->recorded;
   unsigned char end[trace::end_record_bytes] = {};
   put32(end, trace::end_tag);
   put32(end + 4, next_thread.load());
-  put64(end + 8, events);
+  put64(end + 8, written_events.load());
   put64(end + 16, dropped_events.load());
   write_all(end, sizeof end);
 }
@@ -193,10 +192,13 @@ void flush_all(bool from_signal) {
   if (!state.compare_exchange_strong(expected, closed)) return;
   busy = true;
   for (Buffer* b = all_buffers.load(); b; b = b->next) {
-    bool got = false;
-    for (int spins = 0; spins < (from_signal ? 1000 : 1000000) && !got; ++spins)
-      got = !b->locked.exchange(true, std::memory_order_acquire);
-    if (!got) continue;
+    if (from_signal) {  // this thread may hold a lock itself: try, and give up
+      bool got = false;
+      for (int spins = 0; spins < 1000 && !got; ++spins) got = !b->locked.exchange(true, std::memory_order_acquire);
+      if (!got) continue;
+    } else {
+      lock(*b);  // its owner is appending or writing, perhaps preempted: it will let go
+    }
     flush(*b);
     unlock(*b);
   }
@@ -239,7 +241,6 @@ void append(Buffer& b, const Event& e) {
   b.prev_time = time;
   b.end = p;
   ++b.events;
-  ++b.recorded;
 }
 
 // The state is checked again under the buffer's lock: flush_all closes the trace and
@@ -313,9 +314,9 @@ void record_child() {
   for (Buffer* b = all_buffers.load(); b; b = b->next) {
     b->locked.store(false);  // held, perhaps, by a thread that does not exist here
     b->events = 0;
-    b->recorded = 0;
     b->end = first_event(*b);
   }
+  written_events.store(0);
   char path[sizeof trace_path + 24];
   child_path(path, sizeof path);
   if (!open_trace(path)) state.store(off);

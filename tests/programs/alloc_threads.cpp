@@ -41,6 +41,7 @@ T* escape(T* p) {
 }
 
 std::atomic<long> mallocs{0}, callocs{0}, reallocs{0}, memaligns{0}, news{0}, handed_over{0};
+std::atomic<unsigned> under_way{0};  // workers past their first 100 iterations
 
 void work(unsigned me, unsigned threads, long ops, std::vector<Mailbox>& boxes, const std::string& mode) {
   std::vector<void*> mine;
@@ -92,7 +93,9 @@ void work(unsigned me, unsigned threads, long ops, std::vector<Mailbox>& boxes, 
         box.objects.pop_front();
       }
     }
+    if (i == 100) ++under_way;
     if (mode == "exit-from-thread" && me == threads - 1 && i == ops / 2) {
+      while (under_way.load() < threads) std::this_thread::yield();  // every worker is allocating
       std::printf("exiting from a worker thread\n");
       std::fflush(stdout);
       std::exit(0);  // the other threads are still allocating
