@@ -166,7 +166,7 @@ class TraceReplay final : public Workload {
     shared(op.slot).notify_all();
   }
 
-  bool holds_memory(void* p) const { return allocate_ && p != no_memory; }
+  bool holds_memory(void* p) const { return allocate_ && p && p != no_memory; }
 
   void replay(PerThread& me, const ReplayOp& op, size_t i) {
     bool frees = op.old_slot != trace::no_object;
@@ -196,7 +196,7 @@ class TraceReplay final : public Workload {
     } else if (allocate_) {
       p = allocate(op, i);
     }
-    if (holds_memory(p) && p) fill_object(p, op.size, i);
+    if (holds_memory(p)) fill_object(p, op.size, i);
     publish(me, op, p ? p : no_memory);
   }
 
