@@ -29,11 +29,12 @@ class PhasedThreads {
       });
   }
 
-  // Each call runs the next phase on every thread and returns when all have finished it.
+  // Each call runs the next phase on every thread, and `alongside` on the calling thread
+  // meanwhile, and returns when all have finished it.
   void setup() { gate_.arrive_and_wait(); }
-  void run() { step(); }
-  void teardown() {
-    step();
+  void run(const std::function<void()>& alongside = [] {}) { step(alongside); }
+  void teardown(const std::function<void()>& alongside = [] {}) {
+    step(alongside);
     for (auto& t : threads_) t.join();
   }
 
@@ -41,8 +42,9 @@ class PhasedThreads {
   PhasedThreads& operator=(const PhasedThreads&) = delete;
 
  private:
-  void step() {
+  void step(const std::function<void()>& alongside) {
     gate_.arrive_and_wait();  // release
+    alongside();
     gate_.arrive_and_wait();  // wait for completion
   }
 

@@ -9,7 +9,7 @@
 // replay cannot deadlock. Single-threaded, the replay's live bytes follow the program's
 // exactly; with threads, their interleaving is the replay's own.
 //
-// Objects are filled when allocated and read when freed (object_bytes.hpp). Frees of
+// Objects are written when allocated (touch) and read when freed (object_bytes.hpp). Frees of
 // objects the trace never allocated, and second frees, are counted and skipped.
 // The trace's tables live in mmap'd memory: neither the allocator under test nor the
 // counting wrapper sees them, and the table of operations, resident through the phase,
@@ -58,6 +58,15 @@ int64_t resident_bytes(const void* p, size_t n) {
   trace::mapped_vector<unsigned char> in_core(pages);
   if (mincore(reinterpret_cast<void*>(from), pages * page, in_core.data()) != 0) return 0;
   return static_cast<int64_t>(std::count_if(in_core.begin(), in_core.end(), [](unsigned char c) { return c & 1; }) * page);
+}
+
+// Written as constructing the object would: each cache line of its first 4 KiB, and its
+// last byte. The trace cannot tell what the program wrote into a large buffer later, and
+// writing all of it would fault in pages a program that reserves capacity never uses.
+constexpr size_t touched_prefix = 4096;
+void touch(void* p, size_t size, uint64_t value) {
+  fill_object(p, std::min(size, touched_prefix), value);
+  if (size > touched_prefix) static_cast<unsigned char*>(p)[size - 1] = static_cast<unsigned char>(value);
 }
 
 [[noreturn]] void allocation_failed(size_t size, size_t index) {
@@ -117,11 +126,18 @@ class TraceReplay final : public Workload {
     shared_.assign(t.shared_slots, nullptr);
     per_thread_.resize(t.summary.threads);
     for (unsigned i = 0; i < t.summary.threads; ++i) per_thread_[i].slots.assign(t.local_slots[i], nullptr);
-    threads_ = std::make_unique<PhasedThreads>(t.summary.threads, [this](unsigned th, Phase p) { step(th, p); });
+    // The program's first thread replays on this one, the worker's main thread: glibc, for
+    // one, serves the main thread from another arena than the rest, and trims it otherwise.
+    unsigned others = std::max(t.summary.threads, 1u) - 1;
+    threads_ = std::make_unique<PhasedThreads>(others, [this](unsigned th, Phase p) { step(th + 1, p); });
     threads_->setup();
   }
-  void run() override { threads_->run(); }
-  void teardown() override { threads_->teardown(); }
+  void run() override {
+    threads_->run([this] { step(0, Phase::run); });
+  }
+  void teardown() override {
+    threads_->teardown([this] { step(0, Phase::teardown); });
+  }
 
   WorkloadOutcome outcome() const override {
     WorkloadOutcome o{operations_, 0};
@@ -196,7 +212,7 @@ class TraceReplay final : public Workload {
     } else if (allocate_) {
       p = allocate(op, i);
     }
-    if (holds_memory(p)) fill_object(p, op.size, i);
+    if (holds_memory(p)) touch(p, op.size, i);
     publish(me, op, p ? p : no_memory);
   }
 
