@@ -27,8 +27,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -98,10 +98,9 @@ void* allocate(const ReplayOp& op, size_t index) {
 }
 
 // Frees with the counterpart of the call that allocated the object.
-void deallocate(const ReplayOp& op, void* p) {
-  size_t size = op.old_size;
-  std::align_val_t alignment{size_t{1} << op.old_align_log2};
-  switch (op.old_op) {
+void deallocate(void* p, Op allocated_by, size_t size, uint8_t align_log2) {
+  std::align_val_t alignment{size_t{1} << align_log2};
+  switch (allocated_by) {
     case Op::new_: ::operator delete(p, size); return;
     case Op::new_array: ::operator delete[](p, size); return;
     case Op::new_aligned: ::operator delete(p, size, alignment); return;
@@ -119,17 +118,19 @@ class TraceReplay final : public Workload {
 
   void setup() override {
     trace::Trace t = trace::read_trace(std::string(file_));
+    unsigned threads = std::max(t.summary.threads, 1u);  // a trace of no operations replays on one
     operations_ = t.summary.operations;
     ops_ = std::move(t.ops);
     thread_begin_ = t.thread_begin;
+    thread_begin_.resize(threads + 1, ops_.size());
+    t.local_slots.resize(threads, 0);
     live_at_end_ = std::move(t.live_at_end);
     shared_.assign(t.shared_slots, nullptr);
-    per_thread_.resize(t.summary.threads);
-    for (unsigned i = 0; i < t.summary.threads; ++i) per_thread_[i].slots.assign(t.local_slots[i], nullptr);
+    per_thread_.resize(threads);
+    for (unsigned i = 0; i < threads; ++i) per_thread_[i].slots.assign(t.local_slots[i], nullptr);
     // The program's first thread replays on this one, the worker's main thread: glibc, for
     // one, serves the main thread from another arena than the rest, and trims it otherwise.
-    unsigned others = std::max(t.summary.threads, 1u) - 1;
-    threads_ = std::make_unique<PhasedThreads>(others, [this](unsigned th, Phase p) { step(th + 1, p); });
+    threads_ = std::make_unique<PhasedThreads>(threads - 1, [this](unsigned th, Phase p) { step(th + 1, p); });
     threads_->setup();
   }
   void run() override {
@@ -184,6 +185,13 @@ class TraceReplay final : public Workload {
 
   bool holds_memory(void* p) const { return allocate_ && p && p != no_memory; }
 
+  // Reads the object back and frees it.
+  void release(PerThread& me, void* p, Op allocated_by, uint64_t size, uint8_t align_log2) {
+    if (!holds_memory(p)) return;
+    me.checksum += read_object(p, size);
+    deallocate(p, allocated_by, size, align_log2);
+  }
+
   void replay(PerThread& me, const ReplayOp& op, size_t i) {
     bool frees = op.old_slot != trace::no_object;
     if (trace::is_free(op.op)) {
@@ -191,10 +199,7 @@ class TraceReplay final : public Workload {
         ++me.skipped_frees;
         return;
       }
-      if (void* p = take(me, op); holds_memory(p)) {
-        me.checksum += read_object(p, op.old_size);
-        deallocate(op, p);
-      }
+      release(me, take(me, op), op.old_op, op.old_size, op.old_align_log2);
       return;
     }
     void* p = no_memory;
@@ -222,17 +227,8 @@ class TraceReplay final : public Workload {
       for (size_t i = thread_begin_[t]; i < thread_begin_[t + 1]; ++i) replay(me, ops_[i], i);
     } else if (phase == Phase::teardown) {
       // What the program never freed: freed here, by the thread that allocated it.
-      for (const trace::LiveObject& o : live_at_end_) {
-        if (o.thread != t) continue;
-        void* p = std::exchange(me.slots[o.slot], nullptr);
-        if (!holds_memory(p)) continue;
-        ReplayOp as_free{};
-        as_free.old_size = o.size;
-        as_free.old_op = o.op;
-        as_free.old_align_log2 = o.align_log2;
-        me.checksum += read_object(p, o.size);
-        deallocate(as_free, p);
-      }
+      for (const trace::LiveObject& o : live_at_end_)
+        if (o.thread == t) release(me, std::exchange(me.slots[o.slot], nullptr), o.op, o.size, o.align_log2);
     }
   }
 

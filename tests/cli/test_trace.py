@@ -231,6 +231,14 @@ class BrokenTraceTest(unittest.TestCase):
             self.assertEqual(metric(r, "allocs"), 3)  # malloc, malloc, realloc(NULL, 70)
             self.assertEqual(metric(r, "peak_live_bytes"), info["peak_live_bytes"])
 
+    def test_a_trace_of_no_operations_replays_nothing(self):
+        path = self.write("empty.trace", trace_bytes([]))
+        p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",
+                       "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for r in json.loads(p.stdout)["results"]:
+            self.assertEqual((metric(r, "allocs"), r["threads"]), (0, 1))
+
     def test_broken_traces_are_refused_with_the_file_and_the_offset(self):
         good = trace_bytes([("malloc", 0x1000, 100), ("free", 0x1000)])
         bad_op = bytearray(good)
