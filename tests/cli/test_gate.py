@@ -167,7 +167,7 @@ class ReferenceTest(unittest.TestCase):
             self.skipTest("needs two backends")
         # glibc is far slower than mimalloc on churn (about 1.7x): a regression against it.
         p = allocbench("run", "--backend", "system,mimalloc", "--workload", "small-object-churn",
-                       "--param", "small-object-churn.ops=300000", "--reps", "9", "--reference", "mimalloc")
+                       "--param", "small-object-churn.ops=1000000", "--reps", "9", "--reference", "mimalloc")
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("regression check against reference backend 'mimalloc'", p.stdout)
         self.assertRegex(p.stdout, r"REGRESSION\s+system\s+small-object-churn\s+wall_ns")
