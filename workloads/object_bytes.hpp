@@ -2,7 +2,6 @@
 // when created, read back when destroyed, freed with sized delete.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -12,23 +11,23 @@ namespace allocbench {
 
 constexpr std::size_t cache_line = 64;
 
-// Writes `value` into the first bytes and one byte into every cache line of the
-// object, as constructing it would.
+// Writes `value` into the first word and one byte into every cache line of an object
+// of `size` ≥ 8 bytes, as constructing it would.
 inline void fill_object(void* object, std::size_t size, uint64_t value) {
   auto* p = static_cast<unsigned char*>(object);
-  std::memcpy(p, &value, std::min(size, sizeof value));
+  std::memcpy(p, &value, sizeof value);
   for (std::size_t i = cache_line; i < size; i += cache_line) p[i] = static_cast<unsigned char>(value);
-  if (size > sizeof value) p[size - 1] = static_cast<unsigned char>(value >> 8);
+  p[size - 1] = static_cast<unsigned char>(value >> 8);
 }
 
-// What fill_object stored first: reading it back keeps the work from being optimised away.
-inline uint64_t read_object(const void* object, std::size_t size) {
-  uint64_t value = 0;
-  std::memcpy(&value, object, std::min(size, sizeof value));
+// The first word fill_object stored: reading it back keeps the work from being optimised away.
+inline uint64_t read_object(const void* object) {
+  uint64_t value;
+  std::memcpy(&value, object, sizeof value);
   return value;
 }
 
-// Allocates `size` bytes with operator new and fills them with `value`.
+// Allocates `size` ≥ 8 bytes with operator new and fills them with `value`.
 inline void* make_object(std::size_t size, uint64_t value) {
   void* p = ::operator new(size);
   fill_object(p, size, value);
@@ -37,7 +36,7 @@ inline void* make_object(std::size_t size, uint64_t value) {
 
 // Reads the stored value back and frees.
 inline uint64_t destroy_object(void* p, std::size_t size) {
-  uint64_t value = read_object(p, size);
+  uint64_t value = read_object(p);
   ::operator delete(p, size);
   return value;
 }

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <utility>
 
@@ -63,10 +64,22 @@ int64_t resident_bytes(const void* p, size_t n) {
 // Written as constructing the object would: each cache line of its first 4 KiB, and its
 // last byte. The trace cannot tell what the program wrote into a large buffer later, and
 // writing all of it would fault in pages a program that reserves capacity never uses.
+// Objects under a word, which the synthetic workloads never make, get their bytes.
 constexpr size_t touched_prefix = 4096;
 void touch(void* p, size_t size, uint64_t value) {
+  if (size < sizeof value) {
+    std::memcpy(p, &value, size);
+    return;
+  }
   fill_object(p, std::min(size, touched_prefix), value);
   if (size > touched_prefix) static_cast<unsigned char*>(p)[size - 1] = static_cast<unsigned char>(value);
+}
+
+uint64_t read_back(const void* p, size_t size) {
+  uint64_t value = 0;
+  if (size < sizeof value) std::memcpy(&value, p, size);
+  else value = read_object(p);
+  return value;
 }
 
 [[noreturn]] void allocation_failed(size_t size, size_t index) {
@@ -188,7 +201,7 @@ class TraceReplay final : public Workload {
   // Reads the object back and frees it.
   void release(PerThread& me, void* p, Op allocated_by, uint64_t size, uint8_t align_log2) {
     if (!holds_memory(p)) return;
-    me.checksum += read_object(p, size);
+    me.checksum += read_back(p, size);
     deallocate(p, allocated_by, size, align_log2);
   }
 
@@ -208,7 +221,7 @@ class TraceReplay final : public Workload {
       void* q = frees ? take(me, op) : nullptr;
       if (allocate_) {
         if (frees) count_free(op.old_size);
-        if (holds_memory(q)) me.checksum += read_object(q, op.old_size);
+        if (holds_memory(q)) me.checksum += read_back(q, op.old_size);
         else q = nullptr;
         p = std::realloc(q, op.size);
         if (!p && op.size) allocation_failed(op.size, i);
