@@ -322,17 +322,67 @@ void build_replay(const mapped_vector<Raw>& raw, Trace& t) {
       t.live_at_end.push_back({raw[i].size, slot_of[i], raw[i].thread, raw[i].op, raw[i].align_log2});
 }
 
+// The operations in recorded order. The recorder numbers every call, so sequence
+// numbers are dense and each operation is placed by its number in linear time; a trace
+// whose numbers are far apart is sorted instead. Both find two operations with one
+// number, which only a corrupt file has. In place: a sort's buffer would come from the
+// heap of the allocator a replay measures.
+void order_by_seq(mapped_vector<Raw>& raw, const std::string& path) {
+  auto duplicate = [&](uint64_t seq) {
+    return usage_error("trace {}: two operations share the sequence number {}: the file is corrupt", path, seq);
+  };
+  if (raw.empty()) return;
+  auto [low, high] = std::minmax_element(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.seq < b.seq; });
+  uint64_t first = low->seq, span = high->seq - first + 1;
+  if (span == 0 || span > 2 * raw.size()) {
+    std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.seq < b.seq; });
+    for (size_t i = 1; i < raw.size(); ++i)
+      if (raw[i].seq == raw[i - 1].seq) throw duplicate(raw[i].seq);
+    return;
+  }
+  mapped_vector<uint32_t> rank(raw.size());
+  {
+    mapped_vector<uint32_t> at(span, no_object);  // sequence number - first → operation
+    for (uint32_t i = 0; i < raw.size(); ++i) {
+      uint32_t& slot = at[raw[i].seq - first];
+      if (slot != no_object) throw duplicate(raw[i].seq);
+      slot = i;
+    }
+    uint32_t next = 0;
+    for (uint32_t i : at)
+      if (i != no_object) rank[i] = next++;
+  }
+  // Each operation moves to its rank, one cycle of the permutation at a time.
+  for (uint32_t i = 0; i < raw.size(); ++i)
+    while (rank[i] != i) {
+      std::swap(raw[i], raw[rank[i]]);
+      std::swap(rank[i], rank[rank[i]]);
+    }
+}
+
+// Threads numbered densely in the recorder's order (the first to allocate is 0).
+std::map<uint32_t, uint32_t> thread_numbers(const mapped_vector<Raw>& raw) {
+  std::map<uint32_t, uint32_t> dense;
+  for (const Raw& r : raw) dense.emplace(r.thread, 0);
+  uint32_t n = 0;
+  for (auto& [id, index] : dense) index = n++;
+  return dense;
+}
+
 }  // namespace
+
+unsigned check_trace(const std::string& path) {
+  MappedFile file(path);
+  Contents contents = decode(path, file);
+  order_by_seq(contents.ops, path);
+  return static_cast<unsigned>(thread_numbers(contents.ops).size());
+}
 
 Trace read_trace(const std::string& path) {
   MappedFile file(path);
   Contents contents = decode(path, file);
   mapped_vector<Raw>& raw = contents.ops;
-  // In place: a sort's buffer would come from the heap of the allocator a replay measures.
-  std::sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) { return a.seq < b.seq; });
-  for (size_t i = 1; i < raw.size(); ++i)
-    if (raw[i].seq == raw[i - 1].seq)
-      throw usage_error("trace {}: two operations share the sequence number {}: the file is corrupt", path, raw[i].seq);
+  order_by_seq(raw, path);
 
   Trace t;
   TraceSummary& s = t.summary;
@@ -341,13 +391,9 @@ Trace read_trace(const std::string& path) {
   pair_frees(raw, s);
   summarise(raw, s);
 
-  // Threads, numbered densely in the recorder's order (the first to allocate is 0).
-  std::map<uint32_t, uint32_t> dense;
-  for (const Raw& r : raw) dense.emplace(r.thread, 0);
-  uint32_t n = 0;
-  for (auto& [id, index] : dense) index = n++;
-  s.threads = n;
-  s.operations_per_thread.assign(n, 0);
+  std::map<uint32_t, uint32_t> dense = thread_numbers(raw);
+  s.threads = static_cast<unsigned>(dense.size());
+  s.operations_per_thread.assign(s.threads, 0);
   for (Raw& r : raw) ++s.operations_per_thread[r.thread = dense[r.thread]];
 
   build_replay(raw, t);

@@ -82,4 +82,8 @@ struct Trace {
 // Throws a usage error (exit 2) naming the file and the byte offset of what is wrong.
 Trace read_trace(const std::string& path);
 
+// Every check read_trace makes, without resolving objects or building the replay:
+// returns the number of threads that recorded operations.
+unsigned check_trace(const std::string& path);
+
 }  // namespace allocbench::trace

@@ -184,12 +184,12 @@ def zigzag(v):
 OPS = {"malloc": 0, "realloc": 2, "free": 3}
 
 
-def trace_bytes(events, version=1, end=True):
-    """events: (op, address, size) or ('realloc', old, new, size), all on thread 0."""
+def chunk(events, thread=0, first_seq=0, seq_step=1):
+    """One thread's chunk. events: (op, address, size) or ('realloc', old, new, size)."""
     payload = bytearray()
     previous = 0
     for seq, e in enumerate(events):
-        payload += bytes([OPS[e[0]]]) + varint(0 if seq == 0 else 1) + varint(0)
+        payload += bytes([OPS[e[0]]]) + varint(0 if seq == 0 else seq_step) + varint(0)
         payload += varint(zigzag(e[1] - previous))
         previous = e[1]
         if e[0] == "realloc":
@@ -197,10 +197,16 @@ def trace_bytes(events, version=1, end=True):
             previous = e[2]
         elif e[0] != "free":
             payload += varint(e[2])
-    out = b"ALLOCTRC" + struct.pack("<II", version, 0)
-    out += struct.pack("<IIIIQQ", 0x4B4E4843, 0, len(events), len(payload), 0, 0) + payload
+    return struct.pack("<IIIIQQ", 0x4B4E4843, thread, len(events), len(payload), first_seq, 0) + payload
+
+
+def trace_bytes(events, version=1, end=True, chunks=None):
+    """A trace of `events` on thread 0, or of the given chunks."""
+    chunks = chunks if chunks is not None else [(chunk(events), len(events))]
+    out = b"ALLOCTRC" + struct.pack("<II", version, 0) + b"".join(c for c, _ in chunks)
     if end:
-        out += struct.pack("<IIQQQ", 0x21444E45, 1, len(events), 0, 0)
+        total = sum(n for _, n in chunks)
+        out += struct.pack("<IIQQQ", 0x21444E45, len(chunks), total, 0, 0)
     return out
 
 
@@ -230,6 +236,26 @@ class BrokenTraceTest(unittest.TestCase):
             self.assertEqual(r["stats"]["skipped_frees"], 2)
             self.assertEqual(metric(r, "allocs"), 3)  # malloc, malloc, realloc(NULL, 70)
             self.assertEqual(metric(r, "peak_live_bytes"), info["peak_live_bytes"])
+
+    def test_threads_are_put_in_recorded_order_by_sequence_number_dense_or_not(self):
+        main = [("malloc", 0x1000, 100), ("malloc", 0x2000, 200)]
+        other = [("free", 0x1000), ("free", 0x2000)]  # freed on another thread, after
+        for step in (2, 1000):  # dense numbers are placed, far-apart ones sorted
+            path = self.write(f"order{step}.trace", trace_bytes(None, chunks=[
+                (chunk(other, thread=1, first_seq=2 * step, seq_step=step), 2),
+                (chunk(main, thread=0, first_seq=0, seq_step=step), 2)]))
+            info = json.loads(allocbench("trace-info", path, "--format", "json").stdout)
+            self.assertEqual((info["threads"], info["frees"], info["unknown_frees"]), (2, 2, 0), step)
+            self.assertEqual(info["peak_live_bytes"], 300)
+
+    def test_two_operations_with_one_sequence_number_are_refused(self):
+        path = self.write("duplicate.trace", trace_bytes(None, chunks=[
+            (chunk([("malloc", 0x1000, 8)], thread=0, first_seq=5), 1),
+            (chunk([("malloc", 0x2000, 8)], thread=1, first_seq=5), 1)]))
+        for command in (["trace-info", path], ["run", "--workload", f"trace:{path}", "--backend", "system"]):
+            p = allocbench(*command)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(f"trace {path}: two operations share the sequence number 5", p.stderr)
 
     def test_a_trace_of_no_operations_replays_nothing(self):
         path = self.write("empty.trace", trace_bytes([]))
