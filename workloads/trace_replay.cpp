@@ -265,7 +265,7 @@ const WorkloadInfo& recorded_workload(std::string_view name) {
     if (n == name) return info;
   if (name.size() == prefix.size())
     throw usage_error("--workload '{}': expected trace:FILE, a file written by allocbench record", name);
-  unsigned threads = trace::check_trace(std::string(name.substr(prefix.size())));
+  unsigned threads = trace::check_trace(std::string(name.substr(prefix.size()))).threads;
   auto& [stored, info] = known.emplace_back(std::string(name), WorkloadInfo{});
   info = {stored,
           "replays a recorded program",

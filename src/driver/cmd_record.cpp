@@ -68,7 +68,7 @@ int record(const RecordOptions& opt) {
     throw run_error("'{}' was not recorded: the recorder did not start in it (a statically linked or set-user-ID "
                     "program ignores LD_PRELOAD){}",
                     opt.command[0], run.ok() ? "" : "; it " + run.describe_failure());
-  trace::TraceSummary s = trace::read_trace(partial.string()).summary;
+  trace::TraceShape s = trace::check_trace(partial.string());
   fs::rename(partial, output);
   std::vector<fs::path> children = child_traces(partial);
   for (const auto& child : children)

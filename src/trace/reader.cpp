@@ -371,11 +371,11 @@ std::map<uint32_t, uint32_t> thread_numbers(const mapped_vector<Raw>& raw) {
 
 }  // namespace
 
-unsigned check_trace(const std::string& path) {
+TraceShape check_trace(const std::string& path) {
   MappedFile file(path);
   Contents contents = decode(path, file);
   order_by_seq(contents.ops, path);
-  return static_cast<unsigned>(thread_numbers(contents.ops).size());
+  return {contents.ops.size(), static_cast<unsigned>(thread_numbers(contents.ops).size())};
 }
 
 Trace read_trace(const std::string& path) {

@@ -82,8 +82,11 @@ struct Trace {
 // Throws a usage error (exit 2) naming the file and the byte offset of what is wrong.
 Trace read_trace(const std::string& path);
 
-// Every check read_trace makes, without resolving objects or building the replay:
-// returns the number of threads that recorded operations.
-unsigned check_trace(const std::string& path);
+// Every check read_trace makes, without resolving objects or building the replay.
+struct TraceShape {
+  uint64_t operations = 0;
+  unsigned threads = 0;  // that recorded operations
+};
+TraceShape check_trace(const std::string& path);
 
 }  // namespace allocbench::trace
