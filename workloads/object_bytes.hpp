@@ -34,21 +34,20 @@ inline void* make_object(std::size_t size, uint64_t value) {
   return p;
 }
 
-// Reads the stored value back and frees.
+// Reads the stored value back and frees; returns the object's fingerprint for a checksum:
+// the value it held and its size.
 inline uint64_t destroy_object(void* p, std::size_t size) {
   uint64_t value = read_object(p);
   ::operator delete(p, size);
-  return value;
+  return value ^ size;
 }
 
-// Frees every object of a window (elements with `object` and `size`) and empties it;
-// returns the sum of their values.
-template <typename Window>
-uint64_t destroy_all(Window& window) {
-  uint64_t sum = 0;
-  for (auto& slot : window) sum += destroy_object(slot.object, slot.size);
+// Frees every object of a window (elements with `object` and `size`) in order, adds their
+// fingerprints to `digest`, and empties the window.
+template <typename Window, typename Digest>
+void destroy_all(Window& window, Digest& digest) {
+  for (auto& slot : window) digest.add(destroy_object(slot.object, slot.size));
   window = {};
-  return sum;
 }
 
 }  // namespace allocbench

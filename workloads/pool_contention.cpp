@@ -7,10 +7,13 @@
 // cache drift between threads, contention on shared arenas).
 //
 // Message contents come from (seed, thread, step), and every message is freed exactly
-// once, so counts and the checksum do not depend on which thread frees which message.
+// once, so counts and the checksum do not depend on which thread frees which message:
+// each thread digests what it makes and frees of its own in order, and the messages
+// freed are summed, in whatever order and on whichever thread they were.
 #include "common/error.hpp"
 #include "workloads/barrier.hpp"
 #include "workloads/bounded_queue.hpp"
+#include "workloads/digest.hpp"
 #include "workloads/object_bytes.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
@@ -49,30 +52,38 @@ class PoolContention final : public Workload {
 
   WorkloadOutcome outcome() const override {
     WorkloadOutcome o{ops_, 0, {Stat{"cross_thread_frees"}, Stat{"queue_full"}}};
+    Digest all;
+    uint64_t consumed = 0;
     for (const auto& t : per_thread_) {
-      o.checksum += t.checksum;
+      all.add(t.digest.value());
+      consumed += t.consumed;
       o.stats[0].value += t.cross_thread_frees;
       o.stats[1].value += t.queue_full;
     }
+    all.add(consumed);
+    o.checksum = all.value();
     return o;
   }
 
  private:
   struct alignas(64) PerThread {
     std::vector<Message> window;  // thread-local churn
-    uint64_t checksum = 0;
+    Digest digest;                // of what this thread makes, and frees of its window, in order
+    uint64_t consumed = 0;        // fingerprints of the messages this thread freed, summed
     int64_t cross_thread_frees = 0;
     int64_t queue_full = 0;
   };
 
   void consume(unsigned t, const Message& m) {
-    per_thread_[t].checksum += destroy_object(m.object, m.size);
+    per_thread_[t].consumed += destroy_object(m.object, m.size);
     if (m.owner != t) ++per_thread_[t].cross_thread_frees;
   }
 
   Message make(unsigned t, Rng& rng) {
     auto size = static_cast<uint32_t>(rng.between(16, max_size_));
-    return {make_object(size, rng.next()), size, t};
+    uint64_t value = rng.next();
+    per_thread_[t].digest.add(value ^ size);
+    return {make_object(size, value), size, t};
   }
 
   void step(unsigned t, Phase phase) {
@@ -90,7 +101,7 @@ class PoolContention final : public Workload {
         for (uint64_t i = 0; i < n; ++i) {
           if (rng.below(100) < local_percent_) {
             Message& slot = me.window[rng.below(local_window)];
-            me.checksum += destroy_object(slot.object, slot.size);
+            me.digest.add(destroy_object(slot.object, slot.size));
             slot = make(t, rng);
             continue;
           }
@@ -110,7 +121,7 @@ class PoolContention final : public Workload {
         break;
       }
       case Phase::teardown:
-        me.checksum += destroy_all(me.window);
+        destroy_all(me.window, me.digest);
         break;
     }
   }

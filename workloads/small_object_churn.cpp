@@ -4,6 +4,7 @@
 // object graphs. Stresses the allocator's small-size fast path and its reuse of freed
 // slots of mixed size classes. One thread by default; with --threads each thread churns
 // its own window.
+#include "workloads/digest.hpp"
 #include "workloads/object_bytes.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
@@ -35,15 +36,15 @@ class SmallObjectChurn final : public Workload {
   void teardown() override { threads_->teardown(); }
 
   WorkloadOutcome outcome() const override {
-    WorkloadOutcome o{ops_, 0};
-    for (const auto& t : per_thread_) o.checksum += t.checksum;  // a sum: order-independent
-    return o;
+    Digest all;  // each thread's work is fixed: combined in thread order
+    for (const auto& t : per_thread_) all.add(t.digest.value());
+    return {ops_, all.value()};
   }
 
  private:
   struct alignas(64) PerThread {  // one cache line each: threads never share one
     std::vector<Slot> window;
-    uint64_t checksum = 0;
+    Digest digest;
   };
 
   // Mostly 16–256 B, a tail of tail_percent up to max_size: the shape of typical C++ heaps.
@@ -65,18 +66,18 @@ class SmallObjectChurn final : public Workload {
         break;
       case Phase::run: {
         uint64_t n = ops_ / cfg_.threads + (t < ops_ % cfg_.threads ? 1 : 0);
-        uint64_t sum = 0;
+        Digest digest = me.digest;  // a local in the loop: no store to the shared line per step
         for (uint64_t i = 0; i < n; ++i) {
           Slot& slot = me.window[rng.below(window_)];
-          sum += destroy_object(slot.object, slot.size);
+          digest.add(destroy_object(slot.object, slot.size));
           slot.size = draw_size(rng);
           slot.object = make_object(slot.size, rng.next());
         }
-        me.checksum += sum;
+        me.digest = digest;
         break;
       }
       case Phase::teardown:
-        me.checksum += destroy_all(me.window);
+        destroy_all(me.window, me.digest);
         break;
     }
   }

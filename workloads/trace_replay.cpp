@@ -17,6 +17,7 @@
 // bypass the counting operator new, so the replay counts them itself.
 #include "trace/reader.hpp"
 #include "worker/counting.hpp"
+#include "workloads/digest.hpp"
 #include "workloads/object_bytes.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/workload.hpp"
@@ -155,11 +156,13 @@ class TraceReplay final : public Workload {
 
   WorkloadOutcome outcome() const override {
     WorkloadOutcome o{operations_, 0};
+    Digest all;  // each thread replays a fixed list: combined in thread order
     uint64_t skipped = 0;
     for (const auto& t : per_thread_) {
-      o.checksum += t.checksum;
+      all.add(t.digest.value());
       skipped += t.skipped_frees;
     }
+    o.checksum = all.value();
     o.stats[0] = {"skipped_frees", static_cast<int64_t>(skipped)};
     return o;
   }
@@ -170,7 +173,7 @@ class TraceReplay final : public Workload {
  private:
   struct alignas(64) PerThread {
     trace::mapped_vector<void*> slots;  // pointers of the live objects only this thread frees
-    uint64_t checksum = 0;
+    Digest digest;                      // every call in order: its kind, its size, what freed objects held
     uint64_t skipped_frees = 0;
   };
 
@@ -201,12 +204,13 @@ class TraceReplay final : public Workload {
   // Reads the object back and frees it.
   void release(PerThread& me, void* p, Op allocated_by, uint64_t size, uint8_t align_log2) {
     if (!holds_memory(p)) return;
-    me.checksum += read_back(p, size);
+    me.digest.add(read_back(p, size) ^ size);
     deallocate(p, allocated_by, size, align_log2);
   }
 
   void replay(PerThread& me, const ReplayOp& op, size_t i) {
     bool frees = op.old_slot != trace::no_object;
+    me.digest.add(op.size << 8 | static_cast<uint8_t>(op.op));
     if (trace::is_free(op.op)) {
       if (!frees) {
         ++me.skipped_frees;
@@ -221,7 +225,7 @@ class TraceReplay final : public Workload {
       void* q = frees ? take(me, op) : nullptr;
       if (allocate_) {
         if (frees) count_free(op.old_size);
-        if (holds_memory(q)) me.checksum += read_back(q, op.old_size);
+        if (holds_memory(q)) me.digest.add(read_back(q, op.old_size) ^ op.old_size);
         else q = nullptr;
         p = std::realloc(q, op.size);
         if (!p && op.size) allocation_failed(op.size, i);

@@ -257,6 +257,22 @@ class BrokenTraceTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn(f"trace {path}: two operations share the sequence number 5", p.stderr)
 
+    def test_the_checksum_follows_every_size_and_the_order(self):
+        traces = {
+            "base": [("malloc", 0x1000, 100), ("malloc", 0x2000, 200), ("free", 0x1000), ("free", 0x2000)],
+            "frees_swapped": [("malloc", 0x1000, 100), ("malloc", 0x2000, 200), ("free", 0x2000), ("free", 0x1000)],
+            "one_size_other": [("malloc", 0x1000, 100), ("malloc", 0x2000, 201), ("free", 0x1000), ("free", 0x2000)],
+        }
+        paths = {name: self.write(name + ".trace", trace_bytes(events)) for name, events in traces.items()}
+        paths["base_again"] = self.write("base_again.trace", trace_bytes(traces["base"]))
+        p = allocbench("run", "--workload", ",".join(f"trace:{p}" for p in paths.values()), "--backend", "system",
+                       "--reps", "1", "--warmup", "0", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        checksum = {r["workload"]: r["checksum"] for r in json.loads(p.stdout)["results"]}
+        by_name = {name: checksum[f"trace:{path}"] for name, path in paths.items()}
+        self.assertEqual(by_name["base"], by_name["base_again"])
+        self.assertEqual(len({by_name["base"], by_name["frees_swapped"], by_name["one_size_other"]}), 3, by_name)
+
     def test_a_trace_of_no_operations_replays_nothing(self):
         path = self.write("empty.trace", trace_bytes([]))
         p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",

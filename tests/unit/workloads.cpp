@@ -2,6 +2,7 @@
 // does the same work whatever the thread interleaving, and nothing leaks.
 #include "trace/reader.hpp"
 #include "worker/counting.hpp"
+#include "workloads/digest.hpp"
 #include "workloads/workload.hpp"
 
 #include <doctest/doctest.h>
@@ -66,6 +67,40 @@ TEST_CASE("unit_workloads_checksum_digests_the_work") {
     CAPTURE(name);
     CHECK(run(name, 1, 1, params).outcome.checksum != run(name, 1, 2, params).outcome.checksum);
   }
+}
+
+// Every parameter changes the work, so every parameter changes the checksum: the sizes
+// drawn for max_size=1024 and 65536 come from the same random calls, and a sum of the
+// objects' first words could not tell them apart.
+TEST_CASE("unit_workloads_checksum_depends_on_every_parameter") {
+  const std::map<std::string, std::map<std::string, std::string>> changed{
+      {"small-object-churn", {{"ops", "50001"}, {"window", "2001"}, {"max_size", "65536"}, {"tail_percent", "50"}}},
+      {"connection-pool", {{"requests", "3001"}, {"recycle_every", "7"}, {"max_body", "65536"}, {"connections", "9"}}},
+      {"pool-contention", {{"ops", "100001"}, {"queue_capacity", "256"}, {"max_size", "65536"}, {"local_percent", "60"}}},
+  };
+  for (const auto& [name, params] : small) {
+    uint64_t base = run(name, 1, 1, params).outcome.checksum;
+    for (const auto& [key, value] : changed.at(name)) {
+      CAPTURE(name);
+      CAPTURE(key);
+      auto other = params;
+      other[key] = value;
+      CHECK(run(name, 1, 1, other).outcome.checksum != base);
+    }
+  }
+}
+
+TEST_CASE("unit_workloads_digest_follows_the_order") {
+  Digest ab, ba, a;
+  ab.add(1);
+  ab.add(2);
+  ba.add(2);
+  ba.add(1);
+  a.add(1);
+  CHECK(ab.value() != ba.value());
+  CHECK(ab.value() != a.value());
+  a.add(2);
+  CHECK(ab.value() == a.value());
 }
 
 TEST_CASE("unit_workloads_leave_nothing_live_and_free_only_with_sizes") {
