@@ -71,8 +71,8 @@ int record(const RecordOptions& opt) {
   trace::TraceShape s = trace::check_trace(partial.string());
   fs::rename(partial, output);
   std::vector<fs::path> children = child_traces(partial);
-  for (const auto& child : children)
-    fs::rename(child, output.string() + child.string().substr(partial.string().size()));
+  for (const auto& child : children)  // "<partial>.<pid>" to "<output>.<pid>", in the same directory
+    fs::rename(child, output.string() + child.filename().string().substr(partial.filename().string().size()));
 
   auto bytes = fs::file_size(output);
   fmt::print(stderr, "allocbench: recorded {} operations on {} thread{} in {} ({}, {:.1f} bytes per operation) to {}\n",

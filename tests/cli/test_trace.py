@@ -2,7 +2,6 @@
 the real recorder, replayed on every backend, and traces broken on purpose."""
 import json
 import os
-import re
 import shutil
 import struct
 import subprocess
@@ -124,13 +123,26 @@ class TraceTest(unittest.TestCase):
         self.assert_replays_the_trace(path, exact_peak=True)
 
     def test_child_processes_are_recorded_to_files_of_their_own(self):
-        path, p = self.record("fork.trace", PROGRAM, "0", "1000", "fork")
-        children = [f for f in os.listdir(self.tmp) if re.fullmatch(r"fork\.trace\.\d+", f)]
-        self.assertEqual(len(children), 1, os.listdir(self.tmp))
-        self.assertIn("1 child process was recorded", p.stderr)
-        self.assertTrue(self.info(os.path.join(self.tmp, children[0]))["complete"])
-        self.assertTrue(self.info(path)["complete"])
-        self.assertFalse(any(f.endswith(".recording") for f in os.listdir(self.tmp)))
+        # -o given as an absolute path, relative to the working directory, and through ../
+        subdir = os.path.join(self.tmp, "sub")
+        os.mkdir(subdir)
+        for given, cwd in ((os.path.join(self.tmp, "fork.trace"), None), ("fork.trace", self.tmp),
+                           ("../fork.trace", subdir)):
+            with self.subTest(output=given):
+                for f in os.listdir(self.tmp):
+                    if f.startswith("fork.trace"):
+                        os.remove(os.path.join(self.tmp, f))
+                p = subprocess.run([os.environ["ALLOCBENCH"], "record", "-o", given, "--", PROGRAM, "0", "1000", "fork"],
+                                   capture_output=True, text=True, timeout=300, cwd=cwd)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                names = sorted(f for f in os.listdir(self.tmp) if f.startswith("fork.trace"))
+                self.assertEqual(len(names), 2, names)
+                self.assertEqual(names[0], "fork.trace")
+                self.assertRegex(names[1], r"^fork\.trace\.\d+$")
+                self.assertIn(f"1 child process was recorded to {given}.<pid>", p.stderr)
+                self.assertTrue(self.info(os.path.join(self.tmp, names[1]))["complete"])
+                self.assertTrue(self.info(os.path.join(self.tmp, "fork.trace"))["complete"])
+                self.assertEqual(os.listdir(subdir), [])
 
     def test_system_programs_are_recorded_and_replayed(self):
         data = os.path.join(self.tmp, "lines.txt")
