@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,20 +96,43 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
   ::close(err_pipe[1]);
 
   ProcessOutcome result;
-  bool out_open = true, err_open = true;
+  // The worker's end is watched through a pidfd, not through its pipes: a worker that
+  // closed its output and hangs must still meet its deadline. Without pidfds (before
+  // Linux 5.3) its state is polled.
+  auto pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // glibc 2.36's wrapper is C-only
+  auto has_exited = [&] {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+  };
+  bool out_open = true, err_open = true, exited = false, group_killed = false;
   auto deadline = start + timeout;
-  while (out_open || err_open) {
-    pollfd fds[2] = {{out_open ? out_pipe[0] : -1, POLLIN, 0}, {err_open ? err_pipe[0] : -1, POLLIN, 0}};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  std::chrono::steady_clock::time_point killed_at;
+  while (!exited || out_open || err_open) {
+    auto now = std::chrono::steady_clock::now();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     if (!result.timed_out && left.count() <= 0) {
       result.timed_out = true;
       ::kill(-pid, SIGKILL);
+      killed_at = now;
     }
-    int wait_ms = result.timed_out ? 1000 : static_cast<int>(std::min<long long>(left.count(), 1000));
-    if (::poll(fds, 2, wait_ms) < 0 && errno != EINTR) break;
+    if (exited && !group_killed) {  // what the worker left in its group must not hold the pipes open
+      ::kill(-pid, SIGKILL);
+      group_killed = true;
+      killed_at = now;
+    }
+    // Pipes still open a second after everything in the group was killed: something that
+    // left the group holds them. Stop reading; the worker itself is dead.
+    if (exited && now - killed_at > std::chrono::seconds(1)) break;
+    int wait_ms = result.timed_out || exited ? 100 : static_cast<int>(std::min<long long>(left.count(), 1000));
+    if (pidfd < 0) wait_ms = std::min(wait_ms, 20);
+    pollfd fds[3] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
+                     {err_open ? err_pipe[0] : -1, POLLIN, 0},
+                     {exited ? -1 : pidfd, POLLIN, 0}};
+    if (::poll(fds, 3, wait_ms) < 0 && errno != EINTR) break;
     if (fds[0].revents) read_into(out_pipe[0], result.out, out_open, 0);
     if (fds[1].revents) read_into(err_pipe[0], result.err_tail, err_open, stderr_keep);
-    if (result.out.size() > stdout_limit && !result.timed_out) {
+    if (!exited) exited = pidfd >= 0 ? fds[2].revents != 0 : has_exited();
+    if (result.out.size() > stdout_limit && !result.timed_out && !group_killed) {
       ::kill(-pid, SIGKILL);
       result.err_tail += "\n(allocbench: the worker wrote more than 64 MiB to stdout and was killed)";
       out_open = false;
@@ -116,6 +140,7 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
   }
   ::close(out_pipe[0]);
   ::close(err_pipe[0]);
+  if (pidfd >= 0) ::close(pidfd);
 
   // Wait without reaping: the zombie keeps its process group id reserved while we kill
   // whatever the worker left running in that group.

@@ -5,7 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import ALLOCBENCH, BACKENDS, allocbench, library_path, run_json, workers_alive
+from harness import ALLOCBENCH, BACKENDS, BUILD_DIR, allocbench, library_path, run_json, workers_alive
 
 TWO = ",".join(BACKENDS[:2])
 
@@ -35,6 +35,18 @@ class WorkerFailureTest(unittest.TestCase):
         self.assertEqual(p.returncode, 3)
         self.assertIn("backend 'system', workload 'test-hang': counted run: the worker timed out after", p.stderr)
         self.assertEqual(workers_alive("test-hang"), [])
+
+    @unittest.skipIf(os.environ.get("ALLOCBENCH_TEST_SANITIZER"), "a sanitizer runtime must be preloaded first")
+    def test_a_worker_that_closes_its_output_and_hangs_is_killed_at_the_timeout(self):
+        # Its pipes close at once: only the deadline can end it.
+        library = os.path.join(BUILD_DIR, "tests", "libclose_and_hang.so")
+        start = time.monotonic()
+        p = allocbench("run", "--backend", f"preload:{library}", "--workload", "empty", "--seed", "4242",
+                       "--reps", "2", "--timeout", "1", timeout=60)
+        self.assertLess(time.monotonic() - start, 15)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("counted run: the worker timed out after 1.0 s and was killed", p.stderr)
+        self.assertEqual(workers_alive("empty --seed 4242"), [])  # a seed no other test uses
 
     def test_a_worker_whose_malloc_is_another_library_refuses_to_report(self):
         if "jemalloc" not in BACKENDS:
