@@ -2,6 +2,7 @@
 // every run against every other, as if each were a baseline. What it prints is the
 // noise of this machine and the smallest threshold that raised no false alarm: a
 // threshold chosen from evidence rather than hope.
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "driver/commands.hpp"
 #include "driver/gate_options.hpp"
@@ -9,6 +10,7 @@
 #include "report/format_units.hpp"
 #include "results/baseline.hpp"
 #include "results/metrics.hpp"
+#include "results/statistics.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -54,14 +56,15 @@ std::vector<Calibration> calibrate(const std::vector<Results>& runs, const Compa
     for (const Result* r : per_run) {
       Estimate e = estimate(*r, cal.metric);
       cal.values.push_back(e.value);
-      cal.estimator = e.name;
+      cal.estimator = e.kind == Estimator::median ? "median"
+                                                  : fmt::format("{} of {}", to_string(e.kind), r->metrics.at(cal.metric).samples.size());
     }
     for (size_t i = 0; i < per_run.size(); ++i)
       for (size_t j = 0; j < per_run.size(); ++j) {
         if (i == j) continue;
         Comparison c = judge(*per_run[i], *per_run[j], cal.metric, zero);
-        cal.testable = cal.testable && (c.evidence == "deterministic" || c.p_value >= 0);
-        bool would_act = c.evidence == "deterministic" || (c.p_value >= 0 && c.p_value < options.alpha);
+        cal.testable = cal.testable && c.evidence != Evidence::too_few_samples;
+        bool would_act = c.evidence == Evidence::deterministic || (c.evidence == Evidence::tested && c.significant);
         if (would_act && !std::isinf(c.change)) cal.clean_threshold = std::max(cal.clean_threshold, c.change);
       }
     double mean = 0, var = 0;
@@ -75,7 +78,7 @@ std::vector<Calibration> calibrate(const std::vector<Results>& runs, const Compa
   return out;
 }
 
-std::string as_table(const std::vector<Calibration>& cals, int runs, int reps) {
+std::string as_table(const std::vector<Calibration>& cals, int runs, int reps, double alpha) {
   std::string out = fmt::format(
       "calibration: {} identical runs of {} reps, each judged against every other as its baseline\n"
       "  {:<10} {:<20} {:<18} {:<10} {:>8}  {:>17}\n",
@@ -88,8 +91,13 @@ std::string as_table(const std::vector<Calibration>& cals, int runs, int reps) {
     per_metric[c.metric] = std::max(per_metric[c.metric], c.clean_threshold);
     untestable = untestable || !c.testable;
   }
-  if (untestable)
-    out += "  * too few repetitions for the U test: such a gate never acts on this metric; use --reps 4 or more\n";
+  if (untestable) {
+    auto enough = static_cast<size_t>(reps);  // the fewest repetitions a side that can reach p < alpha
+    while (samples_needed(enough, alpha) > enough) ++enough;
+    out += fmt::format("  * too few repetitions for the U test: such a gate never acts on this metric; use --reps {} or "
+                       "more\n",
+                       enough);
+  }
   std::vector<std::string> flags;
   for (const auto& [metric, t] : per_metric) flags.push_back(fmt::format("{}={:g}", metric, std::ceil(t * 1000) / 10));
   return out + fmt::format("smallest thresholds with no false alarm here: --threshold {}\n", fmt::join(flags, ","));
@@ -98,6 +106,7 @@ std::string as_table(const std::vector<Calibration>& cals, int runs, int reps) {
 int run_calibrate(const CalibrateCommand& o) {
   CompareOptions options = o.gate.parse();
   Plan plan = make_plan(o.run);
+  if (!o.run.output.empty()) check_writable(o.run.output, "--output");
   Progress progress(plan.jobs.size() * static_cast<size_t>(o.runs), Progress::choose(o.run.verbose));
   std::vector<Results> runs;
   for (int i = 0; i < o.runs; ++i) {
@@ -110,16 +119,19 @@ int run_calibrate(const CalibrateCommand& o) {
   }
   progress.clear();
   std::vector<Calibration> cals = calibrate(runs, options);
+  std::string text;
   if (o.run.format == "json") {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : cals)
       list.push_back({{"backend", c.backend}, {"workload", c.workload}, {"metric", c.metric},
                       {"estimator", c.estimator}, {"values", c.values}, {"noise", c.noise},
                       {"clean_threshold", c.clean_threshold}, {"testable", c.testable}});
-    fmt::print("{}\n", nlohmann::json{{"runs", o.runs}, {"reps", o.run.reps}, {"calibration", list}}.dump(2));
+    text = nlohmann::json{{"runs", o.runs}, {"reps", o.run.reps}, {"calibration", list}}.dump(2) + "\n";
   } else {
-    fmt::print("{}", as_table(cals, o.runs, o.run.reps));
+    text = as_table(cals, o.runs, o.run.reps, options.alpha);
   }
+  if (o.run.output.empty()) fmt::print("{}", text);
+  else write_file_atomically(o.run.output, text, "--output");
   return 0;
 }
 
@@ -132,9 +144,15 @@ void setup_calibrate(CLI::App& app, int& exit_code) {
   add_run_options(*cmd, opt->run);
   cmd->add_option("--runs", opt->runs, "Identical runs to make (default: 5).")->check(CLI::Range(2, 100));
   add_gate_options(*cmd, opt->gate);
-  cmd->callback([opt, &exit_code] {
+  cmd->callback([cmd, opt, &exit_code] {
     if (opt->run.format != "table" && opt->run.format != "json")
       throw usage_error("--format: calibrate prints table or json, got '{}'", opt->run.format);
+    // Run flags that say nothing about noise: refused, not silently ignored.
+    for (const char* flag : {"--stats", "--leaks", "--timeline", "--timeline-interval", "--max-rss", "--max-live"})
+      if (cmd->count(flag))
+        throw usage_error("{}: calibrate measures the noise of timings and does not use it; give it to 'allocbench "
+                          "run'",
+                          flag);
     exit_code = run_calibrate(*opt);
   });
 }

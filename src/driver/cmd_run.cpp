@@ -11,6 +11,7 @@
 #include "results/baseline.hpp"
 #include "results/results_file.hpp"
 #include "results/results_json.hpp"
+#include "results/statistics.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -41,9 +42,22 @@ struct Checked {
   CompareOptions compare;
 };
 
+// The entries this run will make, as a baseline knows them.
+std::vector<ResultKey> planned_keys(const Plan& plan) {
+  std::vector<ResultKey> keys;
+  for (const Cell& cell : plan.cells)
+    keys.push_back({cell.backend.label, std::string(cell.workload->name), cell.params, plan.seed, cell.threads});
+  return keys;
+}
+
 Checked check(const RunCommand& o) {
   Checked c{make_plan(o.run), std::nullopt, {}, o.gate.parse()};
-  if (!o.baseline.empty()) c.baseline = read_results_file(o.baseline, "baseline");
+  if (!o.baseline.empty()) {
+    c.baseline = read_results_file(o.baseline, "baseline");
+    std::vector<ResultKey> baseline_keys;
+    for (const auto& r : c.baseline->results) baseline_keys.push_back(key_of(r));
+    require_counterparts(planned_keys(c.plan), "this run", baseline_keys, fmt::format("baseline '{}'", o.baseline));
+  }
   if (!o.reference.empty()) {
     bool selected = std::any_of(c.plan.cells.begin(), c.plan.cells.end(),
                                 [&](const Cell& cell) { return cell.backend.label == o.reference; });
@@ -58,6 +72,12 @@ Checked check(const RunCommand& o) {
   if (!o.save_baseline.empty()) {
     if (std::filesystem::exists(o.save_baseline)) c.saved = read_results_file(o.save_baseline, "baseline");
     check_writable(o.save_baseline, "--save-baseline");
+    auto reps = static_cast<size_t>(o.run.reps);
+    if (size_t needed = samples_needed(reps, c.compare.alpha); needed > reps)
+      warn(fmt::format("--save-baseline with --reps {}: the U test can confirm a timed change against this baseline "
+                       "only in runs of {} or more repetitions, so timed metrics will not be gated at --reps {}; "
+                       "deterministic ones are gated always. Use --reps 5 or more for a baseline",
+                       reps, needed, reps));
   }
   if (!o.run.output.empty()) check_writable(o.run.output, "--output");
   return c;
@@ -65,7 +85,7 @@ Checked check(const RunCommand& o) {
 
 std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict,
                         const std::vector<BudgetBreach>& breaches) {
-  ReportInput input{run.results, run.failures, o.run.stats};
+  ReportInput input{run.results, run.failures, o.run.stats, verdict};
   if (o.run.format == "csv") return find_reporter(o.run.format)(input);
   if (o.run.format == "json") {
     if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);
@@ -92,7 +112,7 @@ int run_run(const RunCommand& o) {
 
   std::optional<CompareReport> verdict;
   if (c.baseline)
-    verdict = compare_results(run.results, *c.baseline, c.compare, fmt::format("baseline '{}'", o.baseline));
+    verdict = compare_results(run.results, *c.baseline, c.compare, o.baseline);
   else if (!o.reference.empty())
     verdict = compare_to_reference(run.results, o.reference, c.compare);
 
@@ -117,16 +137,17 @@ int run_run(const RunCommand& o) {
   }
   for (const auto& f : run.failures)
     fmt::print(stderr, "allocbench: error: backend '{}', workload '{}': {}\n", f.backend, f.workload, f.reason);
-  if (verdict) fmt::print(stderr, "allocbench: {}\n", verdict_summary(*verdict));
+  ExitCode judged = verdict ? verdict_exit(*verdict) : ExitCode::ok;
   for (const auto& b : breaches) fmt::print(stderr, "allocbench: over budget: {}\n", describe(b));
+  // A failed run outranks work that is not comparable, which outranks a regression.
   if (!run.failures.empty()) return static_cast<int>(ExitCode::run_failed);
-  bool regressed = (verdict && verdict->regressions()) || !breaches.empty();
-  return static_cast<int>(regressed ? ExitCode::regression : ExitCode::ok);
+  if (judged == ExitCode::ok && !breaches.empty()) judged = ExitCode::regression;
+  return static_cast<int>(judged);
 }
 
 }  // namespace
 
-void warn(const char* message) {
+void warn(std::string_view message) {
   const char* off = std::getenv("ALLOCBENCH_NO_WARNINGS");
   if (off && *off && std::string_view(off) != "0") return;
   fmt::print(stderr, "allocbench: warning: {}\n", message);

@@ -2,6 +2,8 @@
 // stores the command's exit code in `exit_code` when it runs.
 #pragma once
 
+#include <string_view>
+
 namespace CLI {
 class App;
 }
@@ -17,6 +19,6 @@ void setup_record(CLI::App& app, int& exit_code);
 void setup_trace_info(CLI::App& app, int& exit_code);
 
 // Warnings name their remedy and go to stderr once; ALLOCBENCH_NO_WARNINGS=1 silences them.
-void warn(const char* message);
+void warn(std::string_view message);
 
 }  // namespace allocbench

@@ -1,6 +1,16 @@
 #include "driver/gate_options.hpp"
 
+#include "common/error.hpp"
+#include "report/verdict_report.hpp"
+#include "results/metrics.hpp"
+
 #include <CLI/CLI.hpp>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <sstream>
 
 namespace allocbench {
 
@@ -27,6 +37,79 @@ CompareOptions GateOptions::parse() const {
   if (!metric.empty()) c.metrics = parse_metric_list(metric);
   c.ignore_env = ignore_env;
   return c;
+}
+
+void require_counterparts(const std::vector<ResultKey>& current, std::string_view current_name,
+                          const std::vector<ResultKey>& baseline, std::string_view baseline_name) {
+  for (const auto& key : current)
+    if (std::find(baseline.begin(), baseline.end(), key) != baseline.end()) return;
+  throw usage_error("{}", unmatched_entries(current, current_name, baseline, baseline_name));
+}
+
+ExitCode verdict_exit(const CompareReport& report) {
+  fmt::print(stderr, "allocbench: {}\n", verdict_summary(report));
+  if (report.not_comparable()) {
+    fmt::print(stderr, "allocbench: error: {}\n", not_comparable_entries(report));
+    return ExitCode::bad_input;
+  }
+  return report.regressions() ? ExitCode::regression : ExitCode::ok;
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, sep);) parts.push_back(part);
+  return parts;
+}
+
+void check_metric_name(const std::string& name, std::string_view flag) {
+  if (find_metric(name)) return;
+  std::vector<std::string_view> names;
+  for (const auto& m : metric_table()) names.push_back(m.name);
+  throw usage_error("{}: unknown metric '{}'; known: {}, or allocator.<statistic> such as allocator.resident_bytes "
+                    "(see run --stats)",
+                    flag, name, fmt::join(names, ", "));
+}
+
+}  // namespace
+
+Thresholds parse_thresholds(const std::string& text) {
+  Thresholds t;
+  for (const std::string& part : split(text, ',')) {
+    auto eq = part.find('=');
+    std::string name = eq == std::string::npos ? "" : part.substr(0, eq);
+    std::string value = eq == std::string::npos ? part : part.substr(eq + 1);
+    double percent = -1;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), percent);
+    if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(percent) || percent < 0 ||
+        percent > 1e6)
+      throw usage_error("--threshold '{}': expected a percentage >= 0 such as 5, or METRIC=PERCENT such as "
+                        "wall_ns=10, got '{}'",
+                        text, value);
+    if (name.empty()) {
+      t.all = percent / 100;
+    } else {
+      check_metric_name(name, "--threshold");
+      t.metric[name] = percent / 100;
+    }
+  }
+  return t;
+}
+
+std::vector<std::string> parse_metric_list(const std::string& text) {
+  std::vector<std::string> metrics;
+  if (text == "all") {
+    for (const auto& m : metric_table()) metrics.emplace_back(m.name);
+    return metrics;
+  }
+  for (const std::string& name : split(text, ',')) {
+    check_metric_name(name, "--metric");
+    metrics.push_back(name);
+  }
+  if (metrics.empty()) throw usage_error("--metric: expected 'all' or metric names, got ''");
+  return metrics;
 }
 
 }  // namespace allocbench

@@ -1,10 +1,12 @@
 // The flags that judge results against a baseline, shared by `run`, `compare` and
-// `calibrate`.
+// `calibrate`, and their parsing.
 #pragma once
 
+#include "common/error.hpp"
 #include "results/compare.hpp"
 
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -26,5 +28,20 @@ struct GateOptions {
 };
 
 void add_gate_options(CLI::App& app, GateOptions& options);
+
+// Throws a usage error listing the keys of both sides when no entry has a counterpart:
+// a check that compared nothing must not pass.
+void require_counterparts(const std::vector<ResultKey>& current, std::string_view current_name,
+                          const std::vector<ResultKey>& baseline, std::string_view baseline_name);
+
+// Prints the verdict's line (and what is not comparable) to stderr; returns the exit code
+// it calls for: 2 when entries did different work, 1 on a gated regression, else 0.
+ExitCode verdict_exit(const CompareReport& report);
+
+// "10", "wall_ns=15,peak_live_bytes=0" or both ("5,wall_ns=10"), in percent.
+Thresholds parse_thresholds(const std::string& text);
+
+// "all", or a comma-separated list of metric names.
+std::vector<std::string> parse_metric_list(const std::string& text);
 
 }  // namespace allocbench

@@ -93,6 +93,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
     if (failure[c].empty()) {
       try {
         outcome.results.results.push_back(aggregate(measured[c], counted[c] ? &*counted[c] : nullptr));
+        outcome.results.results.back().environment = outcome.results.environment;
         continue;
       } catch (const Error& e) {
         failure[c] = e.what();

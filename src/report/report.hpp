@@ -1,6 +1,7 @@
 // Reports: one file per format, chosen by name in one factory.
 #pragma once
 
+#include "results/compare.hpp"
 #include "results/results.hpp"
 
 #include <string>
@@ -19,7 +20,8 @@ struct FailedCell {
 struct ReportInput {
   const Results& results;
   const std::vector<FailedCell>& failures;
-  bool allocator_stats = false;  // a table of the allocators' own statistics per workload (--stats)
+  bool allocator_stats = false;          // a table of the allocators' own statistics per workload (--stats)
+  const CompareReport* verdict = nullptr;  // with --baseline or --reference: the CSV's verdict columns
 };
 
 using Reporter = std::string (*)(const ReportInput&);

@@ -4,14 +4,50 @@
 #include "report/format_units.hpp"
 #include "report/text_columns.hpp"
 #include "results/metrics.hpp"
+#include "results/statistics.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace allocbench {
+
+std::string describe(const ResultKey& key) {
+  return fmt::format("{} · {}{}{} · seed {} · {} thread{}", key.backend, key.workload, key.params.empty() ? "" : " · ",
+                     params_text(key.params), key.seed, key.threads, key.threads == 1 ? "" : "s");
+}
+
+std::string evidence_text(const Comparison& c) {
+  switch (c.verdict) {
+    case Verdict::added: return c.metric.empty() ? "not in the baseline" : "not measured in the baseline";
+    case Verdict::missing: return c.metric.empty() ? "in the baseline, not run now" : "not measured now (--counting off?)";
+    case Verdict::not_comparable:
+      return fmt::format("checksum {} then, {} now: different work", c.baseline_checksum, c.current_checksum);
+    default: break;
+  }
+  bool beyond = std::fabs(c.change) > c.threshold;
+  switch (c.evidence) {
+    case Evidence::deterministic: return "deterministic";
+    case Evidence::too_few_samples:
+      return fmt::format("too few samples ({} vs {}): p >= {:.3f} always", c.baseline_samples, c.current_samples,
+                         c.smallest_p);
+    case Evidence::tested:
+    case Evidence::other_environment: {
+      std::string text = fmt::format("p = {:.3f}", c.p);
+      if (beyond && !c.significant) text += " (not significant)";
+      if (c.contradicted)
+        text += fmt::format("; most repetitions are {}", c.direction == Direction::worse ? "better" : "worse");
+      if (c.evidence == Evidence::other_environment) text += "; other machine or allocator version";
+      return text;
+    }
+    case Evidence::entry: break;
+  }
+  return "";
+}
+
 namespace {
 
 std::string value(const std::string& metric, double v) {
@@ -24,14 +60,14 @@ std::string value(const std::string& metric, double v) {
 }
 
 std::string change(const Comparison& c) {
-  if (c.metric.empty()) return "";
   if (std::isinf(c.change)) return "from 0";
   return fmt::format("{:+.1f}%", c.change * 100);
 }
 
 std::string verdict(const Comparison& c, bool loud) {
   std::string v(to_string(c.verdict));
-  if (c.verdict == Verdict::regression && loud && c.gated) std::transform(v.begin(), v.end(), v.begin(), ::toupper);
+  bool alarming = c.verdict == Verdict::not_comparable || (c.verdict == Verdict::regression && c.gated);
+  if (alarming && loud) std::transform(v.begin(), v.end(), v.begin(), ::toupper);
   if (c.verdict == Verdict::regression && !c.gated) v += " (not gated)";
   return v;
 }
@@ -39,11 +75,14 @@ std::string verdict(const Comparison& c, bool loud) {
 std::vector<std::vector<std::string>> rows(const CompareReport& r, bool loud) {
   std::vector<std::vector<std::string>> out;
   for (const auto& c : r.rows) {
-    bool entry = c.metric.empty();
-    out.push_back({verdict(c, loud), c.backend, c.workload, entry ? "-" : c.metric,
-                   entry ? "-" : value(c.metric, c.baseline), entry ? "-" : value(c.metric, c.current),
-                   entry ? "-" : change(c), entry ? "-" : fmt::format("{:g}%", c.threshold * 100),
-                   entry ? fmt::format("{} ({})", c.evidence, c.params) : c.evidence});
+    bool figures = !c.metric.empty() && c.verdict != Verdict::added && c.verdict != Verdict::missing;
+    std::string evidence = evidence_text(c);
+    if (c.metric.empty())
+      evidence += fmt::format(" ({}seed {}, {} thread{})", c.key.params.empty() ? "" : params_text(c.key.params) + ", ",
+                              c.key.seed, c.key.threads, c.key.threads == 1 ? "" : "s");
+    out.push_back({verdict(c, loud), c.key.backend, c.key.workload, c.metric.empty() ? "-" : c.metric,
+                   figures ? value(c.metric, c.baseline) : "-", figures ? value(c.metric, c.current) : "-",
+                   figures ? change(c) : "-", figures ? fmt::format("{:g}%", c.threshold * 100) : "-", evidence});
   }
   return out;
 }
@@ -51,17 +90,60 @@ std::vector<std::vector<std::string>> rows(const CompareReport& r, bool loud) {
 const std::vector<std::string> header{"verdict",   "backend", "workload",  "metric",  "baseline",
                                       "current",   "change",  "threshold", "evidence"};
 
+std::string against(const CompareReport& r) {
+  return r.against == Against::baseline ? fmt::format("baseline '{}'", r.against_name)
+                                        : fmt::format("reference backend '{}'", r.against_name);
+}
+
 std::string title(const CompareReport& r) {
-  return fmt::format("regression check against {} (timed metrics: best repetition, Mann-Whitney U at alpha = {})",
-                     r.against, r.alpha);
+  return fmt::format("regression check against {} (timed metrics: best repetition, one-sided Mann-Whitney U at "
+                     "alpha = {})",
+                     against(r), r.alpha);
+}
+
+// What the reader must know before trusting the rows, one sentence each.
+std::vector<std::string> notes(const CompareReport& r) {
+  std::vector<std::string> out;
+  bool material = false;
+  for (const auto& e : r.environment_changes) {
+    out.push_back(fmt::format("{} differs: '{}' in the baseline, '{}' now", e.field, e.baseline, e.current));
+    material = material || e.material;
+  }
+  if (material)
+    out.push_back(r.ignore_env ? "timed metrics are gated anyway (--ignore-env)"
+                               : "timed metrics from another machine or build are shown but not gated; "
+                                 "--ignore-env gates them anyway");
+  for (const auto& v : r.version_changes)
+    out.push_back(fmt::format("{} is version {} now, {} in the baseline: its timed metrics are {}", v.backend,
+                              v.current, v.baseline, r.ignore_env ? "gated anyway (--ignore-env)" : "shown but not gated"));
+  for (const auto& m : r.unmeasured_metrics)
+    out.push_back(fmt::format("no result has the metric '{}': nothing was judged on it", m));
+
+  std::set<std::pair<size_t, size_t>> too_few;
+  for (const auto& c : r.rows)
+    if (c.evidence == Evidence::too_few_samples) too_few.insert({c.baseline_samples, c.current_samples});
+  for (const auto& [base, cur] : too_few)
+    out.push_back(fmt::format("{} against {} repetitions can never give p < {} on timed metrics: they are shown, "
+                              "not gated. A baseline of {} repetition{} is gated only by runs of {} or more "
+                              "repetitions (without ties); deterministic metrics are gated always",
+                              base, cur, r.alpha, base, base == 1 ? "" : "s", samples_needed(base, r.alpha)));
+  if (std::any_of(r.rows.begin(), r.rows.end(), [](const Comparison& c) { return c.contradicted; }))
+    out.push_back("where the best repetition moved one way and most repetitions the other, the change is not "
+                  "confirmed: the verdict is unchanged");
+  if (r.not_comparable())
+    out.push_back("entries marked not comparable did different work than their baseline (another checksum): "
+                  "re-record them with --save-baseline");
+  return out;
 }
 
 }  // namespace
 
 std::string verdict_summary(const CompareReport& r) {
-  int n = r.regressions();
-  if (n == 0) return fmt::format("no regression beyond the threshold against {}", r.against);
-  return fmt::format("{} regression{} beyond the threshold against {}", n, n == 1 ? "" : "s", r.against);
+  int n = r.regressions(), broken = r.not_comparable();
+  std::string text = n == 0 ? "no regression beyond the threshold"
+                            : fmt::format("{} regression{} beyond the threshold", n, n == 1 ? "" : "s");
+  if (broken) text += fmt::format(", {} entr{} not comparable", broken, broken == 1 ? "y" : "ies");
+  return fmt::format("{} against {}", text, against(r));
 }
 
 std::string verdict_table(const CompareReport& r) {
@@ -69,22 +151,23 @@ std::string verdict_table(const CompareReport& r) {
   std::vector<Align> align(header.size(), Align::left);
   std::fill(align.begin() + 4, align.begin() + 8, Align::right);
   std::string out = title(r) + "\n";
-  for (const auto& note : r.notes) out += "   note: " + note + "\n";
+  for (const auto& note : notes(r)) out += "   note: " + note + "\n";
   return out + text_columns(header, rows(r, true), align) + verdict_summary(r) + "\n";
 }
 
 std::string verdict_markdown(const CompareReport& r) {
   std::string out = "### " + title(r) + "\n\n";
-  for (const auto& note : r.notes) out += "> " + note + "\n";
-  if (!r.notes.empty()) out += "\n";
+  auto ns = notes(r);
+  for (const auto& note : ns) out += "> " + note + "\n";
+  if (!ns.empty()) out += "\n";
   out += fmt::format("| {} |\n|---|---|---|---|--:|--:|--:|--:|---|\n", fmt::join(header, " | "));
   for (const auto& row : rows(r, false)) {
     auto cells = row;
-    if (cells[0] == "regression") cells[0] = "**regression**";
+    if (cells[0] == "regression" || cells[0] == "not comparable") cells[0] = "**" + cells[0] + "**";
     out += fmt::format("| {} |\n", fmt::join(cells, " | "));
   }
-  int n = r.regressions();
-  return out + fmt::format("\n{}\n", n ? "**" + verdict_summary(r) + "**" : verdict_summary(r));
+  bool alarming = r.regressions() || r.not_comparable();
+  return out + fmt::format("\n{}\n", alarming ? "**" + verdict_summary(r) + "**" : verdict_summary(r));
 }
 
 std::string render_verdict(const CompareReport& r, std::string_view format, std::string_view flag) {
@@ -95,18 +178,64 @@ std::string render_verdict(const CompareReport& r, std::string_view format, std:
 }
 
 nlohmann::json verdict_json(const CompareReport& r) {
-  nlohmann::json list = nlohmann::json::array();
+  using nlohmann::json;
+  json list = json::array();
   for (const auto& c : r.rows) {
-    nlohmann::json row = {{"backend", c.backend}, {"workload", c.workload}, {"params", c.params},
-                          {"verdict", to_string(c.verdict)}, {"gated", c.gated}, {"evidence", c.evidence}};
-    if (!c.metric.empty())
-      row.update({{"metric", c.metric}, {"estimator", c.estimator}, {"baseline", c.baseline}, {"current", c.current},
-                  {"change", std::isinf(c.change) ? nlohmann::json(nullptr) : nlohmann::json(c.change)},
-                  {"threshold", c.threshold}});
+    json row = {{"backend", c.key.backend}, {"workload", c.key.workload}, {"params", c.key.params},
+                {"seed", c.key.seed},       {"threads", c.key.threads},   {"verdict", to_string(c.verdict)},
+                {"gated", c.gated},         {"evidence", to_string(c.evidence)}};
+    if (c.verdict == Verdict::not_comparable)
+      row.update({{"baseline_checksum", c.baseline_checksum}, {"current_checksum", c.current_checksum}});
+    if (!c.metric.empty()) row["metric"] = c.metric;
+    if (c.evidence != Evidence::entry) {
+      row.update({{"estimator", to_string(c.estimator)}, {"baseline_samples", c.baseline_samples},
+                  {"current_samples", c.current_samples}, {"baseline", c.baseline}, {"current", c.current},
+                  {"change", std::isinf(c.change) ? json(nullptr) : json(c.change)},
+                  {"direction", to_string(c.direction)}, {"threshold", c.threshold},
+                  {"significant", c.significant}});
+      if (c.tested)
+        row.update({{"p", c.p}, {"smallest_p", c.smallest_p}, {"contradicted", c.contradicted}});
+    }
     list.push_back(row);
   }
-  return {{"against", r.against}, {"alpha", r.alpha}, {"notes", r.notes}, {"regressions", r.regressions()},
+  json environment = json::array(), versions = json::array();
+  for (const auto& e : r.environment_changes)
+    environment.push_back({{"field", e.field}, {"baseline", e.baseline}, {"current", e.current}, {"material", e.material}});
+  for (const auto& v : r.version_changes)
+    versions.push_back({{"backend", v.backend}, {"baseline", v.baseline}, {"current", v.current}});
+  return {{"against", {{"kind", r.against == Against::baseline ? "baseline" : "reference"}, {"name", r.against_name}}},
+          {"alpha", r.alpha},
+          {"ignore_env", r.ignore_env},
+          {"environment_changes", environment},
+          {"version_changes", versions},
+          {"unmeasured_metrics", r.unmeasured_metrics},
+          {"regressions", r.regressions()},
+          {"not_comparable", r.not_comparable()},
           {"comparisons", list}};
+}
+
+std::string unmatched_entries(const std::vector<ResultKey>& current, std::string_view current_name,
+                              const std::vector<ResultKey>& baseline, std::string_view baseline_name) {
+  auto list = [](const std::vector<ResultKey>& keys) {
+    std::string text;
+    for (const auto& k : keys) text += "\n  " + describe(k);
+    return keys.empty() ? std::string("\n  (none)") : text;
+  };
+  return fmt::format("no entry of {} has a counterpart in {}: nothing would be compared. Entries are matched by "
+                     "backend, workload, parameters, seed and threads: run with the baseline's settings, or "
+                     "record a new baseline with --save-baseline.\n{}:{}\n{}:{}",
+                     current_name, baseline_name, current_name, list(current), baseline_name, list(baseline));
+}
+
+std::string not_comparable_entries(const CompareReport& r) {
+  std::string text = fmt::format("{} entr{} did different work than in {} (the checksum of the work differs): they "
+                                 "cannot be judged. Re-record the baseline with --save-baseline if the work changed on "
+                                 "purpose:",
+                                 r.not_comparable(), r.not_comparable() == 1 ? "y" : "ies", against(r));
+  for (const auto& c : r.rows)
+    if (c.verdict == Verdict::not_comparable)
+      text += fmt::format("\n  {} (checksum {} then, {} now)", describe(c.key), c.baseline_checksum, c.current_checksum);
+  return text;
 }
 
 }  // namespace allocbench

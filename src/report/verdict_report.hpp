@@ -1,4 +1,5 @@
-// The verdict report: what `compare`, `run --baseline` and `run --reference` print.
+// The verdict report: what `compare`, `run --baseline` and `run --reference` print. The
+// typed verdicts of results/compare.hpp become words here, and only here.
 #pragma once
 
 #include "results/compare.hpp"
@@ -18,5 +19,18 @@ std::string render_verdict(const CompareReport& report, std::string_view format,
 
 // One line for stderr: "2 regressions beyond the threshold against baseline 'b.json'".
 std::string verdict_summary(const CompareReport& report);
+
+// "system · small-object-churn · max_size=1024 ops=8000000 · seed 1 · 1 thread"
+std::string describe(const ResultKey& key);
+
+// Why a check cannot pass when no entry has a counterpart: the keys of both sides.
+std::string unmatched_entries(const std::vector<ResultKey>& current, std::string_view current_name,
+                              const std::vector<ResultKey>& baseline, std::string_view baseline_name);
+
+// Why entries that did different work cannot be judged, and what to do.
+std::string not_comparable_entries(const CompareReport& report);
+
+// The verdict's own words for one comparison: "p = 0.008", "deterministic", ...
+std::string evidence_text(const Comparison& c);
 
 }  // namespace allocbench

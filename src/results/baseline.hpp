@@ -3,19 +3,28 @@
 
 #include "results/results.hpp"
 
+#include <compare>
+#include <cstdint>
 #include <map>
 #include <string>
-#include <tuple>
 
 namespace allocbench {
 
-// What identifies a result across runs: the same backend, workload and parameters.
-using ResultKey = std::tuple<std::string, std::string, std::map<std::string, int64_t>>;
+// Everything that defines an entry's work: entries with one key are compared with each
+// other (and must then have done the same work: one checksum).
+struct ResultKey {
+  std::string backend;  // the full spec: a tuned variant's settings, a preloaded library's path
+  std::string workload;
+  std::map<std::string, int64_t> params;
+  uint64_t seed = 0;
+  unsigned threads = 0;
+  auto operator<=>(const ResultKey&) const = default;
+};
 ResultKey key_of(const Result& r);
 
 // The entries of `current` replace those of `existing` with the same key; the others are
-// kept. The environment is the current one. Entries are sorted by workload, backend and
-// parameters, so that saving the same run twice gives the same bytes.
+// kept, each with its own environment. The file's environment is the current one.
+// Entries are sorted by key, so that saving the same run twice gives the same bytes.
 Results merge_baseline(const Results& existing, const Results& current);
 
 }  // namespace allocbench

@@ -1,90 +1,23 @@
 #include "results/compare.hpp"
 
 #include "common/error.hpp"
-#include "results/baseline.hpp"
 #include "results/metrics.hpp"
 #include "results/statistics.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 namespace allocbench {
-
-// ── Options ──────────────────────────────────────────────────────────────────────
 
 double Thresholds::of(const std::string& name) const {
   auto it = metric.find(name);
   return it == metric.end() ? all : it->second;
 }
 
-namespace {
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, sep);) parts.push_back(part);
-  return parts;
-}
-
-std::string known_metrics() {
-  std::vector<std::string_view> names;
-  for (const auto& m : metric_table()) names.push_back(m.name);
-  return fmt::format("{}, or allocator.<statistic> such as allocator.resident_bytes (see run --stats)",
-                     fmt::join(names, ", "));
-}
-
-void check_metric_name(const std::string& name, std::string_view flag) {
-  if (!find_metric(name)) throw usage_error("{}: unknown metric '{}'; known: {}", flag, name, known_metrics());
-}
-
-}  // namespace
-
-Thresholds parse_thresholds(const std::string& text) {
-  Thresholds t;
-  for (const std::string& part : split(text, ',')) {
-    auto eq = part.find('=');
-    std::string name = eq == std::string::npos ? "" : part.substr(0, eq);
-    std::string value = eq == std::string::npos ? part : part.substr(eq + 1);
-    double percent = -1;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), percent);
-    if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(percent) || percent < 0 ||
-        percent > 1e6)
-      throw usage_error("--threshold '{}': expected a percentage >= 0 such as 5, or METRIC=PERCENT such as "
-                        "wall_ns=10, got '{}'",
-                        text, value);
-    if (name.empty()) {
-      t.all = percent / 100;
-    } else {
-      check_metric_name(name, "--threshold");
-      t.metric[name] = percent / 100;
-    }
-  }
-  return t;
-}
-
 const std::vector<std::string>& default_gated_metrics() {
   static const std::vector<std::string> metrics{"wall_ns",         "peak_live_bytes",   "allocs",
                                                 "bytes_allocated", "live_bytes_at_end", "peak_rss_bytes"};
-  return metrics;
-}
-
-std::vector<std::string> parse_metric_list(const std::string& text) {
-  std::vector<std::string> metrics;
-  if (text == "all") {
-    for (const auto& m : metric_table()) metrics.emplace_back(m.name);
-    return metrics;
-  }
-  for (const std::string& name : split(text, ',')) {
-    check_metric_name(name, "--metric");
-    metrics.push_back(name);
-  }
-  if (metrics.empty()) throw usage_error("--metric: expected 'all' or metric names, got ''");
   return metrics;
 }
 
@@ -95,6 +28,36 @@ std::string_view to_string(Verdict v) {
     case Verdict::unchanged: return "unchanged";
     case Verdict::added: return "new";
     case Verdict::missing: return "missing";
+    case Verdict::not_comparable: return "not comparable";
+  }
+  return "";
+}
+
+std::string_view to_string(Evidence e) {
+  switch (e) {
+    case Evidence::deterministic: return "deterministic";
+    case Evidence::tested: return "tested";
+    case Evidence::too_few_samples: return "too_few_samples";
+    case Evidence::other_environment: return "other_environment";
+    case Evidence::entry: return "entry";
+  }
+  return "";
+}
+
+std::string_view to_string(Estimator e) {
+  switch (e) {
+    case Estimator::median: return "median";
+    case Estimator::min: return "min";
+    case Estimator::max: return "max";
+  }
+  return "";
+}
+
+std::string_view to_string(Direction d) {
+  switch (d) {
+    case Direction::worse: return "worse";
+    case Direction::better: return "better";
+    case Direction::same: return "same";
   }
   return "";
 }
@@ -105,13 +68,14 @@ int CompareReport::regressions() const {
   }));
 }
 
-// ── Verdicts ─────────────────────────────────────────────────────────────────────
+int CompareReport::not_comparable() const {
+  return static_cast<int>(std::count_if(rows.begin(), rows.end(),
+                                        [](const Comparison& c) { return c.verdict == Verdict::not_comparable; }));
+}
+
+// ── One metric ───────────────────────────────────────────────────────────────────
 
 namespace {
-
-bool deterministic(const MetricInfo& m, const Result& r) {
-  return m.deterministic && (m.name != "peak_live_bytes" || r.threads == 1);
-}
 
 // Positive when `current` is worse than `baseline`.
 double bad_change(const MetricInfo& m, double baseline, double current) {
@@ -121,13 +85,9 @@ double bad_change(const MetricInfo& m, double baseline, double current) {
   return current == 0 ? std::numeric_limits<double>::infinity() : baseline / current - 1;
 }
 
-Comparison row_for(const Result& r, std::string metric) {
-  Comparison row;
-  row.backend = r.backend;
-  row.workload = r.workload;
-  row.params = params_text(r.params);
-  row.metric = std::move(metric);
-  return row;
+// The tail in which the current samples lie when they are `worse` (or better) than the baseline's.
+Tail tail_of(const MetricInfo& m, bool worse) {
+  return (m.better == Better::lower) == worse ? Tail::greater : Tail::less;
 }
 
 }  // namespace
@@ -135,9 +95,8 @@ Comparison row_for(const Result& r, std::string metric) {
 Estimate estimate(const Result& r, const std::string& metric) {
   const MetricInfo& m = *find_metric(metric);
   const Summary& s = r.metrics.at(metric);
-  if (deterministic(m, r)) return {s.median, "median"};
-  bool lower = m.better == Better::lower;
-  return {lower ? s.min : s.max, fmt::format("{} of {}", lower ? "min" : "max", s.samples.size())};
+  if (deterministic(m, r.threads)) return {s.median, Estimator::median};
+  return m.better == Better::lower ? Estimate{s.min, Estimator::min} : Estimate{s.max, Estimator::max};
 }
 
 Comparison judge(const Result& base, const Result& cur, const std::string& metric, const CompareOptions& options,
@@ -145,98 +104,69 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
   const MetricInfo& m = *find_metric(metric);
   const Summary& b = base.metrics.at(metric);
   const Summary& c = cur.metrics.at(metric);
-  Comparison row = row_for(cur, metric);
+  Comparison row;
+  row.key = key_of(cur);
+  row.metric = metric;
   row.threshold = options.thresholds.of(metric);
-  auto judge_change = [&](bool significant) {
-    row.change = bad_change(m, row.baseline, row.current);
-    bool worse = row.change > row.threshold, better = row.change < -row.threshold;
-    if ((worse || better) && !significant) row.evidence += " (not significant)";
-    row.verdict = !significant ? Verdict::unchanged
-                  : worse      ? Verdict::regression
-                  : better     ? Verdict::improvement
-                               : Verdict::unchanged;
-  };
-
   Estimate now = estimate(cur, metric);
-  row.estimator = now.name;
+  row.estimator = now.kind;
+  row.baseline_samples = b.samples.size();
+  row.current_samples = c.samples.size();
   row.baseline = estimate(base, metric).value;
   row.current = now.value;
-  if (deterministic(m, cur)) {
-    row.evidence = "deterministic";
-    judge_change(true);
-    return row;
-  }
+  row.change = bad_change(m, row.baseline, row.current);
+  row.direction = row.change > 0 ? Direction::worse : row.change < 0 ? Direction::better : Direction::same;
+  const bool beyond = std::fabs(row.change) > row.threshold;
 
-  row.gated = timed_gated;
-  if (smallest_p(b.samples.size(), c.samples.size()) >= options.alpha) {
-    // No test can decide: say what the threshold alone says, and do not gate on it.
-    row.evidence = fmt::format("too few samples ({} vs {}): no test can reach p < {}", b.samples.size(),
-                               c.samples.size(), options.alpha);
-    row.gated = false;
-    judge_change(true);
-    return row;
+  if (deterministic(m, cur.threads)) {
+    row.evidence = Evidence::deterministic;
+    row.significant = true;
+  } else {
+    // The test looks where the estimator moved (worse when it did not move): both must agree.
+    bool worse = row.direction != Direction::better;
+    UTest test = mann_whitney(b.samples, c.samples, tail_of(m, worse));
+    row.tested = true;
+    row.p = test.p;
+    row.smallest_p = test.smallest_p;
+    row.significant = test.p < options.alpha;
+    row.contradicted = mann_whitney(b.samples, c.samples, tail_of(m, !worse)).p < options.alpha;
+    row.evidence = !timed_gated                         ? Evidence::other_environment
+                   : test.smallest_p >= options.alpha ? Evidence::too_few_samples
+                                                        : Evidence::tested;
+    row.gated = row.evidence == Evidence::tested;
   }
-  row.p_value = mann_whitney_p(b.samples, c.samples);
-  row.evidence = fmt::format("p = {:.3f}", row.p_value);
-  judge_change(row.p_value < options.alpha);
+  // With too few samples, no test can decide: the threshold alone speaks, and is not gated.
+  bool confirmed = row.significant || row.evidence == Evidence::too_few_samples;
+  row.verdict = !beyond || !confirmed              ? Verdict::unchanged
+                : row.direction == Direction::worse ? Verdict::regression
+                                                    : Verdict::improvement;
   return row;
 }
 
+// ── Entries ──────────────────────────────────────────────────────────────────────
+
 namespace {
 
-void add_entry(CompareReport& report, const Result& r, Verdict v, const std::string& why) {
-  Comparison row = row_for(r, "");
+Comparison entry_row(const Result& r, Verdict v) {
+  Comparison row;
+  row.key = key_of(r);
   row.verdict = v;
-  row.evidence = why;
   row.gated = false;
-  report.rows.push_back(row);
+  return row;
 }
 
-void compare_pair(CompareReport& report, const Result& base, const Result& cur, const CompareOptions& options,
-                  bool timed_gated) {
-  if (base.checksum != cur.checksum)
-    report.notes.push_back(fmt::format("{} on {}: the checksum differs ({} then, {} now): the workload does "
-                                       "different work than when the baseline was taken",
-                                       cur.workload, cur.backend, base.checksum, cur.checksum));
-  for (const auto& name : options.metrics) {
-    bool in_base = base.metrics.count(name), in_cur = cur.metrics.count(name);
-    if (in_base && in_cur) {
-      report.rows.push_back(judge(base, cur, name, options, timed_gated));
-    } else if (in_base != in_cur) {
-      Comparison row = row_for(cur, name);
-      row.verdict = in_cur ? Verdict::added : Verdict::missing;
-      row.evidence = in_cur ? "not in the baseline" : "not measured now (--counting off?)";
-      row.gated = false;
-      report.rows.push_back(row);
-    }
-  }
+template <typename T>
+void add_once(std::vector<T>& list, T item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
 }
 
-void order_rows(CompareReport& report) {
-  auto rank = [](const Comparison& c) {
-    if (c.verdict == Verdict::regression) return c.gated ? 0 : 1;
-    switch (c.verdict) {
-      case Verdict::improvement: return 2;
-      case Verdict::missing: return 3;
-      case Verdict::added: return 4;
-      default: return 5;
-    }
-  };
-  std::stable_sort(report.rows.begin(), report.rows.end(),
-                   [&](const Comparison& a, const Comparison& b) { return rank(a) < rank(b); });
-}
-
-}  // namespace
-
-CompareReport compare_results(const Results& current, const Results& baseline, const CompareOptions& options,
-                              std::string against) {
-  CompareReport report{std::move(against), {}, {}, options.alpha};
-  const Environment &then = baseline.environment, &now = current.environment;
-  bool same_machine = true;
+// Whether timed metrics may be gated across the two entries' environments; notes each difference.
+bool same_machine_kind(const Environment& then, const Environment& now, CompareReport& report) {
+  bool same = true;
   auto differs = [&](const char* field, const std::string& a, const std::string& b, bool material) {
     if (a == b) return;
-    same_machine = same_machine && !material;
-    report.notes.push_back(fmt::format("{} differs: '{}' in the baseline, '{}' now", field, a, b));
+    same = same && !material;
+    add_once(report.environment_changes, EnvironmentChange{field, a, b, material});
   };
   differs("cpu", then.cpu, now.cpu, true);
   differs("cores", std::to_string(then.cores), std::to_string(now.cores), true);
@@ -244,49 +174,109 @@ CompareReport compare_results(const Results& current, const Results& baseline, c
   differs("compiler", then.compiler, now.compiler, true);
   differs("kernel", then.kernel, now.kernel, false);
   differs("allocbench version", then.allocbench_version, now.allocbench_version, false);
-  if (!same_machine)
-    report.notes.push_back(options.ignore_env
-                               ? "timed metrics are gated anyway (--ignore-env)"
-                               : "timed metrics from another machine or build are shown but not gated; "
-                                 "--ignore-env gates them anyway");
+  return same;
+}
 
-  for (const auto& name : options.metrics) {
-    auto has = [&](const Result& r) { return r.metrics.count(name) > 0; };
-    if (std::none_of(current.results.begin(), current.results.end(), has) &&
-        std::none_of(baseline.results.begin(), baseline.results.end(), has))
-      report.notes.push_back(fmt::format("no result has the metric '{}': nothing was judged on it", name));
+void compare_pair(CompareReport& report, const Result& base, const Result& cur, const CompareOptions& options,
+                  bool timed_gated) {
+  ++report.matched;
+  if (base.checksum != cur.checksum) {
+    Comparison row = entry_row(cur, Verdict::not_comparable);
+    row.baseline_checksum = base.checksum;
+    row.current_checksum = cur.checksum;
+    report.rows.push_back(row);
+    return;
   }
+  for (const auto& name : options.metrics) {
+    bool in_base = base.metrics.count(name), in_cur = cur.metrics.count(name);
+    if (in_base && in_cur) {
+      report.rows.push_back(judge(base, cur, name, options, timed_gated));
+    } else if (in_base != in_cur) {
+      Comparison row = entry_row(cur, in_cur ? Verdict::added : Verdict::missing);
+      row.metric = name;
+      report.rows.push_back(row);
+    }
+  }
+}
+
+void order_rows(CompareReport& report) {
+  auto rank = [](const Comparison& c) {
+    switch (c.verdict) {
+      case Verdict::not_comparable: return 0;
+      case Verdict::regression: return c.gated ? 1 : 2;
+      case Verdict::improvement: return 3;
+      case Verdict::missing: return 4;
+      case Verdict::added: return 5;
+      case Verdict::unchanged: return 6;
+    }
+    return 6;
+  };
+  std::stable_sort(report.rows.begin(), report.rows.end(),
+                   [&](const Comparison& a, const Comparison& b) { return rank(a) < rank(b); });
+}
+
+void note_unmeasured_metrics(CompareReport& report, const std::vector<const Results*>& sides,
+                             const CompareOptions& options) {
+  for (const auto& name : options.metrics) {
+    bool anywhere = false;
+    for (const Results* side : sides)
+      for (const auto& r : side->results) anywhere = anywhere || r.metrics.count(name);
+    if (!anywhere) report.unmeasured_metrics.push_back(name);
+  }
+}
+
+}  // namespace
+
+CompareReport compare_results(const Results& current, const Results& baseline, const CompareOptions& options,
+                              std::string baseline_name) {
+  CompareReport report;
+  report.against = Against::baseline;
+  report.against_name = std::move(baseline_name);
+  report.alpha = options.alpha;
+  report.ignore_env = options.ignore_env;
+  note_unmeasured_metrics(report, {&current, &baseline}, options);
 
   std::map<ResultKey, const Result*> base_by_key;
-  for (const auto& r : baseline.results) base_by_key[key_of(r)] = &r;
+  for (const auto& r : baseline.results) {
+    base_by_key[key_of(r)] = &r;
+    report.baseline_keys.push_back(key_of(r));
+  }
   for (const auto& cur : current.results) {
+    report.current_keys.push_back(key_of(cur));
     auto it = base_by_key.find(key_of(cur));
     if (it == base_by_key.end()) {
-      add_entry(report, cur, Verdict::added, "not in the baseline");
+      report.rows.push_back(entry_row(cur, Verdict::added));
       continue;
     }
     const Result& base = *it->second;
     base_by_key.erase(it);
+    bool same_machine = same_machine_kind(base.environment, cur.environment, report);
     bool same_allocator = base.backend_version == cur.backend_version;
-    if (!same_allocator)
-      report.notes.push_back(fmt::format("{} is version {} now, {} in the baseline: its timed metrics are {}",
-                                         cur.backend, cur.backend_version, base.backend_version,
-                                         options.ignore_env ? "gated anyway (--ignore-env)" : "shown but not gated"));
+    if (!same_allocator) add_once(report.version_changes, VersionChange{cur.backend, base.backend_version, cur.backend_version});
     compare_pair(report, base, cur, options, options.ignore_env || (same_machine && same_allocator));
   }
-  for (const auto& [key, base] : base_by_key) add_entry(report, *base, Verdict::missing, "in the baseline, not run now");
+  for (const auto& [key, base] : base_by_key) report.rows.push_back(entry_row(*base, Verdict::missing));
   order_rows(report);
   return report;
 }
 
 CompareReport compare_to_reference(const Results& run, const std::string& reference, const CompareOptions& options) {
-  CompareReport report{fmt::format("reference backend '{}'", reference), {}, {}, options.alpha};
+  CompareReport report;
+  report.against = Against::reference;
+  report.against_name = reference;
+  report.alpha = options.alpha;
+  note_unmeasured_metrics(report, {&run}, options);
+  auto same_work = [](const Result& a, const Result& b) {
+    return std::tie(a.workload, a.params, a.seed, a.threads) == std::tie(b.workload, b.params, b.seed, b.threads);
+  };
   for (const auto& ref : run.results) {
     if (ref.backend != reference) continue;
+    report.baseline_keys.push_back(key_of(ref));
     for (const auto& other : run.results)
-      if (other.backend != reference && other.workload == ref.workload && other.params == ref.params)
-        compare_pair(report, ref, other, options, true);
+      if (other.backend != reference && same_work(other, ref)) compare_pair(report, ref, other, options, true);
   }
+  for (const auto& r : run.results)
+    if (r.backend != reference) report.current_keys.push_back(key_of(r));
   order_rows(report);
   return report;
 }

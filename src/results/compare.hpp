@@ -1,13 +1,14 @@
 // Verdicts: current results against a baseline (or against a reference backend of the
-// same run), per backend × workload × metric.
+// same run), per entry × metric. Every verdict is a typed value; reports word it.
 //
 // Deterministic metrics (counts, bytes) regress when they change by more than the
-// threshold. Timed metrics regress only when the change exceeds the threshold *and* a
-// Mann–Whitney U test says the samples differ (p < alpha). Their estimator is the best
-// repetition (min, or max for ops/s): on this kind of machine it drifts less than the
-// median between runs, so it raises fewer false alarms at the same threshold.
+// threshold. Timed metrics regress only when the change of the best repetition (min, or
+// max for ops/s) exceeds the threshold *and* a one-sided Mann–Whitney U test in the bad
+// direction confirms it (p < alpha). Entries are compared only when their keys (backend,
+// workload, parameters, seed, threads) and their checksums (the work done) agree.
 #pragma once
 
+#include "results/baseline.hpp"
 #include "results/results.hpp"
 
 #include <map>
@@ -18,18 +19,13 @@
 namespace allocbench {
 
 struct Thresholds {
-  double all = 0.05;                       // a fraction: 0.05 is 5%
-  std::map<std::string, double> metric;    // overrides
+  double all = 0.05;                     // a fraction: 0.05 is 5%
+  std::map<std::string, double> metric;  // overrides
   double of(const std::string& name) const;
 };
 
-// "10", "wall_ns=15,peak_live_bytes=0" or both ("5,wall_ns=10"), in percent.
-Thresholds parse_thresholds(const std::string& text);
-
 // The metrics gated unless --metric says otherwise: time, and every kind of memory.
 const std::vector<std::string>& default_gated_metrics();
-// "all", or a comma-separated list of metric names.
-std::vector<std::string> parse_metric_list(const std::string& text);
 
 struct CompareOptions {
   Thresholds thresholds;
@@ -38,46 +34,95 @@ struct CompareOptions {
   double alpha = 0.05;
 };
 
-enum class Verdict { regression, improvement, unchanged, added, missing };
+enum class Verdict { regression, improvement, unchanged, added, missing, not_comparable };
 std::string_view to_string(Verdict v);
 
-struct Comparison {
-  std::string backend, workload, params;  // params as "k=v k=v"
-  std::string metric;                     // empty when the whole entry is added or missing
-  std::string estimator;                  // "min of 5", "median of 5"
-  double baseline = 0, current = 0;       // the estimator on each side
-  double change = 0;                      // in the bad direction: 0.12 is 12% worse
-  double threshold = 0;
-  std::string evidence;                   // "p = 0.008", "deterministic", "too few samples …"
-  double p_value = -1;                    // of the U test, when one was made
-  Verdict verdict = Verdict::unchanged;
-  bool gated = true;                      // false: shown, but not counted in the exit code
+// What a verdict rests on.
+enum class Evidence {
+  deterministic,      // a noise-free metric: the change alone decides
+  tested,             // a timed metric, judged with the one-sided U test
+  too_few_samples,    // a timed metric whose samples can never reach alpha: not gated
+  other_environment,  // a timed metric from another machine kind or allocator version: not gated
+  entry,              // a whole entry: on one side only, or not comparable
 };
+std::string_view to_string(Evidence e);
+
+// The figure compared: the median of a deterministic metric, the best repetition of a timed one.
+enum class Estimator { median, min, max };
+std::string_view to_string(Estimator e);
+
+// Of the estimator's change: worse is the metric's bad direction.
+enum class Direction { worse, better, same };
+std::string_view to_string(Direction d);
+
+struct Comparison {
+  ResultKey key;
+  std::string metric;  // empty for a whole entry (added, missing, not comparable)
+  Estimator estimator = Estimator::median;
+  size_t baseline_samples = 0, current_samples = 0;
+  double baseline = 0, current = 0;  // the estimator on each side
+  double change = 0;                 // in the bad direction: 0.12 is 12% worse; infinite from 0
+  Direction direction = Direction::same;
+  double threshold = 0;
+  Evidence evidence = Evidence::entry;
+  // The one-sided U test in the direction of the change (timed metrics only).
+  bool tested = false;
+  double p = 1;
+  double smallest_p = 1;      // the smallest p these samples could give in that direction
+  bool significant = false;   // p < alpha
+  bool contradicted = false;  // the opposite one-sided test is significant: the samples say the other way
+  Verdict verdict = Verdict::unchanged;
+  bool gated = true;                          // false: shown, but not counted in the exit code
+  std::string baseline_checksum, current_checksum;  // entries that are not comparable
+};
+
+// A field of the environment that differs between a baseline entry and the current one.
+struct EnvironmentChange {
+  std::string field, baseline, current;
+  bool material;  // cpu, cores, compiler, build type: timed metrics are not gated across it
+  bool operator==(const EnvironmentChange&) const = default;
+};
+
+struct VersionChange {
+  std::string backend, baseline, current;
+  bool operator==(const VersionChange&) const = default;
+};
+
+enum class Against { baseline, reference };
 
 struct CompareReport {
-  std::string against;                 // "baseline 'b.json'", "reference backend 'mimalloc'"
-  std::vector<std::string> notes;      // differences of environment or work, shown first
-  std::vector<Comparison> rows;        // regressions first
+  Against against = Against::baseline;
+  std::string against_name;  // the baseline's file, or the reference backend
   double alpha = 0.05;
-  int regressions() const;             // gated ones
+  bool ignore_env = false;
+  std::vector<EnvironmentChange> environment_changes;  // each once
+  std::vector<VersionChange> version_changes;
+  std::vector<std::string> unmeasured_metrics;  // asked for, but in no entry on either side
+  std::vector<Comparison> rows;                 // not comparable first, then regressions
+  std::vector<ResultKey> current_keys, baseline_keys;  // every entry of each side
+  size_t matched = 0;                                  // entries with a counterpart
+
+  int regressions() const;     // gated ones
+  int not_comparable() const;  // entries
 };
 
-// The figure a verdict compares for one metric of one entry: the median of a
-// deterministic metric, the best repetition of a timed one. `name` says which.
+// The estimator of one metric of one entry.
 struct Estimate {
   double value;
-  std::string name;  // "median", "min of 5", "max of 5"
+  Estimator kind;
 };
 Estimate estimate(const Result& r, const std::string& metric);
 
-// One metric of one entry, `current` against `base` (same backend and workload).
+// One metric of one entry, `current` against `base` (the same key). `timed_gated`: false
+// when they ran on different machine kinds or allocator versions.
 Comparison judge(const Result& base, const Result& current, const std::string& metric, const CompareOptions& options,
                  bool timed_gated = true);
 
 CompareReport compare_results(const Results& current, const Results& baseline, const CompareOptions& options,
-                              std::string against);
+                              std::string baseline_name);
 
-// Every other backend of `run` against `reference`, workload by workload.
+// Every other backend of `run` against `reference`, entry by entry (same workload,
+// parameters, seed and threads).
 CompareReport compare_to_reference(const Results& run, const std::string& reference, const CompareOptions& options);
 
 }  // namespace allocbench

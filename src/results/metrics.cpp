@@ -33,4 +33,8 @@ const MetricInfo* find_metric(std::string_view name) {
   return nullptr;
 }
 
+bool deterministic(const MetricInfo& m, unsigned threads) {
+  return m.deterministic && (m.name != "peak_live_bytes" || threads == 1);
+}
+
 }  // namespace allocbench

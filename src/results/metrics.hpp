@@ -13,7 +13,7 @@ struct MetricInfo {
   std::string_view name;
   std::string_view unit;
   Better better;
-  bool deterministic;  // the same on every repetition (for peak_live_bytes: when single-threaded)
+  bool deterministic;  // the same on every repetition; see deterministic() for the peak
   bool counted;        // from the counted repetition: present only with --counting on
   std::string_view meaning;
 };
@@ -27,5 +27,9 @@ inline constexpr std::string_view allocator_stat_prefix = "allocator.";
 
 // nullptr for a name neither in the table nor an allocator statistic.
 const MetricInfo* find_metric(std::string_view name);
+
+// Whether a metric of an entry run on `threads` threads is free of noise, so compared
+// exactly: the peak of live bytes is only with one thread (threads publish it late).
+bool deterministic(const MetricInfo& m, unsigned threads);
 
 }  // namespace allocbench

@@ -17,6 +17,7 @@ inline constexpr const char* results_schema = "allocbench-results/1";
 struct Environment {
   std::string host, cpu, kernel, compiler, build_type, allocbench_version, git_commit;
   unsigned cores = 0;
+  bool operator==(const Environment&) const = default;
 };
 
 // A setting of a tuned variant: what was asked, and what the allocator reports in
@@ -46,6 +47,7 @@ struct Timeline {
 
 // One backend × workload × parameters cell, summarised over its repetitions.
 struct Result {
+  Environment environment;  // where this entry ran: a merged baseline keeps each entry's own
   std::string backend, backend_version, malloc_provider, workload;
   std::map<std::string, int64_t> params;
   uint64_t seed = 0;
@@ -64,7 +66,7 @@ struct Result {
 };
 
 struct Results {
-  Environment environment;
+  Environment environment;  // of the run that wrote the file
   std::vector<Result> results;
 };
 

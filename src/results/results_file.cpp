@@ -1,6 +1,7 @@
 #include "results/results_file.hpp"
 
 #include "common/error.hpp"
+#include "results/baseline.hpp"
 #include "results/metrics.hpp"
 #include "results/results_json.hpp"
 
@@ -15,7 +16,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <tuple>
 
 namespace allocbench {
 namespace {
@@ -147,17 +147,19 @@ void check_schema(const json& root, const Checker& c) {
   c.fail("schema: expected \"{}\", got \"{}\"", expected, schema);
 }
 
-Environment read_environment(const json& root, const Checker& c) {
-  const json& e = c.object(root, "", "environment");
+// `where` is the path of the object holding it: "" for the file's, "results[3]" for an entry's.
+Environment read_environment(const json& holder, const std::string& where, const Checker& c) {
+  const json& e = c.object(holder, where, "environment");
+  std::string at = Checker::join(where, "environment");
   Environment env;
-  env.host = c.string(e, "environment", "host");
-  env.cpu = c.string(e, "environment", "cpu");
-  env.cores = static_cast<unsigned>(c.count(e, "environment", "cores"));
-  env.kernel = c.string(e, "environment", "kernel");
-  env.compiler = c.string(e, "environment", "compiler");
-  env.build_type = c.string(e, "environment", "build_type");
-  env.allocbench_version = c.string(e, "environment", "allocbench_version");
-  env.git_commit = c.string(e, "environment", "git_commit");
+  env.host = c.string(e, at, "host");
+  env.cpu = c.string(e, at, "cpu");
+  env.cores = static_cast<unsigned>(c.count(e, at, "cores"));
+  env.kernel = c.string(e, at, "kernel");
+  env.compiler = c.string(e, at, "compiler");
+  env.build_type = c.string(e, at, "build_type");
+  env.allocbench_version = c.string(e, at, "allocbench_version");
+  env.git_commit = c.string(e, at, "git_commit");
   return env;
 }
 
@@ -176,9 +178,11 @@ Summary read_summary(const json& m, const std::string& where, const Checker& c) 
   return s;
 }
 
-Result read_result(const json& r, const std::string& where, const Checker& c) {
+// `file_environment` serves entries written before each entry kept its own.
+Result read_result(const json& r, const std::string& where, const Environment& file_environment, const Checker& c) {
   if (!r.is_object()) c.expected(where, "an object", &r);
   Result res;
+  res.environment = r.contains("environment") ? read_environment(r, where, c) : file_environment;
   res.backend = c.string(r, where, "backend");
   res.backend_version = c.string(r, where, "backend_version");
   res.malloc_provider = c.string(r, where, "malloc_provider");
@@ -272,14 +276,15 @@ Results parse_results_text(const std::string& text, const std::string& path, std
   check_schema(root, c);
 
   Results results;
-  results.environment = read_environment(root, c);
+  results.environment = read_environment(root, "", c);
   const json& list = c.array(root, "", "results");
-  std::set<std::tuple<std::string, std::string, std::map<std::string, int64_t>>> seen;
+  std::set<ResultKey> seen;
   for (size_t i = 0; i < list.size(); ++i) {
     std::string where = fmt::format("results[{}]", i);
-    Result r = read_result(list[i], where, c);
-    if (!seen.emplace(r.backend, r.workload, r.params).second)
-      c.fail("{}: a second entry for backend '{}', workload '{}' with the same params", where, r.backend, r.workload);
+    Result r = read_result(list[i], where, results.environment, c);
+    if (!seen.insert(key_of(r)).second)
+      c.fail("{}: a second entry for backend '{}', workload '{}' with the same params, seed and threads", where,
+             r.backend, r.workload);
     results.results.push_back(std::move(r));
   }
   return results;

@@ -27,14 +27,14 @@ json number(double v) {
   return v;
 }
 
-json to_json(const std::string& name, const Summary& s, bool single_threaded) {
+json to_json(const std::string& name, const Summary& s, unsigned threads) {
   json samples = json::array();
   for (double v : s.samples) samples.push_back(number(v));
   json j = {{"median", number(s.median)}, {"min", number(s.min)}, {"max", number(s.max)}, {"samples", samples}};
   if (const MetricInfo* m = find_metric(name)) {
     j["unit"] = m->unit;
     j["better"] = m->better == Better::lower ? "lower" : "higher";
-    j["deterministic"] = m->deterministic && (name != "peak_live_bytes" || single_threaded);
+    j["deterministic"] = deterministic(*m, threads);
   }
   return j;
 }
@@ -43,13 +43,14 @@ json to_json(const Result& r) {
   json metrics = json::object(), allocator_stats = json::object(), options = json::object();
   for (const auto& [name, s] : r.metrics) {
     if (name.rfind(allocator_stat_prefix, 0) == 0)
-      allocator_stats[name.substr(allocator_stat_prefix.size())] = to_json(name, s, r.threads == 1);
+      allocator_stats[name.substr(allocator_stat_prefix.size())] = to_json(name, s, r.threads);
     else
-      metrics[name] = to_json(name, s, r.threads == 1);
+      metrics[name] = to_json(name, s, r.threads);
   }
   for (const auto& [name, o] : r.options)
     options[name] = {{"requested", o.requested}, {"effective", o.effective ? json(*o.effective) : json()}};
-  json j = {{"backend", r.backend},
+  json j = {{"environment", to_json(r.environment)},
+          {"backend", r.backend},
           {"options", options},
           {"backend_version", r.backend_version},
           {"malloc_provider", r.malloc_provider},

@@ -1,4 +1,5 @@
-// Summaries of a metric's samples over repetitions.
+// Summaries of a metric's samples over repetitions, and the one-sided Mann–Whitney U
+// test that confirms a timed verdict.
 #pragma once
 
 #include <cstddef>
@@ -22,14 +23,24 @@ double median(std::vector<double> values);
 // repetition strays. Robust to one outlier, unlike the range. 0 when the median is 0.
 double relative_spread(const Summary& s);
 
-// Two-sided p-value of the Mann–Whitney U test that `a` and `b` come from the same
-// distribution: exact without ties on small samples, else the normal approximation with
-// tie and continuity corrections (as scipy.stats.mannwhitneyu, used by Google
-// Benchmark's compare.py).
-double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b);
+// The alternative of a one-sided test: `b` tends to be greater than `a`, or less.
+enum class Tail { greater, less };
 
-// The smallest two-sided p-value the test can give for these sample sizes: when it is
-// above the significance level, no difference can ever be shown with so few samples.
-double smallest_p(std::size_t n1, std::size_t n2);
+struct UTest {
+  double p = 1;           // one-sided p-value
+  double smallest_p = 1;  // the smallest p any arrangement of these pooled values could give
+  bool exact = true;      // false: the tie-corrected normal approximation
+};
+
+// One-sided Mann–Whitney U (Wilcoxon rank-sum) test of `b` against `a`. Ties get mid-ranks.
+// Exact when affordable: the permutation distribution of b's rank sum, conditional on the
+// ties actually present (scipy.stats.permutation_test with the rank sum as statistic gives
+// the same p). Beyond that, the normal approximation with tie and continuity corrections
+// (scipy.stats.mannwhitneyu(b, a, alternative=..., method="asymptotic")). Empty samples: p = 1.
+UTest mann_whitney(const std::vector<double>& a, const std::vector<double>& b, Tail tail);
+
+// The fewest samples that, against `other` samples and without ties, can give a one-sided
+// p below `alpha`: what a baseline of `other` repetitions needs to be judged against.
+size_t samples_needed(size_t other, double alpha);
 
 }  // namespace allocbench

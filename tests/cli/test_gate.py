@@ -1,4 +1,6 @@
 """The regression gate as CI uses it: baselines in a real git repository, verdicts, exit codes."""
+import csv
+import io
 import json
 import os
 import re
@@ -6,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BACKENDS, allocbench
+from harness import BACKENDS, BUILD_DIR, allocbench
 
 # A small, fast, deterministic workload that can be made worse on purpose.
 def run_args(ops=100000, reps=7):
@@ -24,6 +26,9 @@ EXACT = ["--metric", "allocs,bytes_allocated,peak_live_bytes,live_bytes_at_end",
 
 def git(repo, *args):
     return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, check=True).stdout
+
+
+SANITIZED = bool(os.environ.get("ALLOCBENCH_TEST_SANITIZER"))
 
 
 class GitFlowTest(unittest.TestCase):
@@ -45,8 +50,8 @@ class GitFlowTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("no regression beyond the threshold against baseline", p.stderr)
 
-            # 30% more work: a regression, named in the report, exit 1.
-            worse = {"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": "30"}
+            # The same work with 30% more allocations: a regression, named in the report, exit 1.
+            worse = {"ALLOCBENCH_TEST_SCRATCH_PERCENT": "30"}
             p = allocbench(*RUN, "--baseline", baseline, *EXACT, env=worse)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             self.assertRegex(p.stdout, r"REGRESSION\s+system\s+test-slowdown\s+allocs\s+100000\s+130000\s+\+30\.0%")
@@ -70,6 +75,43 @@ class GitFlowTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             self.assertRegex(p.stdout, r"REGRESSION\s+system\s+test-slowdown\s+peak_live_bytes")
 
+    @unittest.skipIf(SANITIZED, "a sanitizer runtime must be preloaded first")
+    def test_a_slower_allocator_is_a_timed_regression(self):
+        # glibc with extra work in every call: the same work, so the same checksum, and
+        # several times slower: the U test confirms it at any noise level of this machine.
+        slow = f"preload:{os.path.join(BUILD_DIR, 'tests', 'libslow_malloc.so')}"
+        run = ["run", "--backend", slow, "--workload", "test-slowdown", "--param", "test-slowdown.ops=20000",
+               "--reps", "7"]
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "b.json")
+            self.assertEqual(allocbench(*run, "--save-baseline", baseline).returncode, 0)
+            p = allocbench(*run, "--baseline", baseline, "--metric", "wall_ns", env={"ALLOCBENCH_TEST_SPIN": "400"})
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"REGRESSION\s+preload:\S+\s+test-slowdown\s+wall_ns\s.*p = 0\.00")
+
+    def test_other_work_under_the_same_key_is_not_comparable(self):
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "b.json")
+            self.assertEqual(allocbench(*RUN, "--save-baseline", baseline).returncode, 0)
+            p = allocbench(*RUN, "--baseline", baseline, env={"ALLOCBENCH_TEST_MORE_STEPS_PERCENT": "10"})
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"NOT COMPARABLE\s+system\s+test-slowdown .*different work")
+            self.assertIn("1 entry did different work than in baseline", p.stderr)
+            self.assertIn("system · test-slowdown · ops=100000 · seed 1 · 1 thread (checksum ", p.stderr)
+            self.assertIn("--save-baseline", p.stderr)
+
+    def test_a_run_with_no_counterpart_in_the_baseline_is_refused_before_it_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "b.json")
+            self.assertEqual(allocbench(*RUN, "--save-baseline", baseline).returncode, 0)
+            p = allocbench(*run_args(ops=10_000_000), "--seed", "7", "--threads", "2", "--baseline", baseline,
+                           timeout=20)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertEqual(p.stdout, "")  # nothing ran
+            self.assertIn("no entry of this run has a counterpart in baseline", p.stderr)
+            self.assertIn("this run:\n  system · test-slowdown · ops=10000000 · seed 7 · 2 threads", p.stderr)
+            self.assertIn(f"baseline '{baseline}':\n  system · test-slowdown · ops=100000 · seed 1 · 1 thread", p.stderr)
+
     def test_resaving_an_unchanged_run_changes_only_measured_numbers(self):
         with tempfile.TemporaryDirectory() as repo:
             git(repo, "init", "-q")
@@ -83,28 +125,43 @@ class GitFlowTest(unittest.TestCase):
             for line in changed:  # timings and RSS move; keys, order and counts do not
                 self.assertRegex(line, r'^[+-]\s+("(median|min|max)": )?\d+(\.\d+)?,?$')
 
-    def test_save_merges_entries_that_did_not_run(self):
+    def test_save_merges_entries_that_did_not_run_and_keeps_their_environment(self):
         with tempfile.TemporaryDirectory() as d:
             baseline = os.path.join(d, "b.json")
             allocbench(*RUN, "--save-baseline", baseline)
+            with open(baseline) as f:
+                doc = json.load(f)
+            doc["results"][0]["environment"]["cpu"] = "the machine it was recorded on"
+            with open(baseline, "w") as f:
+                json.dump(doc, f)
             allocbench(*run_args(ops=2000, reps=3), "--save-baseline", baseline)
             with open(baseline) as f:
-                entries = json.load(f)["results"]
-            self.assertEqual(sorted(e["params"]["ops"] for e in entries), [2000, 100000])
+                doc = json.load(f)
+            entries = {e["params"]["ops"]: e for e in doc["results"]}
+            self.assertEqual(sorted(entries), [2000, 100000])
+            self.assertEqual(entries[100000]["environment"]["cpu"], "the machine it was recorded on")
+            self.assertEqual(entries[2000]["environment"]["cpu"], doc["environment"]["cpu"])
             self.assertEqual(os.listdir(d), ["b.json"])
+
+    def test_a_baseline_of_too_few_repetitions_is_said_when_saved(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = allocbench(*run_args(reps=1), "--save-baseline", os.path.join(d, "b.json"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("--save-baseline with --reps 1: the U test can confirm a timed change against this baseline "
+                          "only in runs of 20 or more repetitions", p.stderr)
 
 
 class CompareTest(unittest.TestCase):
-    def save(self, d, name, env=None):
+    def save(self, d, name, env=None, args=RUN):
         path = os.path.join(d, name)
-        p = allocbench(*RUN, "--format", "json", "--output", path, env=env)
+        p = allocbench(*args, "--format", "json", "--output", path, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         return path
 
     def test_compare_saved_results_in_every_format(self):
         with tempfile.TemporaryDirectory() as d:
             base = self.save(d, "base.json")
-            worse = self.save(d, "worse.json", env={"ALLOCBENCH_TEST_SLOWDOWN_PERCENT": "25"})
+            worse = self.save(d, "worse.json", env={"ALLOCBENCH_TEST_SCRATCH_PERCENT": "25"})
             p = allocbench("compare", worse, base, *EXACT)
             self.assertEqual(p.returncode, 1)
             self.assertTrue(p.stdout.startswith(f"regression check against baseline '{base}'"))
@@ -114,7 +171,13 @@ class CompareTest(unittest.TestCase):
             self.assertGreaterEqual(report["regressions"], 1)
             row = next(r for r in report["comparisons"] if r.get("metric") == "allocs")
             self.assertEqual(row["verdict"], "regression")
+            self.assertEqual(row["evidence"], "deterministic")
             self.assertAlmostEqual(row["change"], 0.25)
+            report = json.loads(allocbench("compare", worse, base, "--format", "json").stdout)
+            wall = next(r for r in report["comparisons"] if r.get("metric") == "wall_ns")
+            self.assertEqual((wall["evidence"], wall["estimator"], wall["baseline_samples"]), ("tested", "min", 7))
+            self.assertIn(wall["direction"], ("worse", "better", "same"))
+            self.assertTrue(0 < wall["p"] <= 1 and 0 < wall["smallest_p"] <= wall["p"], wall)
             self.assertEqual(allocbench("compare", base, base).returncode, 0)
 
     def test_metric_restricts_what_is_gated(self):
@@ -129,7 +192,7 @@ class CompareTest(unittest.TestCase):
             base = self.save(d, "base.json")
             with open(base) as f:
                 doc = json.load(f)
-            doc["environment"]["cpu"] = "a much faster cpu"
+            doc["results"][0]["environment"]["cpu"] = "a much faster cpu"
             for m in ("median", "min", "max"):
                 doc["results"][0]["metrics"]["wall_ns"][m] /= 10
             doc["results"][0]["metrics"]["wall_ns"]["samples"] = [
@@ -141,24 +204,53 @@ class CompareTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout)
             self.assertIn("note: cpu differs: 'a much faster cpu' in the baseline", p.stdout)
             self.assertIn("regression (not gated)", p.stdout)
+            self.assertIn("other machine or allocator version", p.stdout)
             self.assertEqual(allocbench("compare", now, base, "--ignore-env").returncode, 1)
 
     def test_entries_on_one_side_only_are_listed(self):
         with tempfile.TemporaryDirectory() as d:
+            base, other = os.path.join(d, "base.json"), os.path.join(d, "other.json")
+            for ops, path in ((100000, base), (2000, base), (100000, other), (5000, other)):
+                self.assertEqual(allocbench(*run_args(ops=ops, reps=3), "--save-baseline", path).returncode, 0)
+            p = allocbench("compare", other, base, *EXACT)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"new\s+system\s+test-slowdown .*not in the baseline \(ops=5000, seed 1, 1 thread\)")
+            self.assertRegex(p.stdout, r"missing\s+system\s+test-slowdown .*in the baseline, not run now \(ops=2000, seed 1")
+            self.assertRegex(p.stdout, r"unchanged\s+system\s+test-slowdown\s+allocs\s+100000")
+
+    def test_results_with_no_counterpart_do_not_pass(self):
+        with tempfile.TemporaryDirectory() as d:
             base = self.save(d, "base.json")
-            other = os.path.join(d, "other.json")
-            allocbench(*run_args(ops=5000, reps=3), "--format", "json", "--output", other)
+            other = self.save(d, "other.json", args=[*RUN, "--seed", "2"])
             p = allocbench("compare", other, base)
-            self.assertEqual(p.returncode, 0)
-            self.assertRegex(p.stdout, r"new\s+system\s+test-slowdown .*not in the baseline \(ops=5000\)")
-            self.assertRegex(p.stdout, r"missing\s+system\s+test-slowdown .*in the baseline, not run now \(ops=100000\)")
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn(f"no entry of results '{other}' has a counterpart in baseline '{base}'", p.stderr)
+            self.assertIn("system · test-slowdown · ops=100000 · seed 2 · 1 thread", p.stderr)
 
     def test_too_few_samples_is_said(self):
         with tempfile.TemporaryDirectory() as d:
             base = os.path.join(d, "b.json")
             allocbench(*run_args(reps=2), "--save-baseline", base)
             p = allocbench(*run_args(reps=2), "--baseline", base)
-            self.assertIn("too few samples (2 vs 2): no test can reach p < 0.05", p.stdout)
+            self.assertRegex(p.stdout, r"wall_ns .* too few samples \(2 vs 2\): p >= 0\.167 always")
+            self.assertIn("2 against 2 repetitions can never give p < 0.05 on timed metrics: they are shown, not gated. "
+                          "A baseline of 2 repetitions is gated only by runs of 5 or more repetitions", p.stdout)
+
+    def test_csv_carries_the_verdicts(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = os.path.join(d, "b.json")
+            allocbench(*RUN, "--save-baseline", base)
+            p = allocbench(*RUN, "--baseline", base, "--format", "csv", env={"ALLOCBENCH_TEST_SCRATCH_PERCENT": "30"})
+            self.assertEqual(p.returncode, 1, p.stderr)
+            rows = list(csv.DictReader(io.StringIO(p.stdout)))
+            allocs = next(r for r in rows if r["metric"] == "allocs")
+            self.assertEqual((allocs["verdict"], allocs["gated"], allocs["evidence"]), ("regression", "true", "deterministic"))
+            self.assertAlmostEqual(float(allocs["change"]), 0.3)
+            wall = next(r for r in rows if r["metric"] == "wall_ns")
+            self.assertEqual(wall["estimator"], "min")
+            self.assertTrue(0 < float(wall["p"]) <= 1)
+            cpu = next(r for r in rows if r["metric"] == "cpu_user_ns")  # not judged: no verdict
+            self.assertEqual(cpu["verdict"], "")
 
 
 class ReferenceTest(unittest.TestCase):
@@ -187,9 +279,13 @@ class CalibrateTest(unittest.TestCase):
         allocs = next(c for c in report["calibration"] if c["metric"] == "allocs")
         self.assertEqual(allocs["clean_threshold"], 0)  # deterministic: no noise at all
         self.assertEqual(allocs["noise"], 0)
-        table = allocbench("calibrate", "--backend", "system", "--workload", "test-slowdown",
-                           "--param", "test-slowdown.ops=20000", "--runs", "2", "--reps", "4").stdout
-        self.assertRegex(table, r"smallest thresholds with no false alarm here: --threshold \S*wall_ns=[\d.]+")
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "calibration.txt")
+            p = allocbench("calibrate", "--backend", "system", "--workload", "test-slowdown",
+                           "--param", "test-slowdown.ops=20000", "--runs", "2", "--reps", "4", "--output", out)
+            self.assertEqual((p.returncode, p.stdout), (0, ""), p.stderr)
+            with open(out) as f:
+                self.assertRegex(f.read(), r"smallest thresholds with no false alarm here: --threshold \S*wall_ns=[\d.]+")
 
 
 class GateUsageTest(unittest.TestCase):
@@ -204,6 +300,11 @@ class GateUsageTest(unittest.TestCase):
         (["compare", "only-one.json"], "BASELINE is required"),
         (["compare", "a.json", "b.json", "--format", "csv"], "--format"),
         (["calibrate", "--runs", "1"], "--runs"),
+        (["calibrate", "--workload", "empty", "--timeline"], "--timeline: calibrate measures the noise of timings"),
+        (["calibrate", "--workload", "empty", "--max-rss", "1M"], "--max-rss: calibrate"),
+        (["calibrate", "--workload", "empty", "--leaks"], "--leaks: calibrate"),
+        (["calibrate", "--workload", "empty", "--stats"], "--stats: calibrate"),
+        (["calibrate", "--workload", "empty", "--timeline-interval", "5"], "--timeline-interval: calibrate"),
     ]
 
     def test_each_bad_gate_flag_exits_2_naming_it(self):

@@ -61,7 +61,7 @@ class RunAllTest(unittest.TestCase):
                 for metric in DETERMINISTIC:
                     values = {v for r in rows for v in r["metrics"][metric]["samples"]}
                     self.assertEqual(len(values), 1, metric)
-                    self.assertTrue(r["metrics"][metric]["deterministic"] for r in rows)
+                    self.assertTrue(all(r["metrics"][metric]["deterministic"] for r in rows), metric)
                 self.assertEqual(len({json.dumps(r["params"], sort_keys=True) for r in rows}), 1)
 
     def test_multithreaded_peak_reports_its_error_bound(self):
@@ -119,8 +119,8 @@ class OutputTest(unittest.TestCase):
         self.assertIn("### small-object-churn", md)
         self.assertIn("|---|--:|", md)
         csv = allocbench("run", *self.args, "--format", "csv").stdout.splitlines()
-        self.assertEqual(csv[0], "backend,backend_version,workload,params,threads,reps,metric,unit,median,min,max")
-        metrics = [line.split(",")[6] for line in csv[1:]]
+        self.assertEqual(csv[0], "backend,backend_version,workload,params,seed,threads,reps,metric,unit,median,min,max")
+        metrics = [line.split(",")[7] for line in csv[1:]]
         standard = [m for m in metrics if not m.startswith("allocator.")]
         self.assertEqual(len(standard), 15)
         self.assertIn("allocator.allocated_bytes", metrics)  # glibc's mallinfo2

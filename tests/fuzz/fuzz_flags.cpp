@@ -2,7 +2,7 @@
 // lists, --threshold, --metric) must accept or reject any text with a usage error.
 #include "common/error.hpp"
 #include "driver/backends.hpp"
-#include "results/compare.hpp"
+#include "driver/gate_options.hpp"
 #include "workloads/workload.hpp"
 
 #include <cstddef>

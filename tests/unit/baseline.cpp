@@ -53,3 +53,43 @@ TEST_CASE("unit_baseline_file_round_trips_byte_for_byte") {
   CHECK(text.find("\"median\": 10,") != std::string::npos);  // counts stay integers
   std::filesystem::remove(path);
 }
+
+TEST_CASE("unit_baseline_merge_keeps_each_entrys_environment") {
+  Result kept = cell("elsewhere", 100), rerun = cell("here", 100);
+  kept.environment.cpu = "another cpu";
+  Results old{{}, {kept, rerun}};
+  old.environment.cpu = "another cpu";
+  Result fresh = cell("here", 90);
+  fresh.environment.cpu = "this cpu";
+  Results now{{}, {fresh}};
+  now.environment.cpu = "this cpu";
+  Results merged = merge_baseline(old, now);
+  REQUIRE(merged.results.size() == 2);
+  CHECK(merged.environment.cpu == "this cpu");
+  CHECK(merged.results[0].backend == "elsewhere");
+  CHECK(merged.results[0].environment.cpu == "another cpu");  // kept as it was recorded
+  CHECK(merged.results[1].environment.cpu == "this cpu");
+
+  // Written and read back, each entry keeps its own; an entry written without one (older
+  // files) takes the file's.
+  auto path = (std::filesystem::temp_directory_path() / "allocbench-unit-environments.json").string();
+  write_file_atomically(path, results_file_text(merged), "--save-baseline");
+  Results back = read_results_file(path, "baseline");
+  CHECK(back.results[0].environment.cpu == "another cpu");
+  CHECK(back.results[1].environment.cpu == "this cpu");
+  auto json = nlohmann::json::parse(results_file_text(merged));
+  json["results"][0].erase("environment");
+  write_file_atomically(path, json.dump(), "--save-baseline");
+  CHECK(read_results_file(path, "baseline").results[0].environment.cpu == "this cpu");
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("unit_baseline_entries_differing_in_seed_or_threads_are_kept_apart") {
+  Result one = cell("a", 100), seven = cell("a", 100);
+  seven.seed = 7;
+  Results merged = merge_baseline(Results{{}, {one}}, Results{{}, {seven}});
+  CHECK(merged.results.size() == 2);
+  seven.seed = 1;
+  seven.threads = 2;
+  CHECK(merge_baseline(merged, Results{{}, {seven}}).results.size() == 3);
+}

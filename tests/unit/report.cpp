@@ -1,6 +1,7 @@
 #include "common/error.hpp"
 #include "report/report.hpp"
 #include "results/aggregate.hpp"
+#include "results/compare.hpp"
 #include "sample_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -64,8 +65,8 @@ TEST_CASE("unit_report_csv_has_one_row_per_metric_and_quotes_fields") {
   r.results[0].backend = "odd,\"name\"";
   std::vector<FailedCell> none;
   std::string csv = csv_report({r, none});
-  CHECK(csv.rfind("backend,backend_version,workload,params,threads,reps,metric,unit,median,min,max\n", 0) == 0);
-  CHECK(csv.find("\"odd,\"\"name\"\"\",1.0,w,ops=10,1,2,wall_ns,ns,305,300,310\n") != std::string::npos);
+  CHECK(csv.rfind("backend,backend_version,workload,params,seed,threads,reps,metric,unit,median,min,max\n", 0) == 0);
+  CHECK(csv.find("\"odd,\"\"name\"\"\",1.0,w,ops=10,1,1,2,wall_ns,ns,305,300,310\n") != std::string::npos);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 2 * (15 + 2));  // 15 metrics, 2 allocator statistics
   CHECK(csv.find(",allocs,count,10,10,10\n") != std::string::npos);
 }
@@ -73,4 +74,24 @@ TEST_CASE("unit_report_csv_has_one_row_per_metric_and_quotes_fields") {
 TEST_CASE("unit_report_unknown_format_lists_known_ones") {
   CHECK_THROWS_WITH_AS(find_reporter("xml"), "--format: unknown format 'xml'; expected one of: table, json, markdown, csv",
                        Error);
+}
+
+TEST_CASE("unit_report_csv_carries_the_verdicts") {
+  Results base = two_backends(), now = two_backends();
+  now.results[0].metrics["wall_ns"] = summarize({600, 610, 620, 630, 640});
+  base.results[0].metrics["wall_ns"] = summarize({300, 301, 302, 303, 304});
+  now.results[1].checksum = "different";
+  const CompareOptions defaults;
+  CompareReport verdict = compare_results(now, base, defaults, "b.json");
+  std::vector<FailedCell> none;
+  std::string csv = csv_report({now, none, false, &verdict});
+  CHECK(csv.rfind("backend,backend_version,workload,params,seed,threads,reps,metric,unit,median,min,max,verdict,gated,"
+                  "estimator,baseline,change,threshold,p,evidence\n",
+                  0) == 0);
+  CHECK(csv.find("slow,1.0,w,ops=10,1,1,2,wall_ns,ns,620,600,640,regression,true,min,300,1,0.05,0.003968253968253") !=
+        std::string::npos);
+  CHECK(csv.find(",allocs,count,10,10,10,unchanged,true,median,10,0,0.05,,deterministic\n") != std::string::npos);
+  CHECK(csv.find("fast,1.0,w,ops=10,1,1,2,wall_ns,ns,100.5,100,101,not comparable,false,,,,,,") != std::string::npos);
+  // A row per metric, as without a verdict: nothing is dropped.
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 2 * (15 + 2));
 }
