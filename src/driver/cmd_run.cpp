@@ -165,7 +165,17 @@ void setup_run(CLI::App& app, int& exit_code) {
                   "Judge every other backend against this one, measured in the same run; exit 1 on a regression.")
       ->excludes(baseline);
   add_gate_options(*cmd, opt->gate);
-  cmd->callback([opt, &exit_code] { exit_code = run_run(*opt); });
+  cmd->callback([cmd, opt, &exit_code] {
+    // Flags whose effect would be lost are refused rather than ignored.
+    const RunOptions& r = opt->run;
+    bool budgets = !r.max_rss.empty() || !r.max_live.empty();
+    if (r.timeline && r.format != "json" && opt->save_baseline.empty())
+      throw usage_error("--timeline: the timeline is kept in the JSON only: add --format json (and --output FILE for "
+                        "'allocbench plot'), or --save-baseline FILE");
+    if (cmd->count("--timeline-interval") && !r.timeline && !budgets)
+      throw usage_error("--timeline-interval: sets the interval of --timeline (or of --max-rss/--max-live): give one of them");
+    exit_code = run_run(*opt);
+  });
 }
 
 }  // namespace allocbench
