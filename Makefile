@@ -3,6 +3,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 ARGS  ?=
+ITEMS ?=
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build run test bench baseline test-sanitize fuzz clean
@@ -27,9 +28,9 @@ test: build
 baseline: build
 	cmake --build $(BUILD) --target baseline
 
-# Speed and overhead goals, printed as figures (several minutes).
+# Speed and overhead goals, printed as figures (several minutes); ITEMS="5 6" runs some.
 bench: build
-	python3 tests/bench/bench.py $(BUILD)
+	python3 tests/bench/bench.py $(BUILD) $(ITEMS)
 
 # The driver and the system worker under ASan+UBSan, then under TSan.
 test-sanitize: deps
