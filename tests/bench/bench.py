@@ -128,7 +128,7 @@ def gate_rates(trials=10, slowdowns=(5, 10, 20)):
     spins = {s: max(1, round(s / 100 / per_turn)) for s in slowdowns}
     print(f"5. The gate on wall time at its defaults (--reps 5, --threshold 5, best repetition + one-sided U test):\n"
           f"   a baseline, then {trials} rounds of one identical run and one run per injected slowdown, judged with "
-          f"--metric wall_ns\n   (small-object-churn, 2M ops, on glibc preloaded with N extra loop turns per call; "
+          f"--metric wall_ns\n   (small-object-churn, 2M ops, on glibc preloaded with a chain of N dependent additions per call; "
           f"goals: 0 false alarms, 100% detection at 10% and above)")
     with tempfile.TemporaryDirectory() as d:
         baseline = os.path.join(d, "baseline.json")
