@@ -61,7 +61,8 @@ std::string value(const std::string& metric, double v) {
 
 std::string change(const Comparison& c) {
   if (std::isinf(c.change)) return "from 0";
-  return fmt::format("{:+.1f}%", c.change * 100);
+  double tenths = std::round(c.change * 1000);  // no "-0.0%" for a change too small to show
+  return fmt::format("{:+.1f}%", (tenths == 0 ? 0.0 : tenths) / 10);
 }
 
 std::string verdict(const Comparison& c, bool loud) {
