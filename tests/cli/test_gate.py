@@ -145,7 +145,8 @@ class GitFlowTest(unittest.TestCase):
 
     def test_a_baseline_of_too_few_repetitions_is_said_when_saved(self):
         with tempfile.TemporaryDirectory() as d:
-            p = allocbench(*run_args(reps=1), "--save-baseline", os.path.join(d, "b.json"))
+            p = allocbench(*run_args(reps=1), "--save-baseline", os.path.join(d, "b.json"),
+                           env={"ALLOCBENCH_NO_WARNINGS": "0"})  # the sanitizer presets silence warnings
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("--save-baseline with --reps 1: the U test can confirm a timed change against this baseline "
                           "only in runs of 20 or more repetitions", p.stderr)
