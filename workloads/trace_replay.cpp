@@ -142,17 +142,12 @@ class TraceReplay final : public Workload {
     shared_.assign(t.shared_slots, nullptr);
     per_thread_.resize(threads);
     for (unsigned i = 0; i < threads; ++i) per_thread_[i].slots.assign(t.local_slots[i], nullptr);
-    // The program's first thread replays on this one, the worker's main thread: glibc, for
-    // one, serves the main thread from another arena than the rest, and trims it otherwise.
-    threads_ = std::make_unique<PhasedThreads>(threads - 1, [this](unsigned th, Phase p) { step(th + 1, p); });
+    // The program's first thread replays on this one, the worker's main thread (PhasedThreads).
+    threads_ = std::make_unique<PhasedThreads>(threads, [this](unsigned th, Phase p) { step(th, p); });
     threads_->setup();
   }
-  void run() override {
-    threads_->run([this] { step(0, Phase::run); });
-  }
-  void teardown() override {
-    threads_->teardown([this] { step(0, Phase::teardown); });
-  }
+  void run() override { threads_->run(); }
+  void teardown() override { threads_->teardown(); }
 
   WorkloadOutcome outcome() const override {
     WorkloadOutcome o{operations_, 0};
