@@ -7,6 +7,7 @@ packages=(
   g++ cmake make pkg-config python3
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
+  valgrind  # callgrind.h for the worker, and --measure instructions
 )
 # --fuzz: clang and its libFuzzer runtime too
 [[ "${1:-}" == "--fuzz" ]] && packages+=(clang libclang-rt-14-dev)

@@ -46,7 +46,7 @@ struct Checked {
 std::vector<ResultKey> planned_keys(const Plan& plan) {
   std::vector<ResultKey> keys;
   for (const Cell& cell : plan.cells)
-    keys.push_back({cell.backend.label, std::string(cell.workload->name), cell.params, plan.seed, cell.threads});
+    keys.push_back({cell.backend.label, std::string(cell.workload->name), plan.measure, cell.params, plan.seed, cell.threads});
   return keys;
 }
 
@@ -85,7 +85,7 @@ Checked check(const RunCommand& o) {
 
 std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict,
                         const std::vector<BudgetBreach>& breaches) {
-  ReportInput input{run.results, run.failures, o.run.stats, verdict};
+  ReportInput input{run.results, run.failures, o.run.stats, verdict, o.run.measure};
   if (o.run.format == "csv") return find_reporter(o.run.format)(input);
   if (o.run.format == "json") {
     if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);

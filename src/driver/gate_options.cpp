@@ -21,8 +21,8 @@ void add_gate_options(CLI::App& app, GateOptions& o) {
       "(default: 5).");
   o.metric_flag = app.add_option(
       "--metric", o.metric,
-      "Metrics to judge, comma-separated, or 'all' (default: wall_ns, peak_live_bytes, allocs, bytes_allocated, "
-      "live_bytes_at_end, peak_rss_bytes).");
+      "Metrics to judge, comma-separated, or 'all' (default: wall_ns or instructions and est_cycles, "
+      "peak_live_bytes, allocs, bytes_allocated, live_bytes_at_end, peak_rss_bytes).");
   o.ignore_env_flag =
       app.add_flag("--ignore-env", o.ignore_env, "Gate timed metrics even when the baseline ran on another machine.");
 }
@@ -35,6 +35,7 @@ CompareOptions GateOptions::parse() const {
   CompareOptions c;
   c.thresholds = parse_thresholds(threshold);
   if (!metric.empty()) c.metrics = parse_metric_list(metric);
+  c.metrics_given = !metric.empty();
   c.ignore_env = ignore_env;
   return c;
 }

@@ -36,6 +36,11 @@ void add_run_options(CLI::App& app, RunOptions& o) {
                  "Count allocations and bytes in one extra, untimed repetition per cell (on), or not at all "
                  "(off) (default: on).")
       ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--measure", o.measure,
+                 "How the timed repetitions are measured: 'wall' (clock time, natively) or 'instructions' "
+                 "(instructions and simulated cache misses under valgrind's callgrind: deterministic, the same on "
+                 "any machine; about 50x slower) (default: wall).")
+      ->check(CLI::IsMember({std::string(measure_wall), std::string(measure_instructions)}));
   app.add_option("--timeout", o.timeout_s, "Seconds one repetition may take before it is killed (default: 300).")
       ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--format", o.format, "Report format: table, json, markdown or csv (default: table).");
@@ -116,7 +121,7 @@ Plan make_plan(const RunOptions& o) {
   std::vector<const WorkloadInfo*> workloads = select_workloads(o.workloads);
   auto overrides = split_params(o.params, workloads);
 
-  Plan plan{{}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
+  Plan plan{o.measure, std::nullopt, {}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
             std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast, o.leaks, 0, {}};
   if (o.leaks && !plan.counting) throw usage_error("--leaks: needs --counting on (leak sites come from the counted run)");
   plan.budgets = {parse_size(o.max_rss, "--max-rss"), parse_size(o.max_live, "--max-live")};
@@ -124,10 +129,22 @@ Plan make_plan(const RunOptions& o) {
     throw usage_error("--max-live: needs --counting on (live bytes come from the counted run)");
   // A budget's crossing moment comes from the timeline.
   if (o.timeline || plan.budgets.any()) plan.timeline_ms = o.timeline_ms;
+  bool simulated = o.measure == measure_instructions;
+  if (simulated && !plan.counting && plan.timeline_ms > 0)
+    throw usage_error("{}: with --measure instructions, memory over time comes from the counted run, which "
+                      "--counting off leaves out",
+                      o.timeline ? "--timeline" : "--max-rss/--max-live");
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
     for (const auto& b : backends) plan.cells.push_back({b, w, params, threads});
+  }
+  if (simulated) {
+    const BackendSpec& first = plan.cells.front().backend;
+    std::vector<std::string> identify{worker_path(first.worker)};
+    for (auto& arg : worker_spec_args(first)) identify.push_back(std::move(arg));
+    identify.push_back("--identify");
+    plan.callgrind = find_callgrind(identify, worker_environment(first));
   }
   // With counting, the first warm-up round is the counted one (or an extra round without warm-ups).
   std::vector<JobKind> rounds;

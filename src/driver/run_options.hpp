@@ -2,11 +2,13 @@
 #pragma once
 
 #include "driver/backends.hpp"
+#include "driver/callgrind.hpp"
 #include "results/budget.hpp"
 #include "workloads/workload.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,7 @@ struct RunOptions {
   std::vector<std::string> params;  // WORKLOAD.NAME=VALUE
   uint64_t seed = 1;
   std::string counting = "on";
+  std::string measure{measure_wall};  // or measure_instructions: under callgrind
   double timeout_s = 300;
   std::string format = "table";
   std::string output;
@@ -65,6 +68,8 @@ struct Job {
 };
 
 struct Plan {
+  std::string measure;                  // how measured repetitions are measured
+  std::optional<Callgrind> callgrind;   // with --measure instructions
   std::vector<Cell> cells;
   std::vector<Job> jobs;
   int reps;

@@ -1,6 +1,7 @@
 #include "driver/runner.hpp"
 
 #include "common/error.hpp"
+#include "driver/callgrind.hpp"
 #include "driver/environment.hpp"
 #include "driver/interrupt.hpp"
 #include "driver/spawn.hpp"
@@ -10,7 +11,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 namespace allocbench {
 namespace {
@@ -46,10 +53,51 @@ std::string describe(const Plan& plan, const Job& job) {
   return {};
 }
 
+// A directory of callgrind's output files, one per repetition, gone with the run.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    auto tmp = std::filesystem::temp_directory_path() / "allocbench-callgrind-XXXXXX";
+    std::string name = tmp.string();
+    if (!::mkdtemp(name.data())) throw run_error("cannot make a directory in {}: {}", tmp.parent_path().string(), std::strerror(errno));
+    path_ = name;
+  }
+  ~ScratchDirectory() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  std::string file(size_t n) const { return (path_ / fmt::format("rep-{}.out", n)).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A repetition measured under callgrind: its counts replace the metrics the worker
+// measured by the clock, which valgrind's slowdown made meaningless.
+void take_callgrind_costs(nlohmann::json& sample, const std::string& file) {
+  sample["metrics"] = callgrind_costs(read_text(file), file);
+  sample["measure"] = measure_instructions;
+  std::filesystem::remove(file);
+}
+
 }  // namespace
 
 RunOutcome execute(const Plan& plan, Progress& progress) {
   RunOutcome outcome{{current_environment(), {}}, {}};
+  std::optional<ScratchDirectory> scratch;
+  if (plan.callgrind) {
+    scratch.emplace();
+    outcome.results.environment.valgrind = callgrind_fingerprint(*plan.callgrind);
+  }
   std::vector<std::vector<nlohmann::json>> measured(plan.cells.size());
   std::vector<std::optional<nlohmann::json>> counted(plan.cells.size());
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
@@ -64,7 +112,14 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
       continue;
     }
     progress.begin(fmt::format("{} · {} · {}", cell.backend.label, cell.workload->name, describe(plan, job)));
-    ProcessOutcome p = run_process(worker_argv(plan, job), plan.timeout, &environment[job.cell]);
+    std::vector<std::string> argv = worker_argv(plan, job);
+    bool simulated = scratch && job.kind == JobKind::measured;
+    std::string costs_file = simulated ? scratch->file(outcome.jobs_run) : "";
+    if (simulated) {
+      std::vector<std::string> under = callgrind_command(*plan.callgrind, costs_file);
+      argv.insert(argv.begin(), under.begin(), under.end());
+    }
+    ProcessOutcome p = run_process(argv, plan.timeout, &environment[job.cell]);
     progress.end();
     if (interrupted()) {  // the signal killed this worker: not its failure
       outcome.interrupted = true;
@@ -77,9 +132,16 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
       error = p.describe_failure();
     } else if (auto sample = parse_report(p.out, error)) {
       (*sample)["backend"] = cell.backend.label;  // the worker knows its allocator, not the variant
+      if (simulated) {
+        try {
+          take_callgrind_costs(*sample, costs_file);
+        } catch (const Error& e) {
+          error = e.what();
+        }
+      }
       if (sample->contains("leak_sites")) name_leak_sites(*sample);
       if (job.kind == JobKind::counted) counted[job.cell] = std::move(*sample);
-      if (job.kind == JobKind::measured) measured[job.cell].push_back(std::move(*sample));
+      if (job.kind == JobKind::measured && error.empty()) measured[job.cell].push_back(std::move(*sample));
     }
     if (!error.empty()) {
       failure[job.cell] = fmt::format("{}: the worker {}", describe(plan, job), error);

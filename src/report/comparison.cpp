@@ -80,43 +80,82 @@ std::string settings(const Result& r) {
 
 }  // namespace
 
+namespace {
+
+// The figures a row leads with: time natively, instruction counts under callgrind.
+struct Lead {
+  const char* order_by;  // the metric rows are sorted by, fastest or cheapest first
+  std::vector<std::string> header;
+  const char* versus;  // the last column's name
+};
+
+const Lead& lead_of(std::string_view measure) {
+  static const Lead wall{"wall_ns", {"time", "spread", "ops/s"}, "vs fastest"};
+  static const Lead instructions{"est_cycles", {"instructions", "range", "est. cycles", "L1 misses", "LL misses"},
+                                 "vs cheapest"};
+  return measure == measure_instructions ? instructions : wall;
+}
+
+// Spread: the median deviation of times; for instruction counts, which should not vary
+// at all, the whole range, finely.
+std::vector<std::string> lead_cells(const Result& r, bool& noisy) {
+  if (r.measure == measure_instructions) {
+    const Summary& n = r.metrics.at("instructions");
+    double range = n.median > 0 ? (n.max - n.min) / n.median : 0;
+    return {format_quantity(n.median), fmt::format("{:.3f}%", range * 100), metric_or_dash(r, "est_cycles", format_quantity),
+            metric_or_dash(r, "l1_misses", format_quantity), metric_or_dash(r, "ll_misses", format_quantity)};
+  }
+  const Summary& wall = r.metrics.at("wall_ns");
+  double spread = relative_spread(wall);
+  noisy = noisy || spread >= noisy_spread;
+  return {format_duration_ns(wall.median), format_percent(spread) + (spread >= noisy_spread ? " !" : ""),
+          metric_or_dash(r, "ops_per_s", format_rate)};
+}
+
+}  // namespace
+
 std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
-  std::vector<std::string> order;  // workloads as they first appear
+  using Group = std::pair<std::string, std::string>;  // workload, measure
+  std::vector<Group> order;                             // as they first appear
   for (const auto& r : in.results.results)
-    if (std::find(order.begin(), order.end(), r.workload) == order.end()) order.push_back(r.workload);
+    if (std::find(order.begin(), order.end(), Group{r.workload, r.measure}) == order.end())
+      order.emplace_back(r.workload, r.measure);
   for (const auto& f : in.failures)
-    if (std::find(order.begin(), order.end(), f.workload) == order.end()) order.push_back(f.workload);
+    if (std::none_of(order.begin(), order.end(), [&](const Group& g) { return g.first == f.workload; }))
+      order.emplace_back(f.workload, in.measure);
 
   std::vector<ComparisonTable> tables;
-  for (const auto& workload : order) {
+  for (const auto& [workload, measure] : order) {
+    const Lead& lead = lead_of(measure);
     std::vector<const Result*> rows;
     for (const auto& r : in.results.results)
-      if (r.workload == workload) rows.push_back(&r);
-    std::sort(rows.begin(), rows.end(), [](const Result* a, const Result* b) {
-      return a->metrics.at("wall_ns").median < b->metrics.at("wall_ns").median;
+      if (r.workload == workload && r.measure == measure) rows.push_back(&r);
+    std::sort(rows.begin(), rows.end(), [&](const Result* a, const Result* b) {
+      return median_or_zero(*a, lead.order_by) < median_or_zero(*b, lead.order_by);
     });
 
     ComparisonTable t;
     t.title = rows.empty() ? workload : fmt::format("{} · {}", workload, settings(*rows.front()));
-    t.header = {"backend", "time", "spread", "ops/s", "peak live", "peak RSS", "RSS/live", "res/alloc", "vs fastest"};
+    t.header = {"backend"};
+    t.header.insert(t.header.end(), lead.header.begin(), lead.header.end());
+    t.header.insert(t.header.end(), {"peak live", "peak RSS", "RSS/live", "res/alloc", lead.versus});
     bool noisy = false;
     for (const Result* r : rows) {
-      const Summary& wall = r->metrics.at("wall_ns");
-      double spread = relative_spread(wall);
-      noisy = noisy || spread >= noisy_spread;
-      double fastest = rows.front()->metrics.at("wall_ns").median;
-      t.rows.push_back({r->backend, format_duration_ns(wall.median),
-                        format_percent(spread) + (spread >= noisy_spread ? " !" : ""),
-                        metric_or_dash(*r, "ops_per_s", format_rate),
-                        metric_or_dash(*r, "peak_live_bytes", format_bytes),
-                        metric_or_dash(*r, "peak_rss_bytes", format_bytes),
-                        ratio(median_or_zero(*r, "peak_rss_bytes"), median_or_zero(*r, "peak_live_bytes")),
-                        allocator_fragmentation(*r),
-                        fmt::format("{:.2f}", fastest > 0 ? wall.median / fastest : 1.0)});
+      double best = median_or_zero(*rows.front(), lead.order_by);
+      std::vector<std::string> row{r->backend};
+      for (auto& cell : lead_cells(*r, noisy)) row.push_back(std::move(cell));
+      row.insert(row.end(), {metric_or_dash(*r, "peak_live_bytes", format_bytes), metric_or_dash(*r, "peak_rss_bytes", format_bytes),
+                             ratio(median_or_zero(*r, "peak_rss_bytes"), median_or_zero(*r, "peak_live_bytes")),
+                             allocator_fragmentation(*r),
+                             fmt::format("{:.2f}", best > 0 ? median_or_zero(*r, lead.order_by) / best : 1.0)});
+      t.rows.push_back(std::move(row));
     }
     for (const auto& f : in.failures)
       if (f.workload == workload) {
-        t.rows.push_back({f.backend, "failed", "-", "-", "-", "-", "-", "-", "-"});
+        std::vector<std::string> failed(t.header.size(), "-");
+        failed[0] = f.backend;
+        failed[1] = "failed";
+        t.rows.push_back(std::move(failed));
         t.notes.push_back(fmt::format("{} failed: {}", f.backend, f.reason));
       }
     if (!rows.empty()) {
@@ -126,6 +165,10 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
         t.notes.push_back(fmt::format("with {} threads, peak live is exact to within ±{}", r.threads,
                                       format_bytes(static_cast<double>(r.peak_live_error_bound))));
       if (!r.peak_rss_reset) t.notes.push_back("peak RSS counts from process start (/proc/self/clear_refs refused)");
+      if (r.measure == measure_instructions)
+        t.notes.push_back(fmt::format("counted under callgrind ({}): instructions and simulated cache misses of the "
+                                      "phase, not time; peak RSS from the counted run, natively{}",
+                                      r.environment.valgrind, r.threads > 1 ? "; threads ran one at a time" : ""));
       if (r.unsized_frees > 0)
         t.notes.push_back(fmt::format("{} frees came without a size (unsized operator delete): live and peak "
                                       "bytes overstate by what they freed",

@@ -35,6 +35,11 @@ std::string format_rate(double per_second) {
   return scaled(per_second, units, 4, 1000, " ");
 }
 
+std::string format_quantity(double n) {
+  static const char* const units[] = {"", " k", " M", " G", " T"};
+  return scaled(n, units, 5, 1000, "");
+}
+
 std::string format_percent(double fraction) { return fmt::format("{:.1f}%", fraction * 100); }
 
 std::string format_count(uint64_t n) {

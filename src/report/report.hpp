@@ -22,6 +22,7 @@ struct ReportInput {
   const std::vector<FailedCell>& failures;
   bool allocator_stats = false;          // a table of the allocators' own statistics per workload (--stats)
   const CompareReport* verdict = nullptr;  // with --baseline or --reference: the CSV's verdict columns
+  std::string_view measure = measure_wall;  // of the run: where a failed cell's row goes
 };
 
 using Reporter = std::string (*)(const ReportInput&);

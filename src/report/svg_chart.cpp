@@ -103,7 +103,9 @@ std::string svg_chart(const Results& results) {
       if (r.workload == w) rows.push_back(&r);
     body += text(10, y + 18, w, "font-size=\"18\" font-weight=\"bold\"");
     y += 30;
-    y = bars(body, y, "time (median)", rows, "wall_ns", format_duration_ns);
+    bool timed = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("wall_ns"); });
+    if (timed) y = bars(body, y, "time (median)", rows, "wall_ns", format_duration_ns);
+    else y = bars(body, y, "estimated cycles (callgrind, median)", rows, "est_cycles", format_quantity);
     y = bars(body, y, "peak live bytes", rows, "peak_live_bytes", format_bytes);
     y = bars(body, y, "peak RSS", rows, "peak_rss_bytes", format_bytes);
     y = timelines(body, y, rows);

@@ -16,8 +16,9 @@
 namespace allocbench {
 
 std::string describe(const ResultKey& key) {
-  return fmt::format("{} · {}{}{} · seed {} · {} thread{}", key.backend, key.workload, key.params.empty() ? "" : " · ",
-                     params_text(key.params), key.seed, key.threads, key.threads == 1 ? "" : "s");
+  return fmt::format("{} · {}{}{} · seed {} · {} thread{}{}", key.backend, key.workload, key.params.empty() ? "" : " · ",
+                     params_text(key.params), key.seed, key.threads, key.threads == 1 ? "" : "s",
+                     key.measure == measure_wall ? "" : " · measured by " + key.measure);
 }
 
 std::string evidence_text(const Comparison& c) {
@@ -105,17 +106,22 @@ std::string title(const CompareReport& r) {
 // What the reader must know before trusting the rows, one sentence each.
 std::vector<std::string> notes(const CompareReport& r) {
   std::vector<std::string> out;
-  bool material = false;
+  bool stops_timed = false, stops_simulated = false;
   for (const auto& e : r.environment_changes) {
     out.push_back(fmt::format("{} differs: '{}' in the baseline, '{}' now", e.field, e.baseline, e.current));
-    material = material || e.material;
+    stops_timed = stops_timed || e.stops_timed;
+    stops_simulated = stops_simulated || e.stops_simulated;
   }
-  if (material)
-    out.push_back(r.ignore_env ? "timed metrics are gated anyway (--ignore-env)"
-                               : "timed metrics from another machine or build are shown but not gated; "
-                                 "--ignore-env gates them anyway");
+  if (r.ignore_env && (stops_timed || stops_simulated))
+    out.push_back("metrics measured in another environment are gated anyway (--ignore-env)");
+  if (!r.ignore_env && stops_timed)
+    out.push_back("timed metrics from another machine or build are shown but not gated (instruction counts are "
+                  "gated across CPUs); --ignore-env gates them anyway");
+  if (!r.ignore_env && stops_simulated)
+    out.push_back("instruction counts from another build or valgrind are shown but not gated; --ignore-env gates "
+                  "them anyway");
   for (const auto& v : r.version_changes)
-    out.push_back(fmt::format("{} is version {} now, {} in the baseline: its timed metrics are {}", v.backend,
+    out.push_back(fmt::format("{} is version {} now, {} in the baseline: its timed metrics and instruction counts are {}", v.backend,
                               v.current, v.baseline, r.ignore_env ? "gated anyway (--ignore-env)" : "shown but not gated"));
   for (const auto& m : r.unmeasured_metrics)
     out.push_back(fmt::format("no result has the metric '{}': nothing was judged on it", m));
@@ -201,7 +207,8 @@ nlohmann::json verdict_json(const CompareReport& r) {
   }
   json environment = json::array(), versions = json::array();
   for (const auto& e : r.environment_changes)
-    environment.push_back({{"field", e.field}, {"baseline", e.baseline}, {"current", e.current}, {"material", e.material}});
+    environment.push_back({{"field", e.field}, {"baseline", e.baseline}, {"current", e.current},
+                           {"stops_timed", e.stops_timed}, {"stops_simulated", e.stops_simulated}});
   for (const auto& v : r.version_changes)
     versions.push_back({{"backend", v.backend}, {"baseline", v.baseline}, {"current", v.current}});
   return {{"against", {{"kind", r.against == Against::baseline ? "baseline" : "reference"}, {"name", r.against_name}}},

@@ -20,7 +20,8 @@ std::string render_verdict(const CompareReport& report, std::string_view format,
 // One line for stderr: "2 regressions beyond the threshold against baseline 'b.json'".
 std::string verdict_summary(const CompareReport& report);
 
-// "system · small-object-churn · max_size=1024 ops=8000000 · seed 1 · 1 thread"
+// "system · small-object-churn · max_size=1024 ops=8000000 · seed 1 · 1 thread", and
+// "· measured by instructions" for an entry measured under callgrind
 std::string describe(const ResultKey& key);
 
 // Why a check cannot pass when no entry has a counterpart: the keys of both sides.

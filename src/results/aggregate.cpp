@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
+
 namespace allocbench {
 namespace {
 
@@ -19,6 +22,16 @@ Timeline timeline_from(const json& t) {
                t["rss_bytes"].get<std::vector<double>>(), {}};
   if (t.contains("live_bytes")) out.live_bytes = t["live_bytes"].get<std::vector<double>>();
   return out;
+}
+
+// Which repetition a metric of the result comes from. Under callgrind nothing is timed:
+// the memory the process held comes from the counted repetition, run natively.
+bool takes(std::string_view measure, const MetricInfo& m, bool counted_sample) {
+  static constexpr std::array native_memory{"peak_rss_bytes", "rss_end_bytes", "minor_faults", "major_faults"};
+  if (!counted_sample) return m.source != Source::counted;
+  return m.source == Source::counted ||
+         (measure == measure_instructions &&
+          std::find(native_memory.begin(), native_memory.end(), m.name) != native_memory.end());
 }
 
 }  // namespace
@@ -68,7 +81,8 @@ std::string validate_sample(const json& s) {
     }
   }
   for (const auto& m : metric_table()) {
-    if (m.counted && !s["counting"].get<bool>()) continue;
+    if (m.source == Source::simulated) continue;  // the driver adds them, from callgrind
+    if (m.source == Source::counted && !s["counting"].get<bool>()) continue;
     if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes") {
       if (!s["metrics"].contains(m.name)) continue;  // /proc/self/status unreadable
     }
@@ -92,6 +106,7 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
   r.counting = counted != nullptr;
   r.checksum = first["checksum"];
   r.reps = static_cast<int>(measured.size());
+  r.measure = first.value("measure", std::string(measure_wall));
   r.peak_rss_reset = true;
   for (const auto& [k, v] : first["options"].items())
     r.options[k] = {v["requested"], v["effective"].is_null() ? std::nullopt : std::optional(v["effective"].get<std::string>())};
@@ -112,7 +127,7 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
     r.peak_rss_reset = r.peak_rss_reset && s["peak_rss_reset"].get<bool>();
     for (const auto& [k, v] : s["metrics"].items()) {
       const MetricInfo* m = find_metric(k);
-      if (m && m->counted == counted_sample) values[k].push_back(v.get<double>());
+      if (m && takes(r.measure, *m, counted_sample)) values[k].push_back(v.get<double>());
     }
     if (!counted_sample) {
       for (const auto& [k, v] : s["stats"].items()) stats[k].push_back(v.get<double>());

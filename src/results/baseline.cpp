@@ -6,7 +6,7 @@
 
 namespace allocbench {
 
-ResultKey key_of(const Result& r) { return {r.backend, r.workload, r.params, r.seed, r.threads}; }
+ResultKey key_of(const Result& r) { return {r.backend, r.workload, r.measure, r.params, r.seed, r.threads}; }
 
 std::string params_text(const std::map<std::string, int64_t>& params, const char* separator) {
   std::string text;
@@ -21,8 +21,8 @@ Results merge_baseline(const Results& existing, const Results& current) {
   Results out{current.environment, {}};
   for (auto& [key, r] : merged) out.results.push_back(std::move(r));
   std::stable_sort(out.results.begin(), out.results.end(), [](const Result& a, const Result& b) {
-    return std::tie(a.workload, a.backend, a.params, a.seed, a.threads) <
-           std::tie(b.workload, b.backend, b.params, b.seed, b.threads);
+    return std::tie(a.workload, a.backend, a.measure, a.params, a.seed, a.threads) <
+           std::tie(b.workload, b.backend, b.measure, b.params, b.seed, b.threads);
   });
   return out;
 }

@@ -10,11 +10,12 @@
 
 namespace allocbench {
 
-// Everything that defines an entry's work: entries with one key are compared with each
-// other (and must then have done the same work: one checksum).
+// Everything that defines an entry's work, and how it was measured: entries with one key
+// are compared with each other (and must then have done the same work: one checksum).
 struct ResultKey {
   std::string backend;  // the full spec: a tuned variant's settings, a preloaded library's path
   std::string workload;
+  std::string measure;  // wall or instructions: one baseline can hold both
   std::map<std::string, int64_t> params;
   uint64_t seed = 0;
   unsigned threads = 0;

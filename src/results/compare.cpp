@@ -16,8 +16,8 @@ double Thresholds::of(const std::string& name) const {
 }
 
 const std::vector<std::string>& default_gated_metrics() {
-  static const std::vector<std::string> metrics{"wall_ns",         "peak_live_bytes",   "allocs",
-                                                "bytes_allocated", "live_bytes_at_end", "peak_rss_bytes"};
+  static const std::vector<std::string> metrics{"wall_ns", "instructions",    "est_cycles",        "peak_live_bytes",
+                                                "allocs",  "bytes_allocated", "live_bytes_at_end", "peak_rss_bytes"};
   return metrics;
 }
 
@@ -100,7 +100,7 @@ Estimate estimate(const Result& r, const std::string& metric) {
 }
 
 Comparison judge(const Result& base, const Result& cur, const std::string& metric, const CompareOptions& options,
-                 bool timed_gated) {
+                 bool same_environment) {
   const MetricInfo& m = *find_metric(metric);
   const Summary& b = base.metrics.at(metric);
   const Summary& c = cur.metrics.at(metric);
@@ -119,7 +119,7 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
   const bool beyond = std::fabs(row.change) > row.threshold;
 
   if (deterministic(m, cur.threads)) {
-    row.evidence = Evidence::deterministic;
+    row.evidence = same_environment ? Evidence::deterministic : Evidence::other_environment;
     row.significant = true;
   } else {
     // The test looks where the estimator moved (worse when it did not move): both must agree.
@@ -130,11 +130,11 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
     row.smallest_p = test.smallest_p;
     row.significant = test.p < options.alpha;
     row.contradicted = mann_whitney(b.samples, c.samples, tail_of(m, !worse)).p < options.alpha;
-    row.evidence = !timed_gated                         ? Evidence::other_environment
+    row.evidence = !same_environment                   ? Evidence::other_environment
                    : test.smallest_p >= options.alpha ? Evidence::too_few_samples
                                                         : Evidence::tested;
-    row.gated = row.evidence == Evidence::tested;
   }
+  row.gated = row.evidence == Evidence::deterministic || row.evidence == Evidence::tested;
   // With too few samples, no test can decide: the threshold alone speaks, and is not gated.
   bool confirmed = row.significant || row.evidence == Evidence::too_few_samples;
   row.verdict = !beyond || !confirmed              ? Verdict::unchanged
@@ -160,25 +160,33 @@ void add_once(std::vector<T>& list, T item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
 }
 
-// Whether timed metrics may be gated across the two entries' environments; notes each difference.
-bool same_machine_kind(const Environment& then, const Environment& now, CompareReport& report) {
-  bool same = true;
-  auto differs = [&](const char* field, const std::string& a, const std::string& b, bool material) {
+// What may be gated across two entries' environments; notes each difference.
+struct Fit {
+  bool timed = true, simulated = true;
+};
+
+Fit environment_fit(const Environment& then, const Environment& now, CompareReport& report) {
+  Fit fit;
+  auto differs = [&](const char* field, const std::string& a, const std::string& b, bool stops_timed,
+                     bool stops_simulated) {
     if (a == b) return;
-    same = same && !material;
-    add_once(report.environment_changes, EnvironmentChange{field, a, b, material});
+    fit.timed = fit.timed && !stops_timed;
+    fit.simulated = fit.simulated && !stops_simulated;
+    add_once(report.environment_changes, EnvironmentChange{field, a, b, stops_timed, stops_simulated});
   };
-  differs("cpu", then.cpu, now.cpu, true);
-  differs("cores", std::to_string(then.cores), std::to_string(now.cores), true);
-  differs("build type", then.build_type, now.build_type, true);
-  differs("compiler", then.compiler, now.compiler, true);
-  differs("kernel", then.kernel, now.kernel, false);
-  differs("allocbench version", then.allocbench_version, now.allocbench_version, false);
-  return same;
+  // Instruction counts do not depend on the CPU model or its cores, only on what runs.
+  differs("cpu", then.cpu, now.cpu, true, false);
+  differs("cores", std::to_string(then.cores), std::to_string(now.cores), true, false);
+  differs("build type", then.build_type, now.build_type, true, true);
+  differs("compiler", then.compiler, now.compiler, true, true);
+  differs("valgrind", then.valgrind, now.valgrind, false, true);
+  differs("kernel", then.kernel, now.kernel, false, false);
+  differs("allocbench version", then.allocbench_version, now.allocbench_version, false, false);
+  return fit;
 }
 
 void compare_pair(CompareReport& report, const Result& base, const Result& cur, const CompareOptions& options,
-                  bool timed_gated) {
+                  Fit fit) {
   ++report.matched;
   if (base.checksum != cur.checksum) {
     Comparison row = entry_row(cur, Verdict::not_comparable);
@@ -190,7 +198,9 @@ void compare_pair(CompareReport& report, const Result& base, const Result& cur, 
   for (const auto& name : options.metrics) {
     bool in_base = base.metrics.count(name), in_cur = cur.metrics.count(name);
     if (in_base && in_cur) {
-      report.rows.push_back(judge(base, cur, name, options, timed_gated));
+      Source source = find_metric(name)->source;
+      bool same = source == Source::counted || (source == Source::timed ? fit.timed : fit.simulated);
+      report.rows.push_back(judge(base, cur, name, options, same));
     } else if (in_base != in_cur) {
       Comparison row = entry_row(cur, in_cur ? Verdict::added : Verdict::missing);
       row.metric = name;
@@ -217,6 +227,7 @@ void order_rows(CompareReport& report) {
 
 void note_unmeasured_metrics(CompareReport& report, const std::vector<const Results*>& sides,
                              const CompareOptions& options) {
+  if (!options.metrics_given) return;  // the defaults name both wall time and instructions
   for (const auto& name : options.metrics) {
     bool anywhere = false;
     for (const Results* side : sides)
@@ -250,10 +261,12 @@ CompareReport compare_results(const Results& current, const Results& baseline, c
     }
     const Result& base = *it->second;
     base_by_key.erase(it);
-    bool same_machine = same_machine_kind(base.environment, cur.environment, report);
-    bool same_allocator = base.backend_version == cur.backend_version;
-    if (!same_allocator) add_once(report.version_changes, VersionChange{cur.backend, base.backend_version, cur.backend_version});
-    compare_pair(report, base, cur, options, options.ignore_env || (same_machine && same_allocator));
+    Fit fit = environment_fit(base.environment, cur.environment, report);
+    if (base.backend_version != cur.backend_version) {  // another allocator is another program to count or time
+      add_once(report.version_changes, VersionChange{cur.backend, base.backend_version, cur.backend_version});
+      fit = {false, false};
+    }
+    compare_pair(report, base, cur, options, options.ignore_env ? Fit{} : fit);
   }
   for (const auto& [key, base] : base_by_key) report.rows.push_back(entry_row(*base, Verdict::missing));
   order_rows(report);
@@ -267,13 +280,14 @@ CompareReport compare_to_reference(const Results& run, const std::string& refere
   report.alpha = options.alpha;
   note_unmeasured_metrics(report, {&run}, options);
   auto same_work = [](const Result& a, const Result& b) {
-    return std::tie(a.workload, a.params, a.seed, a.threads) == std::tie(b.workload, b.params, b.seed, b.threads);
+    return std::tie(a.workload, a.measure, a.params, a.seed, a.threads) ==
+           std::tie(b.workload, b.measure, b.params, b.seed, b.threads);
   };
   for (const auto& ref : run.results) {
     if (ref.backend != reference) continue;
     report.baseline_keys.push_back(key_of(ref));
     for (const auto& other : run.results)
-      if (other.backend != reference && same_work(other, ref)) compare_pair(report, ref, other, options, true);
+      if (other.backend != reference && same_work(other, ref)) compare_pair(report, ref, other, options, Fit{});
   }
   for (const auto& r : run.results)
     if (r.backend != reference) report.current_keys.push_back(key_of(r));

@@ -29,7 +29,8 @@ const std::vector<std::string>& default_gated_metrics();
 
 struct CompareOptions {
   Thresholds thresholds;
-  std::vector<std::string> metrics = default_gated_metrics();
+  std::vector<std::string> metrics = default_gated_metrics();  // judged where both sides have them
+  bool metrics_given = false;  // by --metric: a metric no entry has is then worth a note
   bool ignore_env = false;
   double alpha = 0.05;
 };
@@ -79,7 +80,8 @@ struct Comparison {
 // A field of the environment that differs between a baseline entry and the current one.
 struct EnvironmentChange {
   std::string field, baseline, current;
-  bool material;  // cpu, cores, compiler, build type: timed metrics are not gated across it
+  bool stops_timed;      // cpu, cores, compiler, build type: timed metrics are not gated across it
+  bool stops_simulated;  // compiler, build type, valgrind: nor are instruction counts
   bool operator==(const EnvironmentChange&) const = default;
 };
 
@@ -113,10 +115,11 @@ struct Estimate {
 };
 Estimate estimate(const Result& r, const std::string& metric);
 
-// One metric of one entry, `current` against `base` (the same key). `timed_gated`: false
-// when they ran on different machine kinds or allocator versions.
+// One metric of one entry, `current` against `base` (the same key). `same_environment`:
+// false when what measured this metric differs between them (another CPU for a timed
+// metric, another valgrind for a simulated one, another allocator version for either).
 Comparison judge(const Result& base, const Result& current, const std::string& metric, const CompareOptions& options,
-                 bool timed_gated = true);
+                 bool same_environment = true);
 
 CompareReport compare_results(const Results& current, const Results& baseline, const CompareOptions& options,
                               std::string baseline_name);

@@ -3,28 +3,36 @@
 namespace allocbench {
 
 const std::vector<MetricInfo>& metric_table() {
+  using enum Better;
+  using enum Determinism;
+  using enum Source;
   static const std::vector<MetricInfo> table{
-      {"wall_ns", "ns", Better::lower, false, false, "steady-clock time of the measured phase"},
-      {"cpu_user_ns", "ns", Better::lower, false, false, "user CPU time of all threads"},
-      {"cpu_sys_ns", "ns", Better::lower, false, false, "system CPU time of all threads"},
-      {"ops_per_s", "1/s", Better::higher, false, false, "workload operations per second of wall time"},
-      {"peak_live_bytes", "bytes", Better::lower, true, true, "most bytes requested and not yet freed at once"},
-      {"allocs", "count", Better::lower, true, true, "operator new calls"},
-      {"frees", "count", Better::lower, true, true, "operator delete calls"},
-      {"bytes_allocated", "bytes", Better::lower, true, true, "bytes requested in total"},
-      {"live_bytes_at_end", "bytes", Better::lower, true, true, "bytes still live after teardown: a leak"},
-      {"peak_rss_bytes", "bytes", Better::lower, false, false, "highest resident set size of the process"},
-      {"rss_end_bytes", "bytes", Better::lower, false, false, "resident set size at the end of the phase"},
-      {"minor_faults", "count", Better::lower, false, false, "page faults served without I/O"},
-      {"major_faults", "count", Better::lower, false, false, "page faults that needed I/O"},
-      {"ctx_switches_vol", "count", Better::lower, false, false, "voluntary context switches (waits)"},
-      {"ctx_switches_invol", "count", Better::lower, false, false, "involuntary context switches (preemptions)"},
+      {"wall_ns", "ns", lower, never, timed, "steady-clock time of the measured phase"},
+      {"cpu_user_ns", "ns", lower, never, timed, "user CPU time of all threads"},
+      {"cpu_sys_ns", "ns", lower, never, timed, "system CPU time of all threads"},
+      {"ops_per_s", "1/s", higher, never, timed, "workload operations per second of wall time"},
+      {"instructions", "count", lower, single_threaded, simulated, "instructions of the measured phase (callgrind Ir)"},
+      {"est_cycles", "count", lower, single_threaded, simulated,
+       "L1 hits + 5 x LL hits + 35 x RAM accesses, from the simulated caches"},
+      {"l1_misses", "count", lower, single_threaded, simulated, "first-level cache misses, instructions and data"},
+      {"ll_misses", "count", lower, single_threaded, simulated, "last-level cache misses, instructions and data"},
+      {"peak_live_bytes", "bytes", lower, single_threaded, counted, "most bytes requested and not yet freed at once"},
+      {"allocs", "count", lower, always, counted, "operator new calls"},
+      {"frees", "count", lower, always, counted, "operator delete calls"},
+      {"bytes_allocated", "bytes", lower, always, counted, "bytes requested in total"},
+      {"live_bytes_at_end", "bytes", lower, always, counted, "bytes still live after teardown: a leak"},
+      {"peak_rss_bytes", "bytes", lower, never, timed, "highest resident set size of the process"},
+      {"rss_end_bytes", "bytes", lower, never, timed, "resident set size at the end of the phase"},
+      {"minor_faults", "count", lower, never, timed, "page faults served without I/O"},
+      {"major_faults", "count", lower, never, timed, "page faults that needed I/O"},
+      {"ctx_switches_vol", "count", lower, never, timed, "voluntary context switches (waits)"},
+      {"ctx_switches_invol", "count", lower, never, timed, "involuntary context switches (preemptions)"},
   };
   return table;
 }
 
 const MetricInfo* find_metric(std::string_view name) {
-  static const MetricInfo allocator_stat{"allocator.*", "bytes", Better::lower, false, false,
+  static const MetricInfo allocator_stat{"allocator.*", "bytes", Better::lower, Determinism::never, Source::timed,
                                          "the allocator's own statistic at the end of the phase"};
   for (const auto& m : metric_table())
     if (m.name == name) return &m;
@@ -34,7 +42,7 @@ const MetricInfo* find_metric(std::string_view name) {
 }
 
 bool deterministic(const MetricInfo& m, unsigned threads) {
-  return m.deterministic && (m.name != "peak_live_bytes" || threads == 1);
+  return m.determinism == Determinism::always || (m.determinism == Determinism::single_threaded && threads == 1);
 }
 
 }  // namespace allocbench

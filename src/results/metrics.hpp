@@ -1,5 +1,5 @@
-// The metrics every repetition reports, with their unit, their good direction and
-// whether they are deterministic (free of timing noise, so compared exactly).
+// The metrics every repetition reports, with their unit, their good direction, where
+// they come from and whether they are deterministic (free of noise, so compared exactly).
 #pragma once
 
 #include <string_view>
@@ -9,12 +9,25 @@ namespace allocbench {
 
 enum class Better { lower, higher };
 
+// Where a metric is measured.
+enum class Source {
+  timed,      // the uncounted repetitions, run natively
+  counted,    // the counted repetition: present only with --counting on
+  simulated,  // the repetitions run under callgrind (--measure instructions)
+};
+
+enum class Determinism {
+  always,           // the same on every repetition
+  single_threaded,  // the same on every repetition of one thread; threads interleave differently
+  never,            // noisy: judged with the U test
+};
+
 struct MetricInfo {
   std::string_view name;
   std::string_view unit;
   Better better;
-  bool deterministic;  // the same on every repetition; see deterministic() for the peak
-  bool counted;        // from the counted repetition: present only with --counting on
+  Determinism determinism;
+  Source source;
   std::string_view meaning;
 };
 
@@ -29,7 +42,7 @@ inline constexpr std::string_view allocator_stat_prefix = "allocator.";
 const MetricInfo* find_metric(std::string_view name);
 
 // Whether a metric of an entry run on `threads` threads is free of noise, so compared
-// exactly: the peak of live bytes is only with one thread (threads publish it late).
+// exactly on the threshold alone.
 bool deterministic(const MetricInfo& m, unsigned threads);
 
 }  // namespace allocbench

@@ -8,14 +8,20 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace allocbench {
 
 inline constexpr const char* results_schema = "allocbench-results/1";
 
+// How the timed repetitions were measured: natively with a clock, or under callgrind.
+inline constexpr std::string_view measure_wall = "wall";
+inline constexpr std::string_view measure_instructions = "instructions";
+
 struct Environment {
   std::string host, cpu, kernel, compiler, build_type, allocbench_version, git_commit;
+  std::string valgrind;  // with --measure instructions: its version and the simulated caches
   unsigned cores = 0;
   bool operator==(const Environment&) const = default;
 };
@@ -49,6 +55,7 @@ struct Timeline {
 struct Result {
   Environment environment;  // where this entry ran: a merged baseline keeps each entry's own
   std::string backend, backend_version, malloc_provider, workload;
+  std::string measure{measure_wall};
   std::map<std::string, int64_t> params;
   uint64_t seed = 0;
   unsigned threads = 0;

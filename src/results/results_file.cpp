@@ -160,6 +160,7 @@ Environment read_environment(const json& holder, const std::string& where, const
   env.build_type = c.string(e, at, "build_type");
   env.allocbench_version = c.string(e, at, "allocbench_version");
   env.git_commit = c.string(e, at, "git_commit");
+  if (e.contains("valgrind")) env.valgrind = c.string(e, at, "valgrind");  // files before --measure instructions
   return env;
 }
 
@@ -187,6 +188,11 @@ Result read_result(const json& r, const std::string& where, const Environment& f
   res.backend_version = c.string(r, where, "backend_version");
   res.malloc_provider = c.string(r, where, "malloc_provider");
   res.workload = c.string(r, where, "workload");
+  if (r.contains("measure")) {  // files before --measure instructions are all wall time
+    res.measure = c.string(r, where, "measure");
+    if (res.measure != measure_wall && res.measure != measure_instructions)
+      c.fail("{}.measure: expected \"{}\" or \"{}\", got \"{}\"", where, measure_wall, measure_instructions, res.measure);
+  }
   for (const auto& [k, v] : c.object(r, where, "params").items()) {
     if (!v.is_number_integer()) c.expected(where + ".params." + k, "an integer", &v);
     res.params[k] = v.get<int64_t>();
@@ -248,7 +254,9 @@ Result read_result(const json& r, const std::string& where, const Environment& f
     }
   }
   const json& metrics = c.object(r, where, "metrics");
-  if (!metrics.contains("wall_ns")) c.fail("{}.metrics.wall_ns: missing, expected an object with median, min, max and samples", where);
+  const char* timed = res.measure == measure_wall ? "wall_ns" : "instructions";  // what every such entry has
+  if (!metrics.contains(timed))
+    c.fail("{}.metrics.{}: missing, expected an object with median, min, max and samples", where, timed);
   for (const auto& [k, v] : metrics.items())
     if (find_metric(k)) res.metrics[k] = read_summary(v, where + ".metrics." + k, c);  // unknown: a newer metric
   return res;

@@ -18,7 +18,8 @@ json to_json(const Environment& e) {
           {"compiler", e.compiler},
           {"build_type", e.build_type},
           {"allocbench_version", e.allocbench_version},
-          {"git_commit", e.git_commit}};
+          {"git_commit", e.git_commit},
+          {"valgrind", e.valgrind}};
 }
 
 // Counts and byte sizes stay integers in the file: baselines diff the way they read.
@@ -55,6 +56,7 @@ json to_json(const Result& r) {
           {"backend_version", r.backend_version},
           {"malloc_provider", r.malloc_provider},
           {"workload", r.workload},
+          {"measure", r.measure},
           {"params", r.params},
           {"seed", r.seed},
           {"threads", r.threads},

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <valgrind/callgrind.h>
 
 #include <cstdio>
 #include <iostream>
@@ -105,7 +106,11 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   Usage usage_start = usage_now();
   int64_t t0 = steady_now_ns();
   if (timeline) timeline->begin(t0, peak_base, harness_rss);
+  // Under callgrind (--measure instructions), the phase alone is counted; natively these
+  // client requests are a few no-op instructions.
+  CALLGRIND_START_INSTRUMENTATION;
   workload->run();
+  CALLGRIND_STOP_INSTRUMENTATION;
   int64_t wall_ns = steady_now_ns() - t0;
   if (timeline) timeline->end();
   Usage usage = usage_now() - usage_start;

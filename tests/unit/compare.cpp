@@ -210,7 +210,7 @@ TEST_CASE("unit_compare_environment_is_each_entrys_own") {
   CHECK_FALSE(row(r, "b", "wall_ns").gated);
   CHECK(r.regressions() == 1);
   REQUIRE(r.environment_changes.size() == 1);
-  CHECK(r.environment_changes[0] == EnvironmentChange{"cpu", "other cpu", "cpu", true});
+  CHECK(r.environment_changes[0] == EnvironmentChange{"cpu", "other cpu", "cpu", true, false});
   CompareOptions anyway;
   anyway.ignore_env = true;
   CHECK(compare_results(slower, base, anyway, "b").regressions() == 2);

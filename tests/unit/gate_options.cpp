@@ -18,13 +18,13 @@ TEST_CASE("unit_gate_options_threshold_and_metric_flags_are_checked") {
   CHECK_THROWS_AS(parse_thresholds("wall_ns="), Error);
   CHECK_THROWS_WITH_AS(parse_thresholds("speed=5"), doctest::Contains("--threshold: unknown metric 'speed'; known: wall_ns"),
                        Error);
-  CHECK(parse_metric_list("all").size() == 15);
+  CHECK(parse_metric_list("all").size() == 19);
   CHECK(parse_metric_list("allocator.resident_bytes") == std::vector<std::string>{"allocator.resident_bytes"});
   CHECK_THROWS_AS(parse_metric_list("wall_ns,nope"), Error);
 }
 
 TEST_CASE("unit_gate_options_a_check_that_matches_nothing_does_not_pass") {
-  ResultKey run{"system", "w", {{"ops", 10}}, 7, 2}, saved{"system", "w", {{"ops", 10}}, 1, 1};
+  ResultKey run{"system", "w", "wall", {{"ops", 10}}, 7, 2}, saved{"system", "w", "wall", {{"ops", 10}}, 1, 1};
   CHECK_THROWS_WITH_AS(require_counterparts({run}, "this run", {saved}, "baseline 'b.json'"),
                        doctest::Contains("no entry of this run has a counterpart in baseline 'b.json'"), Error);
   CHECK_THROWS_WITH_AS(require_counterparts({run}, "this run", {saved}, "baseline 'b.json'"),

@@ -1,0 +1,88 @@
+#include "driver/callgrind.hpp"
+
+#include "common/error.hpp"
+#include "driver/spawn.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <sstream>
+
+namespace allocbench {
+namespace {
+
+constexpr const char* install_hint = "install it with 'apt-get install valgrind' (make deps does)";
+
+std::vector<std::string> words(std::string_view line) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(line)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::string first_line(std::string text) {
+  auto nl = text.find('\n');
+  return nl == std::string::npos ? text : text.substr(0, nl);
+}
+
+}  // namespace
+
+Callgrind find_callgrind(const std::vector<std::string>& identify, const std::vector<std::string>& environment) {
+  Callgrind c{"valgrind", ""};
+  ProcessOutcome version = [&] {
+    try {
+      return run_process({c.valgrind, "--version"}, std::chrono::seconds(30));
+    } catch (const Error&) {
+      return ProcessOutcome{};
+    }
+  }();
+  c.version = first_line(version.out);
+  if (!version.ok() || c.version.rfind("valgrind-", 0) != 0)
+    throw usage_error("--measure instructions: valgrind is not installed or does not run: {}", install_hint);
+  // valgrind must also be able to run the worker: a tool that cannot start it is no gate.
+  std::vector<std::string> argv{c.valgrind, "--tool=callgrind", "-q", "--instr-atstart=no",
+                                "--callgrind-out-file=/dev/null"};
+  argv.insert(argv.end(), identify.begin(), identify.end());
+  ProcessOutcome probe = run_process(argv, std::chrono::seconds(60), &environment);
+  if (!probe.ok())
+    throw usage_error("--measure instructions: {} cannot run '{}': it {}\n(a broken valgrind: {})", c.version,
+                      identify.front(), probe.describe_failure(), install_hint);
+  return c;
+}
+
+std::vector<std::string> callgrind_command(const Callgrind& c, const std::string& out_file) {
+  std::vector<std::string> argv{c.valgrind, "--tool=callgrind", "-q", "--instr-atstart=no", "--cache-sim=yes"};
+  for (const auto& cache : words(simulated_caches)) argv.push_back("--" + cache);
+  argv.insert(argv.end(), {"--callgrind-out-file=" + out_file, "--dump-line=no", "--compress-strings=no",
+                           "--compress-pos=no"});
+  return argv;
+}
+
+std::string callgrind_fingerprint(const Callgrind& c) { return c.version + ", " + std::string(simulated_caches); }
+
+nlohmann::json callgrind_costs(std::string_view text, const std::string& file) {
+  std::vector<std::string> events;
+  std::map<std::string, uint64_t> total;
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> w = words(line);
+    if (w.empty()) continue;
+    if (w[0] == "events:") events.assign(w.begin() + 1, w.end());
+    if (w[0] != "summary:" && w[0] != "totals:") continue;
+    for (size_t i = 1; i < w.size() && i <= events.size(); ++i) total[events[i - 1]] = std::stoull(w[i]);
+  }
+  for (const char* e : {"Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw"})
+    if (!total.count(e))
+      throw run_error("callgrind's output '{}' has no total of {}: the worker did not run under the cache "
+                      "simulation",
+                      file, e);
+  uint64_t accesses = total["Ir"] + total["Dr"] + total["Dw"];
+  uint64_t l1_misses = total["I1mr"] + total["D1mr"] + total["D1mw"];
+  uint64_t ll_misses = total["ILmr"] + total["DLmr"] + total["DLmw"];
+  // iai-callgrind's estimate: an L1 hit costs 1, an LL hit 5, a trip to memory 35.
+  uint64_t est_cycles = (accesses - l1_misses) + 5 * (l1_misses - ll_misses) + 35 * ll_misses;
+  return {{"instructions", total["Ir"]}, {"l1_misses", l1_misses}, {"ll_misses", ll_misses}, {"est_cycles", est_cycles}};
+}
+
+}  // namespace allocbench
