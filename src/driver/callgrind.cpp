@@ -46,13 +46,16 @@ Callgrind find_callgrind(const std::vector<std::string>& identify, const std::ve
   argv.insert(argv.end(), identify.begin(), identify.end());
   ProcessOutcome probe = run_process(argv, std::chrono::seconds(60), &environment);
   if (!probe.ok())
-    throw usage_error("--measure instructions: {} cannot run '{}': it {}\n(a broken valgrind: {})", c.version,
-                      identify.front(), probe.describe_failure(), install_hint);
+    throw usage_error("--measure instructions: {} cannot run '{}': it {}\n(if valgrind is incomplete, {})",
+                      c.version, identify.front(), probe.describe_failure(), install_hint);
   return c;
 }
 
 std::vector<std::string> callgrind_command(const Callgrind& c, const std::string& out_file) {
-  std::vector<std::string> argv{c.valgrind, "--tool=callgrind", "-q", "--instr-atstart=no", "--cache-sim=yes"};
+  // --fair-sched=yes: threads take turns in a fixed order, so that threaded workloads
+  // count (nearly) the same every time; the default lock lets the kernel choose.
+  std::vector<std::string> argv{c.valgrind, "--tool=callgrind", "-q", "--fair-sched=yes", "--instr-atstart=no",
+                                "--cache-sim=yes"};
   for (const auto& cache : words(simulated_caches)) argv.push_back("--" + cache);
   argv.insert(argv.end(), {"--callgrind-out-file=" + out_file, "--dump-line=no", "--compress-strings=no",
                            "--compress-pos=no"});

@@ -127,13 +127,22 @@ std::vector<std::string> notes(const CompareReport& r) {
     out.push_back(fmt::format("no result has the metric '{}': nothing was judged on it", m));
 
   std::set<std::pair<size_t, size_t>> too_few;
-  for (const auto& c : r.rows)
-    if (c.evidence == Evidence::too_few_samples) too_few.insert({c.baseline_samples, c.current_samples});
+  bool tied = false;  // enough samples, but too many of them equal
+  for (const auto& c : r.rows) {
+    if (c.evidence != Evidence::too_few_samples) continue;
+    if (samples_needed(c.baseline_samples, r.alpha) > c.current_samples) too_few.insert({c.baseline_samples, c.current_samples});
+    else tied = true;
+  }
   for (const auto& [base, cur] : too_few)
     out.push_back(fmt::format("{} against {} repetitions can never give p < {} on timed metrics: they are shown, "
                               "not gated. A baseline of {} repetition{} is gated only by runs of {} or more "
                               "repetitions (without ties); deterministic metrics are gated always",
                               base, cur, r.alpha, base, base == 1 ? "" : "s", samples_needed(base, r.alpha)));
+  if (tied)
+    out.push_back(fmt::format("rows marked 'too few samples' with enough repetitions have so many equal values "
+                              "(page-sized RSS, counts that barely vary) that no test could give p < {}: they are "
+                              "shown, not gated",
+                              r.alpha));
   if (std::any_of(r.rows.begin(), r.rows.end(), [](const Comparison& c) { return c.contradicted; }))
     out.push_back("where the best repetition moved one way and most repetitions the other, the change is not "
                   "confirmed: the verdict is unchanged");

@@ -130,9 +130,12 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
     row.smallest_p = test.smallest_p;
     row.significant = test.p < options.alpha;
     row.contradicted = mann_whitney(b.samples, c.samples, tail_of(m, !worse)).p < options.alpha;
-    row.evidence = !same_environment                   ? Evidence::other_environment
-                   : test.smallest_p >= options.alpha ? Evidence::too_few_samples
-                                                        : Evidence::tested;
+    // Samples that cannot reach alpha decide nothing, unless nothing moved: identical counts
+    // (as callgrind gives) tie completely, and are simply unchanged.
+    bool undecidable = test.smallest_p >= options.alpha && row.direction != Direction::same;
+    row.evidence = !same_environment ? Evidence::other_environment
+                   : undecidable     ? Evidence::too_few_samples
+                                     : Evidence::tested;
   }
   row.gated = row.evidence == Evidence::deterministic || row.evidence == Evidence::tested;
   // With too few samples, no test can decide: the threshold alone speaks, and is not gated.

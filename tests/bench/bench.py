@@ -13,16 +13,8 @@ import sys
 import tempfile
 import time
 
-BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
-ALLOCBENCH = os.path.join(BUILD, "allocbench")
-WORKLOADS = ["small-object-churn", "connection-pool", "pool-contention"]
-ENV = dict(os.environ, ALLOCBENCH_NO_WARNINGS="1")
-
-
-def worker(backend, workload, *args):
-    out = subprocess.run([os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", workload, *args],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["metrics"]["wall_ns"]
+from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict, worker
+import instructions
 
 
 def paired_ratio(backend, workload, with_args, without_args, pairs):
@@ -35,18 +27,6 @@ def paired_ratio(backend, workload, with_args, without_args, pairs):
             runs[mode].append(worker(backend, workload, *(with_args if mode == "with" else without_args)))
     a, b = statistics.median(runs["with"]), statistics.median(runs["without"])
     return a / b, a, b
-
-
-def allocbench(*args, env=None, ok=(0,)):
-    start = time.monotonic()
-    out = subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=dict(ENV, **(env or {})))
-    if out.returncode not in ok:
-        sys.exit(f"allocbench {' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
-    return out.stdout, time.monotonic() - start, out.returncode
-
-
-def verdict(ok):
-    return "meets the goal" if ok else "MISSES the goal"
 
 
 def counting_cost(backend="mimalloc", pairs=11):
@@ -110,10 +90,8 @@ def gate_rates(trials=10, slowdowns=(5, 10, 20)):
     every call (tests/programs/slow_malloc.cpp, preloaded), so the work and its checksum
     stay the same. N for each percentage is calibrated first, and the slowdown each N
     really caused is measured and printed beside its detection rate."""
-    library = os.path.abspath(os.path.join(BUILD, "tests", "libslow_malloc.so"))
-    run = ["run", "--backend", f"preload:{library}", "--workload", "small-object-churn",
+    run = ["run", "--backend", f"preload:{SLOW_MALLOC}", "--workload", "small-object-churn",
            "--param", "small-object-churn.ops=2000000"]
-    spin = lambda n: {"ALLOCBENCH_TEST_SPIN": str(n)}
 
     def slowdown(n, pairs=7):  # median time with n extra turns / without, interleaved
         plain, slowed = [], []
@@ -203,6 +181,10 @@ ITEMS = {
     "5": gate_rates,
     "6": timeline_cost,
     "7-8": lambda: replay_overhead(record_cost()),
+    "9": instructions.repeatability,
+    "10": instructions.sensitivity_under_load,
+    "11": instructions.cost,
+    "12": instructions.agreement,
 }
 
 if __name__ == "__main__":

@@ -114,8 +114,22 @@ class GateTest(unittest.TestCase):
             self.assertRegex(p.stdout, r"missing\s+preload:\S+\s+small-object-churn .*in the baseline, not run now")
 
 
-@unittest.skipUnless(NATIVE, "valgrind cannot run a sanitized worker")
+@unittest.skipUnless(NATIVE, "valgrind cannot run a sanitized worker, nor preload beside a sanitizer")
 class ThreadsTest(unittest.TestCase):
+    def test_counts_of_threads_are_gated_with_the_u_test(self):
+        args = ["--backend", f"preload:{SLOW}", "--workload", "pool-contention", "--param", "pool-contention.ops=5000",
+                "--threads", "2", "--reps", "4"]
+        with tempfile.TemporaryDirectory() as d:
+            baseline = os.path.join(d, "b.json")
+            p, _ = run(*args, "--save-baseline", baseline, env={"ALLOCBENCH_TEST_SPIN": "20"})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            gate = ["--baseline", baseline, "--metric", "instructions", "--threshold", "1"]
+            same = allocbench("run", "--measure", "instructions", *args, *gate, env={"ALLOCBENCH_TEST_SPIN": "20"})
+            self.assertEqual(same.returncode, 0, same.stdout + same.stderr)
+            slower = allocbench("run", "--measure", "instructions", *args, *gate, env={"ALLOCBENCH_TEST_SPIN": "30"})
+            self.assertEqual(slower.returncode, 1, slower.stdout + slower.stderr)
+            self.assertRegex(slower.stdout, r"REGRESSION\s+preload:\S+\s+pool-contention\s+instructions\s.*p = 0\.014")
+
     def test_counts_of_threads_are_samples(self):
         p, report = run("--backend", "system", "--workload", "pool-contention", "--param", "pool-contention.ops=20000",
                         "--threads", "2", "--reps", "4")

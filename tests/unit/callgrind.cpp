@@ -57,6 +57,7 @@ TEST_CASE("unit_callgrind_runs_with_the_fixed_caches") {
   CHECK(has("--tool=callgrind"));
   CHECK(has("--instr-atstart=no"));
   CHECK(has("--cache-sim=yes"));
+  CHECK(has("--fair-sched=yes"));
   CHECK(has("--I1=32768,8,64"));
   CHECK(has("--D1=32768,8,64"));
   CHECK(has("--LL=8388608,16,64"));

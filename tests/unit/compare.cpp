@@ -163,8 +163,23 @@ TEST_CASE("unit_compare_too_few_samples_follow_the_samples_given") {
   CHECK(wall({100}, nineteen).evidence == Evidence::too_few_samples);
   CHECK(wall({100}, twenty).evidence == Evidence::tested);
   CHECK(wall({100}, twenty).verdict == Verdict::regression);
-  // Ties can make a large sample untestable: every value the same.
-  CHECK(wall({100, 100, 100, 100}, {100, 100, 100, 100, 100}).evidence == Evidence::too_few_samples);
+  // Ties can make enough samples untestable: the current all equal to the baseline's slowest,
+  // so that at best 5 of the 70 splits are as extreme (p >= 0.071).
+  Comparison tied = wall({100, 100, 100, 110}, {110, 110, 110, 110});
+  CHECK(tied.change == doctest::Approx(0.1));
+  CHECK(tied.smallest_p == doctest::Approx(5.0 / 70));
+  CHECK(tied.evidence == Evidence::too_few_samples);
+  CHECK_FALSE(tied.gated);
+  // Identical counts on both sides (callgrind with threads): unchanged, nothing to decide.
+  Comparison identical = wall({100, 100, 100, 100}, {100, 100, 100, 100, 100});
+  CHECK(identical.evidence == Evidence::tested);
+  CHECK(identical.verdict == Verdict::unchanged);
+  CHECK(identical.p == 1);
+  // Identical within each side and moved: fully separated, and gated.
+  Comparison shifted = wall({100, 100, 100, 100}, {102, 102, 102, 102});
+  CHECK(shifted.evidence == Evidence::tested);
+  CHECK(shifted.p == doctest::Approx(1.0 / 70));
+  CHECK(shifted.verdict == Verdict::unchanged);  // +2% < 5%
 }
 
 TEST_CASE("unit_compare_entries_differing_in_seed_or_threads_are_not_counterparts") {

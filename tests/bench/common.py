@@ -1,0 +1,36 @@
+"""What every `make bench` item uses: the build, running allocbench, and the verdict words."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+ALLOCBENCH = os.path.join(BUILD, "allocbench")
+WORKLOADS = ["small-object-churn", "connection-pool", "pool-contention"]
+ENV = dict(os.environ, ALLOCBENCH_NO_WARNINGS="1")
+# glibc with a chain of N dependent additions in every call (tests/programs/slow_malloc.cpp),
+# preloaded: the same work and checksum, a known amount of extra work per call.
+SLOW_MALLOC = os.path.abspath(os.path.join(BUILD, "tests", "libslow_malloc.so"))
+
+
+def spin(n):
+    return {"ALLOCBENCH_TEST_SPIN": str(n)}
+
+
+def worker(backend, workload, *args):
+    out = subprocess.run([os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", workload, *args],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["metrics"]["wall_ns"]
+
+
+def allocbench(*args, env=None, ok=(0,)):
+    start = time.monotonic()
+    out = subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=dict(ENV, **(env or {})))
+    if out.returncode not in ok:
+        sys.exit(f"allocbench {' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
+    return out.stdout, time.monotonic() - start, out.returncode
+
+
+def verdict(ok):
+    return "meets the goal" if ok else "MISSES the goal"
