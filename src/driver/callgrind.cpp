@@ -5,7 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cstdint>
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <gnu/libc-version.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <map>
 #include <sstream>
 
@@ -28,7 +35,7 @@ std::string first_line(std::string text) {
 
 }  // namespace
 
-Callgrind find_callgrind(const std::vector<std::string>& identify, const std::vector<std::string>& environment) {
+Callgrind find_callgrind() {
   Callgrind c{"valgrind", ""};
   ProcessOutcome version = [&] {
     try {
@@ -40,7 +47,11 @@ Callgrind find_callgrind(const std::vector<std::string>& identify, const std::ve
   c.version = first_line(version.out);
   if (!version.ok() || c.version.rfind("valgrind-", 0) != 0)
     throw usage_error("--measure instructions: valgrind is not installed or does not run: {}", install_hint);
-  // valgrind must also be able to run the worker: a tool that cannot start it is no gate.
+  return c;
+}
+
+void check_callgrind_runs(const Callgrind& c, const std::vector<std::string>& identify,
+                          const std::vector<std::string>& environment) {
   std::vector<std::string> argv{c.valgrind, "--tool=callgrind", "-q", "--instr-atstart=no",
                                 "--callgrind-out-file=/dev/null"};
   argv.insert(argv.end(), identify.begin(), identify.end());
@@ -48,7 +59,6 @@ Callgrind find_callgrind(const std::vector<std::string>& identify, const std::ve
   if (!probe.ok())
     throw usage_error("--measure instructions: {} cannot run '{}': it {}\n(if valgrind is incomplete, {})",
                       c.version, identify.front(), probe.describe_failure(), install_hint);
-  return c;
 }
 
 std::vector<std::string> callgrind_command(const Callgrind& c, const std::string& out_file) {
@@ -62,7 +72,32 @@ std::vector<std::string> callgrind_command(const Callgrind& c, const std::string
   return argv;
 }
 
-std::string callgrind_fingerprint(const Callgrind& c) { return c.version + ", " + std::string(simulated_caches); }
+namespace {
+
+// The instruction-set extensions by which glibc (and the allocators) pick their string and
+// memory routines at load time; valgrind passes the host's through. Another set runs other
+// code, so other counts.
+std::string code_choosing_features() {
+  static constexpr std::array<std::string_view, 9> chosen{"sse4_2", "avx", "avx2", "bmi2", "erms", "fsrm",
+                                                          "avx512f", "avx512bw", "avx512vl"};
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::vector<std::string> flags = words(line.substr(line.find(':') + 1));
+    std::vector<std::string_view> present;
+    for (auto f : chosen)
+      if (std::find(flags.begin(), flags.end(), f) != flags.end()) present.push_back(f);
+    return fmt::format("{}", fmt::join(present, " "));
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+std::string callgrind_fingerprint(const Callgrind& c) {
+  return fmt::format("{}, {}, glibc {}, cpu features: {}", c.version, simulated_caches, gnu_get_libc_version(),
+                     code_choosing_features());
+}
 
 nlohmann::json callgrind_costs(std::string_view text, const std::string& file) {
   std::vector<std::string> events;
@@ -73,7 +108,13 @@ nlohmann::json callgrind_costs(std::string_view text, const std::string& file) {
     if (w.empty()) continue;
     if (w[0] == "events:") events.assign(w.begin() + 1, w.end());
     if (w[0] != "summary:" && w[0] != "totals:") continue;
-    for (size_t i = 1; i < w.size() && i <= events.size(); ++i) total[events[i - 1]] = std::stoull(w[i]);
+    for (size_t i = 1; i < w.size() && i <= events.size(); ++i) {
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(w[i].data(), w[i].data() + w[i].size(), n);
+      if (ec != std::errc() || end != w[i].data() + w[i].size())
+        throw run_error("callgrind's output '{}': {} '{}': expected a count, got '{}'", file, w[0], line, w[i]);
+      total[events[i - 1]] = n;
+    }
   }
   for (const char* e : {"Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw"})
     if (!total.count(e))

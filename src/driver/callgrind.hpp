@@ -21,15 +21,22 @@ struct Callgrind {
 // would copy the host's, and another CPU would give other misses.
 inline constexpr std::string_view simulated_caches = "I1=32768,8,64 D1=32768,8,64 LL=8388608,16,64";
 
-// Finds valgrind and checks that it runs `identify` (a worker's command line that prints
-// its identity) with `environment`; a usage error with the install hint when it cannot.
-Callgrind find_callgrind(const std::vector<std::string>& identify, const std::vector<std::string>& environment);
+// Finds valgrind; a usage error with the install hint when it is missing.
+Callgrind find_callgrind();
+
+// Checks that valgrind runs `identify` (a worker's command line that prints its identity)
+// with `environment`; a usage error naming the worker and what went wrong when it cannot.
+void check_callgrind_runs(const Callgrind& c, const std::vector<std::string>& identify,
+                          const std::vector<std::string>& environment);
 
 // The command that runs a worker (argv appended after it) under callgrind, writing the
 // phase's counts to `out_file`.
 std::vector<std::string> callgrind_command(const Callgrind& c, const std::string& out_file);
 
-// The environment's fingerprint of this measurement: "valgrind-3.19.0, I1=... D1=... LL=...".
+// The environment's fingerprint of this measurement, everything the counts depend on
+// beyond the program: valgrind's version, the simulated caches, glibc's version and the
+// CPU features that choose which code runs ("valgrind-3.19.0, I1=... LL=..., glibc 2.36,
+// cpu features: sse4_2 avx avx2 bmi2 erms").
 std::string callgrind_fingerprint(const Callgrind& c);
 
 // The phase's costs from the text of callgrind's output file, as metrics: instructions,

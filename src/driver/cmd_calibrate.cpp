@@ -148,7 +148,8 @@ void setup_calibrate(CLI::App& app, int& exit_code) {
     if (opt->run.format != "table" && opt->run.format != "json")
       throw usage_error("--format: calibrate prints table or json, got '{}'", opt->run.format);
     // Run flags that say nothing about noise: refused, not silently ignored.
-    for (const char* flag : {"--stats", "--leaks", "--timeline", "--timeline-interval", "--max-rss", "--max-live"})
+    for (const char* flag : {"--stats", "--leaks", "--timeline", "--timeline-interval", "--max-rss", "--max-live",
+                             "--threshold", "--ignore-env"})
       if (cmd->count(flag))
         throw usage_error("{}: calibrate measures the noise of timings and does not use it; give it to 'allocbench "
                           "run'",

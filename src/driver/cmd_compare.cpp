@@ -22,18 +22,12 @@ struct CompareCommand {
   std::string output;
 };
 
-std::vector<ResultKey> keys(const Results& r) {
-  std::vector<ResultKey> out;
-  for (const auto& e : r.results) out.push_back(key_of(e));
-  return out;
-}
-
 int run_compare(const CompareCommand& o) {
   CompareOptions options = o.gate.parse();
   if (!o.output.empty()) check_writable(o.output, "--output");
   Results current = read_results_file(o.results, "results");
   Results baseline = read_results_file(o.baseline, "baseline");
-  require_counterparts(keys(current), fmt::format("results '{}'", o.results), keys(baseline),
+  require_counterparts(keys_of(current), fmt::format("results '{}'", o.results), keys_of(baseline),
                        fmt::format("baseline '{}'", o.baseline));
   CompareReport report = compare_results(current, baseline, options, o.baseline);
   std::string text = render_verdict(report, o.format);

@@ -54,9 +54,7 @@ Checked check(const RunCommand& o) {
   Checked c{make_plan(o.run), std::nullopt, {}, o.gate.parse()};
   if (!o.baseline.empty()) {
     c.baseline = read_results_file(o.baseline, "baseline");
-    std::vector<ResultKey> baseline_keys;
-    for (const auto& r : c.baseline->results) baseline_keys.push_back(key_of(r));
-    require_counterparts(planned_keys(c.plan), "this run", baseline_keys, fmt::format("baseline '{}'", o.baseline));
+    require_counterparts(planned_keys(c.plan), "this run", keys_of(*c.baseline), fmt::format("baseline '{}'", o.baseline));
   }
   if (!o.reference.empty()) {
     bool selected = std::any_of(c.plan.cells.begin(), c.plan.cells.end(),
@@ -66,6 +64,9 @@ Checked check(const RunCommand& o) {
                     [&](const Cell& cell) { return cell.backend.label == o.reference; }))
       throw usage_error("--reference: '{}' needs at least one other backend to compare with", o.reference);
   }
+  if (!o.reference.empty() && o.gate.ignore_env_flag->count())
+    throw usage_error("--ignore-env: --reference compares backends of this run, on this machine: there is no other "
+                      "environment to ignore");
   if (o.gate.given() && o.baseline.empty() && o.reference.empty())
     throw usage_error("--threshold, --metric and --ignore-env judge results: give --baseline FILE or --reference "
                       "BACKEND too");

@@ -32,6 +32,9 @@ bool GateOptions::given() const {
 }
 
 CompareOptions GateOptions::parse() const {
+  if (threshold_flag->count() && threshold.empty())
+    throw usage_error("--threshold: expected a percentage such as 5, or METRIC=PERCENT, got ''");
+  if (metric_flag->count() && metric.empty()) throw usage_error("--metric: expected 'all' or metric names, got ''");
   CompareOptions c;
   c.thresholds = parse_thresholds(threshold);
   if (!metric.empty()) c.metrics = parse_metric_list(metric);
@@ -51,6 +54,11 @@ ExitCode verdict_exit(const CompareReport& report) {
   fmt::print(stderr, "allocbench: {}\n", verdict_summary(report));
   if (report.not_comparable()) {
     fmt::print(stderr, "allocbench: error: {}\n", not_comparable_entries(report));
+    return ExitCode::bad_input;
+  }
+  if (report.judged() == 0) {  // a check that compared nothing must not pass
+    fmt::print(stderr, "allocbench: error: nothing was judged: no metric asked for (--metric) was measured on both "
+                       "sides of any entry\n");
     return ExitCode::bad_input;
   }
   return report.regressions() ? ExitCode::regression : ExitCode::ok;
@@ -109,7 +117,6 @@ std::vector<std::string> parse_metric_list(const std::string& text) {
     check_metric_name(name, "--metric");
     metrics.push_back(name);
   }
-  if (metrics.empty()) throw usage_error("--metric: expected 'all' or metric names, got ''");
   return metrics;
 }
 

@@ -139,12 +139,14 @@ Plan make_plan(const RunOptions& o) {
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
     for (const auto& b : backends) plan.cells.push_back({b, w, params, threads});
   }
-  if (simulated) {
-    const BackendSpec& first = plan.cells.front().backend;
-    std::vector<std::string> identify{worker_path(first.worker)};
-    for (auto& arg : worker_spec_args(first)) identify.push_back(std::move(arg));
-    identify.push_back("--identify");
-    plan.callgrind = find_callgrind(identify, worker_environment(first));
+  if (simulated) {  // valgrind must run every backend's worker, before anything is measured
+    plan.callgrind = find_callgrind();
+    for (const auto& b : backends) {
+      std::vector<std::string> identify{worker_path(b.worker)};
+      for (auto& arg : worker_spec_args(b)) identify.push_back(std::move(arg));
+      identify.push_back("--identify");
+      check_callgrind_runs(*plan.callgrind, identify, worker_environment(b));
+    }
   }
   // With counting, the first warm-up round is the counted one (or an extra round without warm-ups).
   std::vector<JobKind> rounds;

@@ -136,7 +136,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
         try {
           take_callgrind_costs(*sample, costs_file);
         } catch (const Error& e) {
-          error = e.what();
+          error = fmt::format("ran, but {}", e.what());
         }
       }
       if (sample->contains("leak_sites")) name_leak_sites(*sample);

@@ -32,7 +32,7 @@ const Comparison* find_comparison(const CompareReport& report, const ResultKey& 
 
 // verdict, gated, estimator, baseline, change, threshold, p, evidence
 std::string verdict_fields(const Comparison* c) {
-  if (!c) return ",,,,,,,";
+  if (!c) return std::string(8, ',');  // eight empty fields
   bool figures = c->evidence != Evidence::entry;
   return fmt::format(",{},{},{},{},{},{},{},{}", to_string(c->verdict), c->gated, figures ? to_string(c->estimator) : "",
                      figures ? fmt::format("{}", c->baseline) : "",

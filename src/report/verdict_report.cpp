@@ -30,20 +30,26 @@ std::string evidence_text(const Comparison& c) {
     default: break;
   }
   bool beyond = std::fabs(c.change) > c.threshold;
+  std::string text;
   switch (c.evidence) {
     case Evidence::deterministic: return "deterministic";
+    case Evidence::bounded:
+      return fmt::format("one sample each, exact to within ±{} together{}", format_bytes(c.bound),
+                         beyond && !c.significant ? " (within it)" : "");
     case Evidence::too_few_samples:
       return fmt::format("too few samples ({} vs {}): p >= {:.3f} always", c.baseline_samples, c.current_samples,
                          c.smallest_p);
     case Evidence::tested:
-    case Evidence::other_environment: {
-      std::string text = fmt::format("p = {:.3f}", c.p);
-      if (beyond && !c.significant) text += " (not significant)";
-      if (c.contradicted)
-        text += fmt::format("; most repetitions are {}", c.direction == Direction::worse ? "better" : "worse");
-      if (c.evidence == Evidence::other_environment) text += "; other machine or allocator version";
+    case Evidence::other_environment:
+      if (!c.tested) {
+        text = "deterministic";
+      } else {
+        text = fmt::format("p = {:.3f}", c.p);
+        if (beyond && !c.significant) text += " (not significant)";
+        if (c.contradicted) text += "; the best repetition said otherwise: median";
+      }
+      if (c.evidence == Evidence::other_environment) text += "; measured in another environment (notes)";
       return text;
-    }
     case Evidence::entry: break;
   }
   return "";
@@ -127,12 +133,17 @@ std::vector<std::string> notes(const CompareReport& r) {
     out.push_back(fmt::format("no result has the metric '{}': nothing was judged on it", m));
 
   std::set<std::pair<size_t, size_t>> too_few;
-  bool tied = false;  // enough samples, but too many of them equal
+  bool tied = false;     // enough samples, but too many of them equal
+  bool one_only = false; // under callgrind, memory comes from the counted run alone
   for (const auto& c : r.rows) {
     if (c.evidence != Evidence::too_few_samples) continue;
-    if (samples_needed(c.baseline_samples, r.alpha) > c.current_samples) too_few.insert({c.baseline_samples, c.current_samples});
+    if (c.key.measure == measure_instructions) one_only = true;
+    else if (samples_needed(c.baseline_samples, r.alpha) > c.current_samples) too_few.insert({c.baseline_samples, c.current_samples});
     else tied = true;
   }
+  if (one_only)
+    out.push_back("with --measure instructions, RSS and page faults come from the counted run alone: one sample a "
+                  "side, shown, never gated, whatever --reps; gate them in a wall-time run");
   for (const auto& [base, cur] : too_few)
     out.push_back(fmt::format("{} against {} repetitions can never give p < {} on timed metrics: they are shown, "
                               "not gated. A baseline of {} repetition{} is gated only by runs of {} or more "
@@ -144,8 +155,8 @@ std::vector<std::string> notes(const CompareReport& r) {
                               "shown, not gated",
                               r.alpha));
   if (std::any_of(r.rows.begin(), r.rows.end(), [](const Comparison& c) { return c.contradicted; }))
-    out.push_back("where the best repetition moved one way and most repetitions the other, the change is not "
-                  "confirmed: the verdict is unchanged");
+    out.push_back("where the best repetition moved one way and the repetitions as a whole significantly the other "
+                  "(one lucky repetition), the median decides instead of the best repetition");
   if (r.not_comparable())
     out.push_back("entries marked not comparable did different work than their baseline (another checksum): "
                   "re-record them with --save-baseline");
@@ -197,7 +208,7 @@ nlohmann::json verdict_json(const CompareReport& r) {
   using nlohmann::json;
   json list = json::array();
   for (const auto& c : r.rows) {
-    json row = {{"backend", c.key.backend}, {"workload", c.key.workload}, {"params", c.key.params},
+    json row = {{"backend", c.key.backend}, {"workload", c.key.workload}, {"measure", c.key.measure}, {"params", c.key.params},
                 {"seed", c.key.seed},       {"threads", c.key.threads},   {"verdict", to_string(c.verdict)},
                 {"gated", c.gated},         {"evidence", to_string(c.evidence)}};
     if (c.verdict == Verdict::not_comparable)
@@ -210,7 +221,8 @@ nlohmann::json verdict_json(const CompareReport& r) {
                   {"direction", to_string(c.direction)}, {"threshold", c.threshold},
                   {"significant", c.significant}});
       if (c.tested)
-        row.update({{"p", c.p}, {"smallest_p", c.smallest_p}, {"contradicted", c.contradicted}});
+        row.update({{"p", c.p}, {"smallest_p", c.smallest_p}, {"exact_p", c.exact}, {"contradicted", c.contradicted}});
+      if (c.evidence == Evidence::bounded) row["error_bound"] = c.bound;
     }
     list.push_back(row);
   }
@@ -239,7 +251,7 @@ std::string unmatched_entries(const std::vector<ResultKey>& current, std::string
     return keys.empty() ? std::string("\n  (none)") : text;
   };
   return fmt::format("no entry of {} has a counterpart in {}: nothing would be compared. Entries are matched by "
-                     "backend, workload, parameters, seed and threads: run with the baseline's settings, or "
+                     "backend, workload, parameters, seed, threads and --measure: run with the baseline's settings, or "
                      "record a new baseline with --save-baseline.\n{}:{}\n{}:{}",
                      current_name, baseline_name, current_name, list(current), baseline_name, list(baseline));
 }

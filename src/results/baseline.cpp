@@ -8,6 +8,12 @@ namespace allocbench {
 
 ResultKey key_of(const Result& r) { return {r.backend, r.workload, r.measure, r.params, r.seed, r.threads}; }
 
+std::vector<ResultKey> keys_of(const Results& results) {
+  std::vector<ResultKey> keys;
+  for (const auto& r : results.results) keys.push_back(key_of(r));
+  return keys;
+}
+
 std::string params_text(const std::map<std::string, int64_t>& params, const char* separator) {
   std::string text;
   for (const auto& [k, v] : params) text += fmt::format("{}{}={}", text.empty() ? "" : separator, k, v);

@@ -22,6 +22,7 @@ struct ResultKey {
   auto operator<=>(const ResultKey&) const = default;
 };
 ResultKey key_of(const Result& r);
+std::vector<ResultKey> keys_of(const Results& results);
 
 // The entries of `current` replace those of `existing` with the same key; the others are
 // kept, each with its own environment. The file's environment is the current one.

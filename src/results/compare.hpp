@@ -1,11 +1,13 @@
 // Verdicts: current results against a baseline (or against a reference backend of the
 // same run), per entry × metric. Every verdict is a typed value; reports word it.
 //
-// Deterministic metrics (counts, bytes) regress when they change by more than the
-// threshold. Timed metrics regress only when the change of the best repetition (min, or
-// max for ops/s) exceeds the threshold *and* a one-sided Mann–Whitney U test in the bad
-// direction confirms it (p < alpha). Entries are compared only when their keys (backend,
-// workload, parameters, seed, threads) and their checksums (the work done) agree.
+// Deterministic metrics (counts, bytes, one thread's instructions) regress when they change
+// by more than the threshold. Timed metrics regress only when the change of the best
+// repetition (min, or max for ops/s) exceeds the threshold *and* a one-sided Mann–Whitney
+// U test in the bad direction confirms it (p < alpha); when the repetitions as a whole
+// significantly moved the other way, the median decides instead. Entries are compared only
+// when their keys (backend, workload, measure, parameters, seed, threads) and their
+// checksums (the work done) agree.
 #pragma once
 
 #include "results/baseline.hpp"
@@ -43,7 +45,8 @@ enum class Evidence {
   deterministic,      // a noise-free metric: the change alone decides
   tested,             // a timed metric, judged with the one-sided U test
   too_few_samples,    // a timed metric whose samples can never reach alpha: not gated
-  other_environment,  // a timed metric from another machine kind or allocator version: not gated
+  other_environment,  // a metric from an environment that measures it otherwise: not gated
+  bounded,            // one sample a side, exact to within an error bound (peak live bytes of threads)
   entry,              // a whole entry: on one side only, or not comparable
 };
 std::string_view to_string(Evidence e);
@@ -66,12 +69,14 @@ struct Comparison {
   Direction direction = Direction::same;
   double threshold = 0;
   Evidence evidence = Evidence::entry;
+  double bound = 0;  // bounded: the difference the two error bounds allow
   // The one-sided U test in the direction of the change (timed metrics only).
   bool tested = false;
+  bool exact = true;  // p from the exact distribution, not the normal approximation
   double p = 1;
   double smallest_p = 1;      // the smallest p these samples could give in that direction
   bool significant = false;   // p < alpha
-  bool contradicted = false;  // the opposite one-sided test is significant: the samples say the other way
+  bool contradicted = false;  // the best repetition moved against the samples: the median decided
   Verdict verdict = Verdict::unchanged;
   bool gated = true;                          // false: shown, but not counted in the exit code
   std::string baseline_checksum, current_checksum;  // entries that are not comparable
@@ -101,11 +106,11 @@ struct CompareReport {
   std::vector<VersionChange> version_changes;
   std::vector<std::string> unmeasured_metrics;  // asked for, but in no entry on either side
   std::vector<Comparison> rows;                 // not comparable first, then regressions
-  std::vector<ResultKey> current_keys, baseline_keys;  // every entry of each side
   size_t matched = 0;                                  // entries with a counterpart
 
   int regressions() const;     // gated ones
   int not_comparable() const;  // entries
+  int judged() const;          // metrics measured on both sides of a matched entry
 };
 
 // The estimator of one metric of one entry.

@@ -23,7 +23,6 @@ struct Environment {
   std::string host, cpu, kernel, compiler, build_type, allocbench_version, git_commit;
   std::string valgrind;  // with --measure instructions: its version and the simulated caches
   unsigned cores = 0;
-  bool operator==(const Environment&) const = default;
 };
 
 // A setting of a tuned variant: what was asked, and what the allocator reports in

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict
+from common import BUILD, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict
 
 # The README's CI configuration in this mode: small enough for a minute on four backends.
 CI_PARAMS = {"small-object-churn": "ops=100000", "connection-pool": "requests=3000", "pool-contention": "ops=50000"}
@@ -118,11 +118,15 @@ def cost(reps=5):
         return allocbench("run", *mode, "--workload", workload, *params([w for w in WORKLOADS if w == workload]),
                           *one)[1]
 
+    # A replay too: tests/programs/alloc_threads on one thread, 200,000 iterations, recorded here.
+    trace = os.path.join(tempfile.mkdtemp(prefix="allocbench-bench-"), "program.trace")
+    allocbench("record", "-o", trace, "--", os.path.join(BUILD, "tests", "alloc_threads"), "0", "200000")
     empty = {m: seconds_for("empty", *m) for m in ((), ("--measure", "instructions"))}
-    for w in WORKLOADS:
+    for w in [*WORKLOADS, f"trace:{trace}"]:
         native = seconds_for(w) - empty[()]
         under = seconds_for(w, "--measure", "instructions") - empty[("--measure", "instructions")]
-        print(f"    {w:<19} {under / max(native, 1e-3):5.0f}x  ({native:.2f} s natively, {under:.2f} s counted)")
+        name = "trace (alloc_threads)" if w.startswith("trace:") else w
+        print(f"    {name:<21} {under / max(native, 1e-3):5.0f}x  ({native:.2f} s natively, {under:.2f} s counted)")
 
 
 def agreement(wall_reps=11, scale=10):

@@ -205,7 +205,7 @@ class CompareTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout)
             self.assertIn("note: cpu differs: 'a much faster cpu' in the baseline", p.stdout)
             self.assertIn("regression (not gated)", p.stdout)
-            self.assertIn("other machine or allocator version", p.stdout)
+            self.assertIn("measured in another environment (notes)", p.stdout)
             self.assertEqual(allocbench("compare", now, base, "--ignore-env").returncode, 1)
 
     def test_entries_on_one_side_only_are_listed(self):
@@ -228,6 +228,15 @@ class CompareTest(unittest.TestCase):
             self.assertIn(f"no entry of results '{other}' has a counterpart in baseline '{base}'", p.stderr)
             self.assertIn("system · test-slowdown · ops=100000 · seed 2 · 1 thread", p.stderr)
 
+    def test_a_check_that_judges_nothing_does_not_pass(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = self.save(d, "base.json")
+            uncounted = self.save(d, "uncounted.json", args=[*RUN, "--counting", "off"])
+            p = allocbench("compare", uncounted, base, "--metric", "allocs")
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"missing\s+system\s+test-slowdown\s+allocs .*not measured now")
+            self.assertIn("nothing was judged: no metric asked for (--metric) was measured on both sides", p.stderr)
+
     def test_too_few_samples_is_said(self):
         with tempfile.TemporaryDirectory() as d:
             base = os.path.join(d, "b.json")
@@ -243,6 +252,8 @@ class CompareTest(unittest.TestCase):
             allocbench(*RUN, "--save-baseline", base)
             p = allocbench(*RUN, "--baseline", base, "--format", "csv", env={"ALLOCBENCH_TEST_SCRATCH_PERCENT": "30"})
             self.assertEqual(p.returncode, 1, p.stderr)
+            table = list(csv.reader(io.StringIO(p.stdout)))
+            self.assertEqual({len(row) for row in table}, {len(table[0])})  # every row has every field
             rows = list(csv.DictReader(io.StringIO(p.stdout)))
             allocs = next(r for r in rows if r["metric"] == "allocs")
             self.assertEqual((allocs["verdict"], allocs["gated"], allocs["evidence"]), ("regression", "true", "deterministic"))
@@ -306,6 +317,12 @@ class GateUsageTest(unittest.TestCase):
         (["calibrate", "--workload", "empty", "--leaks"], "--leaks: calibrate"),
         (["calibrate", "--workload", "empty", "--stats"], "--stats: calibrate"),
         (["calibrate", "--workload", "empty", "--timeline-interval", "5"], "--timeline-interval: calibrate"),
+        (["calibrate", "--workload", "empty", "--threshold", "3"], "--threshold: calibrate"),
+        (["calibrate", "--workload", "empty", "--ignore-env"], "--ignore-env: calibrate"),
+        (["run", "--workload", "empty", "--reference", "system", "--backend", "system,system:tcache_count=0",
+          "--ignore-env"], "--ignore-env: --reference compares backends of this run"),
+        (["run", "--workload", "empty", "--baseline", "x.json", "--metric", ""], "--metric: expected 'all' or metric names"),
+        (["run", "--workload", "empty", "--baseline", "x.json", "--threshold", ""], "--threshold: expected a percentage"),
     ]
 
     def test_each_bad_gate_flag_exits_2_naming_it(self):

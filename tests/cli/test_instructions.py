@@ -1,4 +1,6 @@
 """--measure instructions: every timed repetition counted under valgrind's callgrind."""
+import csv
+import io
 import json
 import os
 import stat
@@ -143,6 +145,27 @@ class ThreadsTest(unittest.TestCase):
 
 
 @unittest.skipUnless(NATIVE, "valgrind cannot run a sanitized worker")
+class EverythingElseTest(unittest.TestCase):
+    def test_replays_tuned_variants_references_and_csv_work_in_this_mode(self):
+        trace = os.path.abspath(os.path.join("..", "fuzz", "corpus", "trace", "threads.trace"))
+        variant = "jemalloc:narenas=1" if "jemalloc" in BACKENDS else "system:tcache_count=0"
+        reference = variant.split(":")[0]
+        p = allocbench("run", "--measure", "instructions", "--backend", f"{reference},{variant}", "--workload",
+                       f"trace:{trace}", "--reps", "4", "--reference", reference, "--metric", "instructions,allocs",
+                       "--format", "csv")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        judged = [r for r in rows if r["backend"] == variant and r["metric"] in ("instructions", "allocs")]
+        self.assertEqual(sorted(r["metric"] for r in judged), ["allocs", "instructions"])
+        by_metric = {r["metric"]: r for r in judged}
+        self.assertEqual(by_metric["allocs"]["verdict"], "unchanged")  # the same replay
+        self.assertEqual(by_metric["allocs"]["evidence"], "deterministic")
+        self.assertRegex(by_metric["instructions"]["evidence"], r"^p = ")  # three threads: the U test
+        self.assertEqual(by_metric["instructions"]["gated"], "true")
+        self.assertTrue(all(r["workload"] == f"trace:{trace}" for r in rows))
+
+
+@unittest.skipUnless(NATIVE, "valgrind cannot run a sanitized worker")
 class FailureTest(unittest.TestCase):
     def test_without_valgrind_the_run_is_refused_with_the_install_hint(self):
         with tempfile.TemporaryDirectory() as empty:
@@ -163,6 +186,17 @@ class FailureTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn("--measure instructions: valgrind-3.19.0 cannot run", p.stderr)
             self.assertIn("valgrind: cannot start the program", p.stderr)
+
+    def test_every_backend_is_checked_under_valgrind_before_the_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            broken = os.path.join(d, "not-a-library.so")
+            with open(broken, "w") as f:
+                f.write("not an ELF file\n")
+            p = allocbench("run", "--measure", "instructions", "--backend", f"system,preload:{broken}", *CHURN)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertEqual(p.stdout, "")  # refused before anything ran
+            self.assertIn("cannot run", p.stderr)
+            self.assertIn(f"malloc is provided by 'libc.so.6', expected '{os.path.basename(broken)}*'", p.stderr)
 
     def test_a_worker_that_crashes_under_valgrind_fails_the_run(self):
         p = allocbench("run", "--measure", "instructions", "--backend", "system", "--workload", "test-crash",

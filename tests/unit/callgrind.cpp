@@ -48,6 +48,9 @@ TEST_CASE("unit_callgrind_without_totals_is_a_failed_run") {
   CHECK_THROWS_WITH_AS(callgrind_costs("events: Ir\nsummary: 0\n", "cg.out"),
                        doctest::Contains("callgrind's output 'cg.out' has no total of Dr"), Error);
   CHECK_THROWS_AS(callgrind_costs("", "cg.out"), Error);
+  CHECK_THROWS_WITH_AS(callgrind_costs("events: Ir Dr\ntotals: 12 lots\n", "cg.out"),
+                       doctest::Contains("expected a count, got 'lots'"), Error);
+  CHECK_THROWS_AS(callgrind_costs("events: Ir\ntotals: 99999999999999999999999\n", "cg.out"), Error);
 }
 
 TEST_CASE("unit_callgrind_runs_with_the_fixed_caches") {

@@ -1,4 +1,5 @@
 #include "results/compare.hpp"
+#include "results/statistics.hpp"
 
 #include <doctest/doctest.h>
 
@@ -77,21 +78,52 @@ TEST_CASE("unit_compare_timed_regression_needs_threshold_and_significance") {
 
 TEST_CASE("unit_compare_a_lucky_baseline_repetition_is_not_a_regression") {
   // About twice as fast on 8 of 9 repetitions; the baseline's best is one lucky 40. The
-  // best repetition says +50%, the repetitions say better: not a regression.
+  // best repetition says +50%, the repetitions say better (one-sided p = 0.020): the
+  // median decides, and it is an improvement, never a regression.
   Comparison c = wall({40, 120, 121, 122, 123, 124, 125, 126, 127}, {60, 61, 62, 63, 64, 65, 66, 67, 200});
-  CHECK(c.change == doctest::Approx(0.5));
-  CHECK(c.direction == Direction::worse);
-  CHECK(c.p > 0.9);  // the one-sided test in the bad direction
   CHECK(c.contradicted);
-  CHECK(c.verdict == Verdict::unchanged);
+  CHECK(c.estimator == Estimator::median);
+  CHECK(c.baseline == 123);
+  CHECK(c.current == 64);
+  CHECK(c.direction == Direction::better);
+  CHECK(c.p == doctest::Approx(0.019992).epsilon(1e-4));
+  CHECK(c.verdict == Verdict::improvement);
+  // Without the median's say, the best repetition alone would have been +50% worse.
+  CHECK(mann_whitney({40, 120, 121, 122, 123, 124, 125, 126, 127}, {60, 61, 62, 63, 64, 65, 66, 67, 200},
+                     Tail::greater).p > 0.9);
 }
 
-TEST_CASE("unit_compare_a_lucky_current_repetition_is_not_an_improvement") {
-  // The run is slower on 8 of 9; one lucky fast repetition makes its best look better.
+TEST_CASE("unit_compare_a_lucky_current_repetition_does_not_hide_a_regression") {
+  // The run is about 50% slower on 8 of 9; one lucky fast repetition makes its best look
+  // 30% better. The repetitions say worse (p = 0.002): the median decides, a regression.
   Comparison c = wall({100, 101, 102, 103, 104, 105, 106, 107, 108}, {70, 150, 151, 152, 153, 154, 155, 156, 157});
-  CHECK(c.direction == Direction::better);
   CHECK(c.contradicted);
-  CHECK(c.verdict == Verdict::unchanged);
+  CHECK(c.estimator == Estimator::median);
+  CHECK(c.direction == Direction::worse);
+  CHECK(c.change == doctest::Approx(153.0 / 104 - 1));
+  CHECK(c.p == doctest::Approx(0.001995).epsilon(1e-3));
+  CHECK(c.verdict == Verdict::regression);
+  CHECK(c.gated);
+}
+
+TEST_CASE("unit_compare_peak_live_of_threads_counts_beyond_its_error_bounds") {
+  auto peak = [](double then, double now) {
+    Result base = entry("a", base_wall, 10), cur = entry("a", base_wall, 10);
+    for (Result* r : {&base, &cur}) {
+      r->threads = 2;
+      r->peak_live_error_bound = 131072;  // 2 threads x 64 KiB
+    }
+    base.metrics["peak_live_bytes"] = summarize({then});
+    cur.metrics["peak_live_bytes"] = summarize({now});
+    return judge(base, cur, "peak_live_bytes", defaults);
+  };
+  Comparison within = peak(1'000'000, 1'200'000);  // +20%, but 200 KB < 256 KiB of bounds
+  CHECK(within.evidence == Evidence::bounded);
+  CHECK(within.bound == 262144);
+  CHECK(within.gated);
+  CHECK(within.verdict == Verdict::unchanged);
+  Comparison beyond = peak(1'000'000, 1'300'000);
+  CHECK(beyond.verdict == Verdict::regression);
 }
 
 TEST_CASE("unit_compare_bimodal_and_equal_samples") {
@@ -193,8 +225,8 @@ TEST_CASE("unit_compare_entries_differing_in_seed_or_threads_are_not_counterpart
   CHECK(r.rows[0].verdict == Verdict::missing);
   CHECK(r.rows[1].verdict == Verdict::added);
   CHECK(r.rows[1].key.threads == 2);
-  CHECK(r.current_keys.at(0).seed == 7);
-  CHECK(r.baseline_keys.at(0).seed == 1);
+  CHECK(r.rows[1].key.seed == 7);
+  CHECK(r.rows[0].key.seed == 1);
 }
 
 TEST_CASE("unit_compare_same_key_other_checksum_is_not_comparable") {

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <sstream>
 
 using namespace allocbench;
 
@@ -92,6 +93,17 @@ TEST_CASE("unit_report_csv_carries_the_verdicts") {
         std::string::npos);
   CHECK(csv.find(",allocs,count,10,10,10,unchanged,true,median,10,0,0.05,,deterministic\n") != std::string::npos);
   CHECK(csv.find("fast,1.0,w,ops=10,1,1,2,wall_ns,ns,100.5,100,101,not comparable,false,,,,,,") != std::string::npos);
-  // A row per metric, as without a verdict: nothing is dropped.
+  // A row per metric, as without a verdict: nothing is dropped, and every row has every field.
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 2 * (15 + 2));
+  std::istringstream lines(csv);
+  for (std::string line; std::getline(lines, line);) {
+    CAPTURE(line);
+    size_t fields = 1;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      fields += c == ',' && !quoted;
+    }
+    CHECK(fields == 20);
+  }
 }
