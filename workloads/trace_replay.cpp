@@ -2,20 +2,27 @@
 // calls with the same sizes and alignments, in the same order, each object freed by
 // the same call as in the program, on as many threads as the program had.
 //
+// The trace is prepared once (trace/prepared.hpp, kept in the replay cache): each
+// thread reads its own records straight through a window of fixed size, refilled with
+// pread, so the replay's memory does not grow with the trace, and setup builds nothing.
+//
 // Ordering between threads: each thread replays its own operations in recorded order,
 // and an operation on an object another thread allocated (a cross-thread free) waits
-// until that allocation has been replayed. Nothing else is serialised, so threads run
-// as freely as the program's did; every wait points to an earlier operation, so the
-// replay cannot deadlock. Single-threaded, the replay's live bytes follow the program's
-// exactly; with threads, their interleaving is the replay's own.
+// until that allocation has been replayed; an allocation into a shared slot waits until
+// the slot's previous object was freed. Every wait points to an earlier operation, so the
+// replay cannot deadlock, and nothing else is serialised. Single-threaded, the replay's
+// live bytes follow the program's exactly; with threads, their interleaving is its own.
 //
 // Objects are written when allocated (touch) and read when freed (object_bytes.hpp). Frees of
 // objects the trace never allocated, and second frees, are counted and skipped.
-// The trace's tables live in mmap'd memory: neither the allocator under test nor the
-// counting wrapper sees them, and the table of operations, resident through the phase,
-// is left out of the RSS figures (resident_harness_bytes). Calls of the malloc family
-// bypass the counting operator new, so the replay counts them itself.
-#include "trace/reader.hpp"
+// The windows and slots live in mmap'd memory: neither the allocator under test nor the
+// counting wrapper sees them, and the windows, resident through the phase at a constant
+// size, are left out of the RSS figures (resident_harness_bytes). Calls of the malloc
+// family bypass the counting operator new, so the replay counts them itself.
+#include "trace/mapped_vector.hpp"
+#include "trace/objects.hpp"
+#include "trace/prepared.hpp"
+#include "trace/replay_cache.hpp"
 #include "worker/counting.hpp"
 #include "workloads/digest.hpp"
 #include "workloads/object_bytes.hpp"
@@ -24,21 +31,28 @@
 
 #include "common/error.hpp"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
+#include <optional>
+#include <thread>
 #include <utility>
 
 namespace allocbench {
 namespace {
 
+using trace::Extension;
 using trace::Op;
 using trace::ReplayOp;
 
@@ -84,15 +98,20 @@ uint64_t read_back(const void* p, size_t size) {
 }
 
 [[noreturn]] void allocation_failed(size_t size, size_t index) {
-  std::fprintf(stderr, "trace replay: the allocator returned no memory for %zu bytes (operation %zu)\n", size, index);
+  std::fprintf(stderr, "trace replay: the allocator returned no memory for %zu bytes (operation %zu of its thread)\n",
+               size, index);
   std::abort();
 }
 
-void* allocate(const ReplayOp& op, size_t index) {
-  size_t size = op.size;
-  size_t alignment = size_t{1} << op.align_log2;
+[[noreturn]] void corrupt(const char* what) {
+  std::fprintf(stderr, "trace replay: the prepared replay is corrupt: %s\n", what);
+  std::abort();
+}
+
+void* allocate(Op op, size_t size, uint8_t align_log2, size_t index) {
+  size_t alignment = size_t{1} << align_log2;
   void* p = nullptr;
-  switch (op.op) {
+  switch (op) {
     case Op::new_: return ::operator new(size);  // counted by the counting wrapper
     case Op::new_array: return ::operator new[](size);
     case Op::new_aligned: return ::operator new(size, std::align_val_t(alignment));
@@ -111,6 +130,52 @@ void* allocate(const ReplayOp& op, size_t index) {
   return p;
 }
 
+// One thread's records, read in order through a window of fixed size: what is resident
+// stays the same from the first fill (in setup) to the end.
+class RecordWindow {
+ public:
+  static constexpr uint64_t window_records = 1 << 16;  // 1 MiB
+
+  RecordWindow(int fd, const trace::PreparedThread& t)
+      : fd_(fd), next_offset_(t.first_record_offset), left_(t.records),
+        buffer_(std::min(t.records, window_records)) {}
+
+  bool done() const { return at_ == filled_ && left_ == 0; }
+  template <typename T>
+  T next() {
+    if (at_ == filled_) refill();
+    return std::bit_cast<T>(buffer_[at_++]);
+  }
+  void refill() {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(left_, buffer_.size()));
+    size_t bytes = n * sizeof(Record);
+    for (size_t done = 0; done < bytes;) {
+      ssize_t got = ::pread(fd_, reinterpret_cast<char*>(buffer_.data()) + done, bytes - done,
+                            static_cast<off_t>(next_offset_ + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) corrupt("its records cannot be read");
+      done += static_cast<size_t>(got);
+    }
+    next_offset_ += bytes;
+    left_ -= n;
+    at_ = 0;
+    filled_ = n;
+    // The next window, from disk into the page cache while this one is replayed.
+    if (left_ > 0) ::posix_fadvise(fd_, static_cast<off_t>(next_offset_), static_cast<off_t>(bytes), POSIX_FADV_WILLNEED);
+  }
+  const void* data() const { return buffer_.data(); }
+  size_t bytes() const { return buffer_.size() * sizeof(Record); }
+
+ private:
+  struct Record {
+    uint64_t a, b;
+  };
+  int fd_;
+  uint64_t next_offset_, left_;
+  trace::mapped_vector<Record> buffer_;
+  size_t at_ = 0, filled_ = 0;
+};
+
 // Frees with the counterpart of the call that allocated the object.
 void deallocate(void* p, Op allocated_by, size_t size, uint8_t align_log2) {
   std::align_val_t alignment{size_t{1} << align_log2};
@@ -125,25 +190,43 @@ void deallocate(void* p, Op allocated_by, size_t size, uint8_t align_log2) {
   }
 }
 
+// Where the replay of trace:FILE reads its prepared records: given by the driver (workers),
+// else found in or added to the replay cache.
+std::map<std::string, std::string, std::less<>>& given_prepared() {
+  static std::map<std::string, std::string, std::less<>> given;
+  return given;
+}
+
 class TraceReplay final : public Workload {
  public:
   explicit TraceReplay(const WorkloadConfig& c)
-      : file_(c.name.substr(prefix.size())), allocate_(c.params.at("allocate") != 0) {}
+      : prepared_(prepared_replay(c.name)), allocate_(c.params.at("allocate") != 0) {}
+  ~TraceReplay() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
 
   void setup() override {
-    trace::Trace t = trace::read_trace(std::string(file_));
-    unsigned threads = std::max(t.summary.threads, 1u);  // a trace of no operations replays on one
-    operations_ = t.summary.operations;
-    ops_ = std::move(t.ops);
-    thread_begin_ = t.thread_begin;
-    thread_begin_.resize(threads + 1, ops_.size());
-    t.local_slots.resize(threads, 0);
-    live_at_end_ = std::move(t.live_at_end);
-    shared_.assign(t.shared_slots, nullptr);
+    trace::PreparedReplay p = trace::read_prepared(prepared_, false);
+    operations_ = p.header.operations;
+    fd_ = ::open(prepared_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw run_error("prepared replay {}: cannot open: {}", prepared_, std::strerror(errno));
+    uint64_t slots = p.header.shared_slots;
+    for (const auto& t : p.threads) slots += t.local_slots;
+    uint64_t needed = slots * sizeof(Slot) + p.threads.size() * RecordWindow::window_records * 16;
+    if (needed > trace::available_memory())
+      throw run_error("prepared replay {}: its live objects' slots and windows need {} MiB, more than is available",
+                      prepared_, needed >> 20);
+
+    unsigned threads = std::max<unsigned>(p.header.threads, 1);  // a trace of no operations replays on one
     per_thread_.resize(threads);
-    for (unsigned i = 0; i < threads; ++i) per_thread_[i].slots.assign(t.local_slots[i], nullptr);
+    for (unsigned t = 0; t < p.header.threads; ++t) {
+      per_thread_[t].window.emplace(fd_, p.threads[t]);
+      per_thread_[t].window->refill();
+      per_thread_[t].slots.resize(p.threads[t].local_slots);
+    }
+    shared_.resize(p.header.shared_slots);
     // The program's first thread replays on this one, the worker's main thread (PhasedThreads).
-    threads_ = std::make_unique<PhasedThreads>(threads, [this](unsigned th, Phase p) { step(th, p); });
+    threads_ = std::make_unique<PhasedThreads>(threads, [this](unsigned th, Phase ph) { step(th, ph); });
     threads_->setup();
   }
   void run() override { threads_->run(); }
@@ -162,100 +245,163 @@ class TraceReplay final : public Workload {
     return o;
   }
 
-  // The table of operations: written in setup, so resident through the phase.
-  int64_t resident_harness_bytes() const override { return resident_bytes(ops_.data(), ops_.size() * sizeof(ReplayOp)); }
+  // The windows: filled in setup, so resident through the phase, at the same size.
+  int64_t resident_harness_bytes() const override {
+    int64_t bytes = 0;
+    for (const auto& t : per_thread_)
+      if (t.window) bytes += resident_bytes(t.window->data(), t.window->bytes());
+    return bytes;
+  }
 
  private:
+  // A live object: its pointer and what freeing it needs. `state` (shared slots only)
+  // tells the slot's successive objects apart: 2g - 1 while its g-th object is in it, 2g
+  // once that one is freed.
+  struct Slot {
+    void* p;
+    uint64_t size;
+    Op op;
+    uint8_t align_log2;
+    uint32_t state;
+  };
   struct alignas(64) PerThread {
-    trace::mapped_vector<void*> slots;  // pointers of the live objects only this thread frees
-    Digest digest;                      // every call in order: its kind, its size, what freed objects held
+    std::optional<RecordWindow> window;
+    trace::mapped_vector<Slot> slots;  // the live objects only this thread frees
+    Digest digest;                     // every call in order: its kind, its size, what freed objects held
     uint64_t skipped_frees = 0;
+    uint64_t done = 0;                 // operations replayed
   };
 
   // Stands for an object with no memory: with allocate=0, or a NULL from a zero-byte allocation.
   static inline void* const no_memory = reinterpret_cast<void*>(alignof(std::max_align_t));
 
-  std::atomic_ref<void*> shared(uint32_t slot) { return std::atomic_ref<void*>(shared_[slot]); }
-
-  // The freed object's pointer; from another thread's allocation, once it has been replayed.
-  void* take(PerThread& me, const ReplayOp& op) {
-    if (!(op.flags & ReplayOp::wait)) return std::exchange(me.slots[op.old_slot], nullptr);
-    for (int spin = 0; !shared(op.old_slot).load(std::memory_order_acquire); ++spin)
-      if (spin > 64) shared(op.old_slot).wait(nullptr, std::memory_order_acquire);
-    return shared(op.old_slot).exchange(nullptr, std::memory_order_relaxed);
+  // A free waits for its object's allocation, often: it sleeps, and the allocation wakes
+  // it. An allocation rarely waits for its shared slot's previous object to be freed (the
+  // slot was freed long before, prepared.cpp): it polls, so that frees need not wake anyone.
+  static void await(std::atomic_ref<uint32_t> state, uint32_t want, bool sleep) {
+    for (int spin = 0;; ++spin) {
+      uint32_t now = state.load(std::memory_order_acquire);
+      if (now == want) return;
+      if (spin > 64) {
+        if (sleep) state.wait(now, std::memory_order_acquire);
+        else std::this_thread::yield();
+      }
+    }
   }
 
-  void publish(PerThread& me, const ReplayOp& op, void* p) {
+  Slot& local(PerThread& me, uint32_t slot) {
+    if (slot >= me.slots.size()) corrupt("a slot out of range");
+    return me.slots[slot];
+  }
+  Slot& shared(uint32_t slot) {
+    if (slot >= shared_.size()) corrupt("a shared slot out of range");
+    return shared_[slot];
+  }
+
+  // The freed object; from another thread's allocation, once it has been replayed.
+  Slot take(PerThread& me, const ReplayOp& op, const Extension& x) {
+    if (!(op.flags & ReplayOp::wait)) return std::exchange(local(me, op.old_slot), Slot{});
+    Slot& s = shared(op.old_slot);
+    std::atomic_ref<uint32_t> state(s.state);
+    await(state, 2 * x.old_gen - 1, true);
+    Slot object = s;
+    state.store(2 * x.old_gen, std::memory_order_release);
+    return object;
+  }
+
+  void publish(PerThread& me, const ReplayOp& op, const Extension& x, const Slot& object) {
     if (!(op.flags & ReplayOp::notify)) {
-      me.slots[op.slot] = p;
+      local(me, op.slot) = object;
       return;
     }
-    shared(op.slot).store(p, std::memory_order_release);
-    shared(op.slot).notify_all();
+    Slot& s = shared(op.slot);
+    std::atomic_ref<uint32_t> state(s.state);
+    await(state, 2 * (x.gen - 1), false);  // the slot's previous object is freed
+    s.p = object.p;
+    s.size = object.size;
+    s.op = object.op;
+    s.align_log2 = object.align_log2;
+    state.store(2 * x.gen - 1, std::memory_order_release);
+    state.notify_all();
   }
 
   bool holds_memory(void* p) const { return allocate_ && p && p != no_memory; }
 
   // Reads the object back and frees it.
-  void release(PerThread& me, void* p, Op allocated_by, uint64_t size, uint8_t align_log2) {
-    if (!holds_memory(p)) return;
-    me.digest.add(read_back(p, size) ^ size);
-    deallocate(p, allocated_by, size, align_log2);
+  void release(PerThread& me, const Slot& s) {
+    if (!holds_memory(s.p)) return;
+    me.digest.add(read_back(s.p, s.size) ^ s.size);
+    deallocate(s.p, s.op, s.size, s.align_log2);
   }
 
-  void replay(PerThread& me, const ReplayOp& op, size_t i) {
-    bool frees = op.old_slot != trace::no_object;
-    me.digest.add(op.size << 8 | static_cast<uint8_t>(op.op));
+  void replay(PerThread& me, const ReplayOp& op, const Extension& x) {
+    size_t i = me.done++;
+    uint64_t size = op.flags & ReplayOp::extended ? x.size : op.size;
+    bool frees = op.old_slot != trace::none;
+    me.digest.add(size << 8 | static_cast<uint8_t>(op.op));
     if (trace::is_free(op.op)) {
       if (!frees) {
         ++me.skipped_frees;
         return;
       }
-      release(me, take(me, op), op.old_op, op.old_size, op.old_align_log2);
+      release(me, take(me, op, x));
       return;
     }
     void* p = no_memory;
     if (op.op == Op::realloc_) {
       // realloc of an object the trace never allocated is replayed as realloc(NULL, size).
-      void* q = frees ? take(me, op) : nullptr;
+      Slot old = frees ? take(me, op, x) : Slot{};
       if (allocate_) {
-        if (frees) count_free(op.old_size);
-        if (holds_memory(q)) me.digest.add(read_back(q, op.old_size) ^ op.old_size);
-        else q = nullptr;
-        p = std::realloc(q, op.size);
-        if (!p && op.size) allocation_failed(op.size, i);
-        count_alloc(op.size);
+        if (frees) count_free(old.size);
+        if (holds_memory(old.p)) me.digest.add(read_back(old.p, old.size) ^ old.size);
+        else old.p = nullptr;
+        p = std::realloc(old.p, size);
+        if (!p && size) allocation_failed(size, i);
+        count_alloc(size);
       }
     } else if (allocate_) {
-      p = allocate(op, i);
+      p = allocate(op.op, size, op.align_log2, i);
     }
-    if (holds_memory(p)) touch(p, op.size, i);
-    publish(me, op, p ? p : no_memory);
+    if (holds_memory(p)) touch(p, size, i);
+    publish(me, op, x, Slot{p ? p : no_memory, size, op.op, op.align_log2, 0});
   }
 
   void step(unsigned t, Phase phase) {
     PerThread& me = per_thread_[t];
+    if (!me.window) return;
     if (phase == Phase::run) {
-      for (size_t i = thread_begin_[t]; i < thread_begin_[t + 1]; ++i) replay(me, ops_[i], i);
+      while (!me.window->done()) {
+        auto op = me.window->next<ReplayOp>();
+        Extension x{};
+        if (op.flags & ReplayOp::extended) {
+          if (me.window->done()) corrupt("an operation's extension is missing");
+          x = me.window->next<Extension>();
+        }
+        replay(me, op, x);
+      }
     } else if (phase == Phase::teardown) {
       // What the program never freed: freed here, by the thread that allocated it.
-      for (const trace::LiveObject& o : live_at_end_)
-        if (o.thread == t) release(me, std::exchange(me.slots[o.slot], nullptr), o.op, o.size, o.align_log2);
+      for (Slot& s : me.slots) release(me, std::exchange(s, Slot{}));
     }
   }
 
-  std::string_view file_;
+  std::string prepared_;
   bool allocate_;
+  int fd_ = -1;
   uint64_t operations_ = 0;
-  trace::mapped_vector<ReplayOp> ops_;
-  std::vector<size_t> thread_begin_;
-  trace::mapped_vector<trace::LiveObject> live_at_end_;
-  trace::mapped_vector<void*> shared_;  // pointers of the live objects another thread frees
+  trace::mapped_vector<Slot> shared_;  // the live objects another thread frees
   std::vector<PerThread> per_thread_;
   std::unique_ptr<PhasedThreads> threads_;
 };
 
 }  // namespace
+
+void use_prepared_replay(std::string_view name, std::string path) { given_prepared()[std::string(name)] = std::move(path); }
+
+std::string prepared_replay(std::string_view name) {
+  if (auto it = given_prepared().find(name); it != given_prepared().end()) return it->second;
+  return trace::prepared_file(std::string(name.substr(prefix.size())));
+}
 
 const WorkloadInfo& recorded_workload(std::string_view name) {
   // Made on first use, one per trace file, and kept: the plan and the worker refer to it.
@@ -264,7 +410,7 @@ const WorkloadInfo& recorded_workload(std::string_view name) {
     if (n == name) return info;
   if (name.size() == prefix.size())
     throw usage_error("--workload '{}': expected trace:FILE, a file written by allocbench record", name);
-  unsigned threads = trace::check_trace(std::string(name.substr(prefix.size()))).threads;
+  unsigned threads = trace::read_prepared(prepared_replay(name), false).header.threads;
   auto& [stored, info] = known.emplace_back(std::string(name), WorkloadInfo{});
   info = {stored,
           "replays a recorded program",

@@ -74,6 +74,11 @@ const WorkloadInfo& find_workload(std::string_view name);
 // The workload that replays the trace `trace:FILE`.
 const WorkloadInfo& recorded_workload(std::string_view name);
 
+// The prepared replay (trace/prepared.hpp) that `trace:FILE` reads: the one given, in a
+// worker, by the driver; else from the replay cache, prepared there if need be.
+std::string prepared_replay(std::string_view name);
+void use_prepared_replay(std::string_view name, std::string path);
+
 // The thread count a run uses: `requested` when non-zero, else the workload's default;
 // a recorded program's own, always.
 unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores);

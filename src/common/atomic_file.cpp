@@ -29,82 +29,74 @@ void refuse_directory(const std::string& path, std::string_view what) {
     throw usage_error("{} '{}': is a directory, expected a file path", what, path);
 }
 
+}  // namespace
+
 // The new content goes into an unnamed file in the target's directory (O_TMPFILE): if
 // the process dies, even by SIGKILL, the kernel discards it and nothing is left behind.
 // Where the file system cannot do that, a named temporary file is used instead.
-struct Temporary {
-  int fd = -1;
-  std::string name;  // set once the file has a name
-
-  Temporary(const std::string& path, std::string_view what) {
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    fd = ::open(directory_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666 & ~mask);
-    if (fd >= 0) return;
-    name = path + ".tmp.XXXXXX";
-    fd = ::mkstemp(name.data());
-    if (fd < 0) throw write_error(what, path, errno);
-    // mkstemp makes 0600 files; results and baselines are ordinary files.
-    if (::fchmod(fd, 0666 & ~mask) != 0) {
-      int err = errno;
-      discard();
-      throw write_error(what, path, err);
-    }
-  }
-
-  // Gives the unnamed file a unique name beside the target, for rename() to move.
-  int link_beside(const std::string& path) {
-    if (!name.empty()) return 0;
-    std::string proc = "/proc/self/fd/" + std::to_string(fd);
-    std::random_device random;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      std::string candidate = path + ".tmp." + std::to_string(random());
-      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, candidate.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-        name = candidate;
-        return 0;
-      }
-      if (errno != EEXIST) return errno;
-    }
-    return EEXIST;
-  }
-
-  void discard() {
-    if (fd >= 0) ::close(fd);
-    if (!name.empty()) ::unlink(name.c_str());
-    fd = -1;
-  }
-};
-
-}  // namespace
-
-void write_file_atomically(const std::string& path, std::string_view content, std::string_view what) {
+AtomicFile::AtomicFile(const std::string& path, std::string_view what) : path_(path), what_(what) {
   refuse_directory(path, what);
-  Temporary tmp(path, what);
-  auto fail = [&](int err) {
-    tmp.discard();
-    return write_error(what, path, err);
-  };
-  for (size_t done = 0; done < content.size();) {
-    ssize_t n = ::write(tmp.fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw fail(errno);
-    done += static_cast<size_t>(n);
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  fd_ = ::open(directory_of(path).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666 & ~mask);
+  if (fd_ >= 0) return;
+  temporary_ = path + ".tmp.XXXXXX";
+  fd_ = ::mkstemp(temporary_.data());
+  if (fd_ < 0) {
+    temporary_.clear();
+    throw write_error(what, path, errno);
   }
-  if (::fsync(tmp.fd) != 0) throw fail(errno);
-  if (int err = tmp.link_beside(path)) throw fail(err);
-  if (::rename(tmp.name.c_str(), path.c_str()) != 0) throw fail(errno);
-  ::close(tmp.fd);
+  // mkstemp makes 0600 files; results and baselines are ordinary files.
+  if (::fchmod(fd_, 0666 & ~mask) != 0) fail(errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+}
+
+void AtomicFile::fail(int err) {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+  fd_ = -1;
+  temporary_.clear();
+  throw write_error(what_, path_, err);
+}
+
+void AtomicFile::commit(bool durable) {
+  if (durable && ::fsync(fd_) != 0) fail(errno);
+  if (temporary_.empty()) {  // an unnamed file gets a unique name beside the target, for rename() to move
+    std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+    std::random_device random;
+    for (int attempt = 0; temporary_.empty(); ++attempt) {
+      std::string candidate = path_ + ".tmp." + std::to_string(random());
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, candidate.c_str(), AT_SYMLINK_FOLLOW) == 0) temporary_ = candidate;
+      else if (errno != EEXIST || attempt == 100) fail(errno);
+    }
+  }
+  if (::rename(temporary_.c_str(), path_.c_str()) != 0) fail(errno);
+  temporary_.clear();
+  ::close(fd_);
+  fd_ = -1;
+  if (!durable) return;
   // The rename itself must reach the disk too.
-  if (int dir = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+  if (int dir = ::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
     ::fsync(dir);
     ::close(dir);
   }
 }
 
-void check_writable(const std::string& path, std::string_view what) {
-  refuse_directory(path, what);
-  Temporary tmp(path, what);
-  tmp.discard();
+void write_file_atomically(const std::string& path, std::string_view content, std::string_view what) {
+  AtomicFile file(path, what);
+  for (size_t done = 0; done < content.size();) {
+    ssize_t n = ::write(file.fd(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw write_error(what, path, errno);
+    done += static_cast<size_t>(n);
+  }
+  file.commit(true);
 }
+
+void check_writable(const std::string& path, std::string_view what) { AtomicFile probe(path, what); }
 
 }  // namespace allocbench

@@ -5,7 +5,7 @@
 #include "driver/commands.hpp"
 #include "driver/spawn.hpp"
 #include "report/format_units.hpp"
-#include "trace/reader.hpp"
+#include "trace/stream.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

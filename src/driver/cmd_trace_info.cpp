@@ -1,7 +1,7 @@
 // allocbench trace-info: what a recorded trace holds.
 #include "driver/commands.hpp"
 #include "report/trace_report.hpp"
-#include "trace/reader.hpp"
+#include "trace/summary.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,7 +25,7 @@ void setup_trace_info(CLI::App& app, int& exit_code) {
   cmd->add_option("TRACE", opt->file, "Trace file (allocbench record -o TRACE -- PROGRAM).")->required();
   cmd->add_option("--format", opt->format, "table or json.")->check(CLI::IsMember({"table", "json"}));
   cmd->callback([opt, &exit_code] {
-    trace::TraceSummary s = trace::read_trace(opt->file).summary;
+    trace::TraceSummary s = trace::summarise_trace(opt->file);
     if (opt->format == "json") fmt::print("{}\n", trace_json(opt->file, s).dump(2));
     else fmt::print("{}", trace_text(opt->file, s));
     exit_code = 0;

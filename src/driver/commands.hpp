@@ -17,6 +17,7 @@ void setup_calibrate(CLI::App& app, int& exit_code);
 void setup_plot(CLI::App& app, int& exit_code);
 void setup_record(CLI::App& app, int& exit_code);
 void setup_trace_info(CLI::App& app, int& exit_code);
+void setup_clear_cache(CLI::App& app, int& exit_code);
 
 // Warnings name their remedy and go to stderr once; ALLOCBENCH_NO_WARNINGS=1 silences them.
 void warn(std::string_view message);

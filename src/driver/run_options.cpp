@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "driver/backends.hpp"
 #include "report/report.hpp"
+#include "trace/replay_cache.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/ranges.h>
@@ -62,6 +63,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_flag("--stats", o.stats,
                "Show the allocators' own statistics (allocated, resident, mapped, ...) per workload; the JSON "
                "always has them.");
+  app.add_flag("--no-cache", o.no_cache,
+               "Prepare trace: workloads for replay in a temporary directory, removed at exit, not in the replay "
+               "cache (see clear-cache).");
   auto* fail_fast = app.add_flag("--fail-fast", o.fail_fast, "Stop the run at the first failed repetition.");
   // The default, accepted so that a script can say so.
   app.add_flag_callback("--keep-going", [] {}, "After a failed repetition, run the other cells (the default).")
@@ -117,6 +121,7 @@ int64_t parse_size(const std::string& text, std::string_view flag) {
 
 Plan make_plan(const RunOptions& o) {
   find_reporter(o.format);
+  if (o.no_cache) trace::disable_cache();
   std::vector<BackendSpec> backends = select_backends(o.backends);
   std::vector<const WorkloadInfo*> workloads = select_workloads(o.workloads);
   auto overrides = split_params(o.params, workloads);
@@ -177,6 +182,8 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   }
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
+  if (cell.workload->kind == WorkloadKind::recorded)
+    argv.insert(argv.end(), {"--prepared", prepared_replay(cell.workload->name)});
   if (plan.timeline_ms > 0 && observed(plan, job))
     argv.insert(argv.end(), {"--timeline-ms", fmt::format("{}", plan.timeline_ms)});
   return argv;

@@ -38,6 +38,7 @@ struct RunOptions {
   double timeline_ms = 10;
   std::string max_rss, max_live;  // sizes such as 64M
   bool fail_fast = false;
+  bool no_cache = false;  // trace: workloads prepare into a temporary directory, not the replay cache
 };
 
 void add_run_options(CLI::App& app, RunOptions& options);

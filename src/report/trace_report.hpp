@@ -1,7 +1,7 @@
 // What `allocbench trace-info` prints about a recorded trace: as text, or as JSON.
 #pragma once
 
-#include "trace/reader.hpp"
+#include "trace/summary.hpp"
 
 #include <nlohmann/json.hpp>
 

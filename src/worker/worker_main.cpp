@@ -4,7 +4,7 @@
 //   allocbench-worker-<backend> --identify
 //   allocbench-worker-<backend> --tuning K=V,... --check-tuning
 //   allocbench-worker-<backend> --workload NAME [--param K=V]... [--seed N] [--threads N] [--counting on|off]
-//                               [--tuning K=V,...] [--preloaded FILE]
+//                               [--tuning K=V,...] [--preloaded FILE] [--prepared FILE]
 #include "common/error.hpp"
 #include "worker/backend.hpp"
 #include "worker/counting.hpp"
@@ -39,6 +39,7 @@ struct WorkerOptions {
   std::string preloaded;  // file name of an allocator loaded with LD_PRELOAD
   bool leaks = false;     // record the sites of what is still live at the end
   double timeline_ms = 0; // sample live bytes and RSS this often (0: no timeline)
+  std::string prepared;   // trace:FILE replays this prepared file (trace/prepared.hpp)
 };
 
 constexpr size_t leak_sites_shown = 10;
@@ -191,6 +192,7 @@ int worker_main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 60000.0));
   app.add_flag("--leaks", opt.leaks, "Record the allocation site of every allocation still live at the end.");
   app.add_option("--preloaded", opt.preloaded, "File name of the allocator that LD_PRELOAD loads into this worker.");
+  app.add_option("--prepared", opt.prepared, "The prepared replay of a trace: workload, made by the driver.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -215,6 +217,7 @@ int worker_main(int argc, char** argv) {
     }
     if (opt.workload.empty()) throw usage_error("--workload: required unless --identify is given");
     if (opt.leaks && opt.counting != "on") throw usage_error("--leaks: needs --counting on");
+    if (!opt.prepared.empty()) use_prepared_replay(opt.workload, opt.prepared);
     std::cout << run_once(opt, settings).dump() << '\n' << std::flush;
     return 0;
   } catch (const Error& e) {

@@ -1,7 +1,9 @@
-// libFuzzer target: the trace reader must turn any bytes into either a trace ready to
-// replay or a usage error; a crash, a hang, another exception or a sanitizer report is a bug.
+// libFuzzer target: the trace reader must turn any bytes into either a summary and a
+// prepared replay, or a usage error; a crash, a hang, another exception or a sanitizer
+// report is a bug. A prepared replay that is written must read back whole and sound.
 #include "common/error.hpp"
-#include "trace/reader.hpp"
+#include "trace/prepared.hpp"
+#include "trace/summary.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -11,24 +13,18 @@
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // read_trace reads a file: the input is written to a memory file it opens by name.
+  // The reader reads a file: the input is written to a memory file it opens by name.
   static const int fd = memfd_create("fuzz.trace", 0);
+  static const int out = memfd_create("fuzz.replay", 0);
   static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  static const std::string out_path = "/proc/self/fd/" + std::to_string(out);
   if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) __builtin_trap();
+  if (ftruncate(out, 0) != 0) __builtin_trap();
   try {
-    allocbench::trace::Trace t = allocbench::trace::read_trace(path);
-    // Every reference the replay will follow stays inside its tables.
-    for (size_t thread = 0; thread < t.summary.threads; ++thread)
-      for (size_t i = t.thread_begin[thread]; i < t.thread_begin[thread + 1]; ++i) {
-        const auto& op = t.ops[i];
-        bool shared_new = op.flags & allocbench::trace::ReplayOp::notify;
-        bool shared_old = op.flags & allocbench::trace::ReplayOp::wait;
-        if (!allocbench::trace::is_free(op.op) && op.slot >= (shared_new ? t.shared_slots : t.local_slots[thread]))
-          __builtin_trap();
-        if (op.old_slot != allocbench::trace::no_object &&
-            op.old_slot >= (shared_old ? t.shared_slots : t.local_slots[thread]))
-          __builtin_trap();
-      }
+    allocbench::trace::TraceSummary s = allocbench::trace::summarise_trace(path);
+    allocbench::trace::prepare_replay(path, allocbench::trace::trace_key(path), out, out_path);
+    allocbench::trace::PreparedReplay p = allocbench::trace::read_prepared(out_path, true);
+    if (p.header.operations != s.operations || p.header.threads != s.threads) __builtin_trap();
   } catch (const allocbench::Error& e) {
     if (e.code() != allocbench::ExitCode::bad_input) __builtin_trap();
   }

@@ -1,6 +1,6 @@
 // The real workloads, run in this process with the counting operators: the same seed
 // does the same work whatever the thread interleaving, and nothing leaks.
-#include "trace/reader.hpp"
+#include "trace/summary.hpp"
 #include "worker/counting.hpp"
 #include "workloads/digest.hpp"
 #include "workloads/workload.hpp"
@@ -133,7 +133,7 @@ TEST_CASE("unit_workloads_connection_pool_recycles_deterministically") {
 TEST_CASE("unit_trace_replay_of_a_multi_threaded_recording_matches_the_trace") {
   const std::string name = "trace:" ALLOCBENCH_TEST_TRACE;
   const WorkloadInfo& info = find_workload(name);
-  trace::TraceSummary trace = trace::read_trace(ALLOCBENCH_TEST_TRACE).summary;
+  trace::TraceSummary trace = trace::summarise_trace(ALLOCBENCH_TEST_TRACE);
   REQUIRE(info.default_threads == 3);
   REQUIRE(trace.threads == 3);
   for (int attempt = 0; attempt < 20; ++attempt) {

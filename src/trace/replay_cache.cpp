@@ -1,0 +1,106 @@
+#include "trace/replay_cache.hpp"
+
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
+#include "trace/prepared.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+namespace allocbench::trace {
+namespace fs = std::filesystem;
+namespace {
+
+// A directory of this process's own, removed with everything in it at exit.
+struct TemporaryDirectory {
+  std::string path;
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    if (!path.empty()) fs::remove_all(path, ignored);
+  }
+};
+
+TemporaryDirectory& uncached() {
+  static TemporaryDirectory dir;
+  return dir;
+}
+
+bool cache_disabled = false;
+
+std::string directory() {
+  if (!cache_disabled) return cache_directory();
+  TemporaryDirectory& t = uncached();
+  if (t.path.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "allocbench-replay-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw run_error("--no-cache: cannot make a temporary directory: {}", std::strerror(errno));
+    t.path = pattern;
+  }
+  return t.path;
+}
+
+bool is_ours(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.ends_with(".replay") || name.find(".replay.tmp.") != std::string::npos;
+}
+
+}  // namespace
+
+std::string cache_directory() {
+  if (const char* dir = std::getenv("ALLOCBENCH_CACHE_DIR"); dir && *dir) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "allocbench").string();
+  if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".cache" / "allocbench").string();
+  return (fs::temp_directory_path() / "allocbench-cache").string();
+}
+
+void disable_cache() { cache_disabled = true; }
+
+std::string prepared_file(const std::string& trace_path) {
+  static std::map<std::string, std::string> known;  // this process prepares or checks each trace once
+  if (auto it = known.find(trace_path); it != known.end()) return it->second;
+
+  TraceKey key = trace_key(trace_path);
+  std::string dir = directory();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw run_error("the replay cache {}: cannot create it: {}; set ALLOCBENCH_CACHE_DIR to a writable directory",
+                    dir, ec.message());
+  std::string file = (fs::path(dir) / fmt::format("{:016x}-{}.v{}.replay", key.hash, key.bytes, prepared_version)).string();
+  if (fs::exists(file)) {
+    try {
+      PreparedReplay p = read_prepared(file, true);
+      if (p.header.trace_hash == key.hash && p.header.trace_bytes == key.bytes) return known[trace_path] = file;
+      fmt::print(stderr, "allocbench: the prepared replay {} was made from another trace: preparing it again\n", file);
+    } catch (const Error& e) {
+      fmt::print(stderr, "allocbench: {}: preparing it again\n", e.what());
+    }
+  }
+  auto start = std::chrono::steady_clock::now();
+  AtomicFile out(file, "the replay cache");
+  prepare_replay(trace_path, key, out.fd(), file);
+  out.commit(false);  // a file lost in a crash is rebuilt: its hash tells
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print(stderr, "allocbench: prepared {} for replay in {:.1f} s: {:.1f} MiB in {}\n", trace_path, seconds,
+             static_cast<double>(fs::file_size(file)) / (1 << 20), file);
+  return known[trace_path] = file;
+}
+
+Cleared clear_cache() {
+  Cleared c;
+  std::string dir = cache_directory();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || !is_ours(entry.path())) continue;
+    uint64_t bytes = entry.file_size();
+    if (fs::remove(entry.path(), ec)) ++c.files, c.bytes += bytes;
+    else throw run_error("the replay cache {}: cannot remove {}: {}", dir, entry.path().string(), ec.message());
+  }
+  return c;
+}
+
+}  // namespace allocbench::trace
