@@ -32,6 +32,8 @@
 #include "common/error.hpp"
 
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@
 #include <atomic>
 #include <bit>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -275,18 +278,30 @@ class TraceReplay final : public Workload {
   // Stands for an object with no memory: with allocate=0, or a NULL from a zero-byte allocation.
   static inline void* const no_memory = reinterpret_cast<void*>(alignof(std::max_align_t));
 
+  // A shared slot's state is a futex word; its top bit says that a thread sleeps on it.
   // A free waits for its object's allocation, often: it sleeps, and the allocation wakes
-  // it. An allocation rarely waits for its shared slot's previous object to be freed (the
-  // slot was freed long before, prepared.cpp): it polls, so that frees need not wake anyone.
-  static void await(std::atomic_ref<uint32_t> state, uint32_t want, bool sleep) {
+  // it. An allocation rarely waits for its slot's previous object to be freed (the slot
+  // was freed long before, prepared.cpp): it polls. Setting the bit and changing the state
+  // are both read-modify-writes of the word, so a wake-up is never lost.
+  static constexpr uint32_t sleeping = 1u << 31;
+
+  static void await(uint32_t& word, uint32_t want, bool sleep) {
+    std::atomic_ref<uint32_t> state(word);
     for (int spin = 0;; ++spin) {
       uint32_t now = state.load(std::memory_order_acquire);
-      if (now == want) return;
-      if (spin > 64) {
-        if (sleep) state.wait(now, std::memory_order_acquire);
-        else std::this_thread::yield();
+      if (((now ^ want) & ~sleeping) == 0) return;  // generations wrap at 2^30: equal in the low bits
+      if (spin < 64) continue;
+      if (!sleep) {
+        std::this_thread::yield();
+      } else if ((now & sleeping) || state.compare_exchange_weak(now, now | sleeping, std::memory_order_acquire)) {
+        ::syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, now | sleeping, nullptr, nullptr, 0);
       }
     }
+  }
+
+  static void advance(uint32_t& word, uint32_t value) {
+    if (std::atomic_ref<uint32_t>(word).exchange(value & ~sleeping, std::memory_order_acq_rel) & sleeping)
+      ::syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
   }
 
   Slot& local(PerThread& me, uint32_t slot) {
@@ -302,10 +317,9 @@ class TraceReplay final : public Workload {
   Slot take(PerThread& me, const ReplayOp& op, const Extension& x) {
     if (!(op.flags & ReplayOp::wait)) return std::exchange(local(me, op.old_slot), Slot{});
     Slot& s = shared(op.old_slot);
-    std::atomic_ref<uint32_t> state(s.state);
-    await(state, 2 * x.old_gen - 1, true);
+    await(s.state, 2 * x.old_gen - 1, true);
     Slot object = s;
-    state.store(2 * x.old_gen, std::memory_order_release);
+    advance(s.state, 2 * x.old_gen);
     return object;
   }
 
@@ -315,14 +329,12 @@ class TraceReplay final : public Workload {
       return;
     }
     Slot& s = shared(op.slot);
-    std::atomic_ref<uint32_t> state(s.state);
-    await(state, 2 * (x.gen - 1), false);  // the slot's previous object is freed
+    await(s.state, 2 * (x.gen - 1), false);  // the slot's previous object is freed
     s.p = object.p;
     s.size = object.size;
     s.op = object.op;
     s.align_log2 = object.align_log2;
-    state.store(2 * x.gen - 1, std::memory_order_release);
-    state.notify_all();
+    advance(s.state, 2 * x.gen - 1);
   }
 
   bool holds_memory(void* p) const { return allocate_ && p && p != no_memory; }

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   } catch (const allocbench::Error& e) {
     fmt::print(stderr, "allocbench: error: {}\n", e.what());
     return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "allocbench: error: out of memory (see ulimit -v and the memory free)\n");
+    return static_cast<int>(ExitCode::run_failed);
   }
   return exit_code;
 }

@@ -2,6 +2,9 @@
 
 #include "common/error.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace allocbench::trace {
@@ -39,8 +42,8 @@ void ObjectTable::grow() {
   while (size < 4 * (live_ + 1)) size *= 2;
   uint64_t bytes = (size + entries_.size()) * sizeof(Entry);  // both, while moving
   if (bytes > limit_)
-    throw run_error("trace {}: its {} live objects need more memory than this machine has free: {} MiB, {} MiB "
-                    "available",
+    throw run_error("trace {}: its {} live objects need more memory than is available (MemAvailable, or ulimit -v): "
+                    "{} MiB, {} MiB available",
                     path_, live_, bytes >> 20, limit_ >> 20);
   std::vector<Entry> old(size);
   old.swap(entries_);
@@ -50,14 +53,19 @@ void ObjectTable::grow() {
 }
 
 uint64_t available_memory() {
-  std::FILE* f = std::fopen("/proc/meminfo", "r");
-  if (!f) return UINT64_MAX;
-  char line[256];
-  unsigned long long kib = 0;
-  bool found = false;
-  while (!found && std::fgets(line, sizeof line, f)) found = std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1;
-  std::fclose(f);
-  return found ? kib * 1024 : UINT64_MAX;
+  uint64_t available = UINT64_MAX;
+  if (std::FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f)) found = std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1;
+    std::fclose(f);
+    if (found) available = kib * 1024;
+  }
+  rlimit limit{};  // ulimit -v
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    available = std::min<uint64_t>(available, limit.rlim_cur);
+  return available;
 }
 
 }  // namespace allocbench::trace

@@ -92,7 +92,7 @@ Anomalies walk(TraceStream& in, uint64_t memory_limit, Visit&& visit) {
   return a;
 }
 
-// What this machine can still give: MemAvailable.
+// What this process can still be given: MemAvailable, or less under ulimit -v.
 uint64_t available_memory();
 
 }  // namespace allocbench::trace

@@ -58,13 +58,10 @@ uint64_t table_end(uint32_t threads) {
   return (end + 15) / 16 * 16;
 }
 
-// Out of disk space, or another reason in errno.
 [[noreturn]] void write_failed(const std::string& out_path, uint64_t needed, int err) {
-  if (err == ENOSPC)
-    throw run_error("cannot write the prepared replay {}: it needs {} MiB and the disk is full; free space, or set "
-                    "ALLOCBENCH_CACHE_DIR to a larger disk",
-                    out_path, needed >> 20);
-  throw run_error("cannot write the prepared replay {}: {}", out_path, std::strerror(err));
+  throw run_error("cannot write the prepared replay {} ({} MiB): {}; free disk space, set ALLOCBENCH_CACHE_DIR to "
+                  "a larger disk, or run with --no-cache to prepare it in $TMPDIR",
+                  out_path, (needed >> 20) + 1, std::strerror(err));
 }
 
 void write_at(int fd, const void* data, size_t n, uint64_t offset, const std::string& out_path, uint64_t needed) {

@@ -15,6 +15,7 @@ import time
 
 from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict, worker
 import instructions
+import replay
 
 
 def paired_ratio(backend, workload, with_args, without_args, pairs):
@@ -185,6 +186,7 @@ ITEMS = {
     "10": instructions.sensitivity_under_load,
     "11": instructions.cost,
     "12": instructions.agreement,
+    "13": replay.scale,
 }
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ the real recorder, replayed on every backend, and traces broken on purpose."""
 import json
 import os
 import re
+import resource
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -307,6 +309,32 @@ class ReplayCacheTest(unittest.TestCase):
         self.assertEqual(left, set())
         self.assertEqual(metric(results[0], "allocs"), json.loads(
             allocbench("trace-info", path, "--format", "json").stdout)["allocations"])
+
+    def test_a_trace_too_large_for_memory_or_disk_is_a_clear_error_and_leaves_nothing(self):
+        if os.environ.get("ALLOCBENCH_TEST_SANITIZER"):
+            self.skipTest("a sanitizer reserves more address space than the limit allows")
+        path = os.path.join(self.tmp, "live.trace")  # two million objects, none freed
+        subprocess.run([MAKE_TRACE, path, "2000000", "1", "100000000", "1", "0"], check=True)
+        run = [os.environ["ALLOCBENCH"], "run", "--workload", f"trace:{path}", "--backend", "system", "--reps", "1"]
+
+        def limited(command, limit, size):
+            def apply():
+                resource.setrlimit(limit, (size, size))
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+            return subprocess.run(command, capture_output=True, text=True, preexec_fn=apply, timeout=300,
+                                  env=dict(os.environ, **self.env))
+
+        for command in ([os.environ["ALLOCBENCH"], "trace-info", path], run):
+            with self.subTest(memory=command[1]):
+                p = limited(command, resource.RLIMIT_AS, 150 << 20)
+                self.assertEqual(p.returncode, 3, p.stderr)
+                self.assertRegex(p.stderr, rf"trace {re.escape(path)}: its \d+ live objects need more memory than "
+                                           r"is available .*: \d+ MiB, \d+ MiB available")
+        p = limited(run, resource.RLIMIT_FSIZE, 1 << 20)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertRegex(p.stderr, rf"cannot write the prepared replay {re.escape(self.cache)}/\S+ \(\d+ MiB\): "
+                                   r"File too large; .*ALLOCBENCH_CACHE_DIR")
+        self.assertEqual(self.cached(), [])  # nothing half-written
 
     def test_a_cache_directory_that_cannot_be_made_is_a_clear_error(self):
         path = self.make_trace("app.trace", 1000, 1)

@@ -2,8 +2,10 @@
 // benchmarks: THREADS threads whose operations interleave at random, each keeping about
 // LIVE objects, and handing a share of what it allocates to the next thread to free
 // (cross-thread frees). Sizes, calls and address reuse resemble a real program's.
+// FREES: the percentage of operations that free one of the thread's objects; 0 makes a
+// trace whose every object stays live.
 //
-//   make_trace OUTPUT OPERATIONS [THREADS=4] [LIVE=20000] [SEED=1]
+//   make_trace OUTPUT OPERATIONS [THREADS=4] [LIVE=20000] [SEED=1] [FREES=50]
 #include "trace/format.hpp"
 
 #include <cstdio>
@@ -73,13 +75,14 @@ class ChunkWriter {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: make_trace OUTPUT OPERATIONS [THREADS=4] [LIVE=20000] [SEED=1]\n");
+    std::fprintf(stderr, "usage: make_trace OUTPUT OPERATIONS [THREADS=4] [LIVE=20000] [SEED=1] [FREES=50]\n");
     return 2;
   }
   uint64_t operations = std::strtoull(argv[2], nullptr, 10);
   unsigned threads = argc > 3 ? static_cast<unsigned>(std::atoi(argv[3])) : 4;
   size_t live = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 20000;
   std::mt19937_64 rng(argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1);
+  uint64_t frees = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 50;
   std::FILE* out = std::fopen(argv[1], "wb");
   if (!out || threads == 0) {
     std::perror(argv[1]);
@@ -123,12 +126,12 @@ int main(int argc, char** argv) {
     unsigned t = static_cast<unsigned>(rng() % threads);
     ChunkWriter& w = writers[t];
     uint64_t r = rng() % 100;
-    if (!inbox[t].empty() && r < 10) {  // a cross-thread free
+    if (!inbox[t].empty() && r < frees / 5) {  // a cross-thread free
       Object o = inbox[t].front();
       inbox[t].pop_front();
       w.event(seq, o.op == Op::new_ ? Op::delete_ : Op::free_, o.address, 0, 0, 0);
       release(o);
-    } else if (owned[t].size() >= live || (!owned[t].empty() && r < 50)) {
+    } else if (!owned[t].empty() && (owned[t].size() >= live || r < frees)) {
       size_t i = rng() % owned[t].size();
       Object o = owned[t][i];
       owned[t][i] = owned[t].back();
