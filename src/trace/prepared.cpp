@@ -170,7 +170,7 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
                       operations / 8 >> 20, memory >> 20);
     shared_bits.assign((operations + 63) / 64, 0);
     records.assign(threads, 0);
-    walk(in, memory, [&](const Operation& op, uint64_t, Object* freed, Object* made) {
+    walk<Object>(in, memory, [&](const Operation& op, uint64_t, Object* freed, Object* made) {
       bool extended = made && made->size > UINT32_MAX;
       if (freed && freed->thread != op.thread) {
         extended = true;
@@ -201,7 +201,7 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
   uint32_t shared_count = 0;
   {
     TraceStream in(trace_path);
-    walk(in, memory, [&](const Operation& op, uint64_t i, Object* freed, Object* made) {
+    walk<Object>(in, memory, [&](const Operation& op, uint64_t i, Object* freed, Object* made) {
       ReplayOp r{};
       Extension x{};
       r.op = op.op;

@@ -18,7 +18,7 @@ SummaryBuilder::SummaryBuilder(const TraceStream& in) {
   s_.operations_per_thread.assign(s_.threads, 0);
 }
 
-void SummaryBuilder::operator()(const Operation& op, uint64_t index, const Object* freed, const Object* made) {
+void SummaryBuilder::operator()(const Operation& op, uint64_t index, const Allocation* freed, const Allocation* made) {
   if (s_.operations++ == 0) first_time_ = op.time_us;
   last_time_ = op.time_us;
   ++s_.per_op[static_cast<size_t>(op.op)];
@@ -53,7 +53,7 @@ TraceSummary SummaryBuilder::finish(const Anomalies& a) {
 TraceSummary summarise_trace(const std::string& path) {
   TraceStream in(path);
   SummaryBuilder summary(in);
-  Anomalies a = walk(in, available_memory() / 2, summary);
+  Anomalies a = walk<Allocation>(in, available_memory() / 2, summary);
   return summary.finish(a);
 }
 

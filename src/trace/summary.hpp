@@ -36,7 +36,7 @@ struct TraceSummary : Anomalies {
 class SummaryBuilder {
  public:
   explicit SummaryBuilder(const TraceStream& in);
-  void operator()(const Operation& op, uint64_t index, const Object* freed, const Object* made);
+  void operator()(const Operation& op, uint64_t index, const Allocation* freed, const Allocation* made);
   // Completes the summary with what the walk counted.
   TraceSummary finish(const Anomalies& a);
 

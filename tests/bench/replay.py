@@ -18,9 +18,9 @@ def measured(command, env):
     """(seconds, largest resident set in bytes of the command and its children, stdout)."""
     probe = ("import resource, subprocess, sys, time\n"
              "t = time.perf_counter()\n"
-             "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+             "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
              "t = time.perf_counter() - t\n"
-             "assert p.returncode == 0, (sys.argv, p.returncode)\n"
+             "assert p.returncode == 0, (sys.argv, p.returncode, p.stderr[-2000:])\n"
              "sys.stderr.write(f'{t} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}\\n')\n"
              "sys.stdout.buffer.write(p.stdout)\n")
     p = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, env=env, check=True)
@@ -33,7 +33,7 @@ def run_args(trace, *args):
             "--counting", "off", "--format", "json", *args]
 
 
-def scale_item(label, operations, threads, env, tmp, worker_reps):
+def scale_item(label, operations, threads, env, tmp, worker_reps, backends_reps=0):
     trace = os.path.join(tmp, f"{label}.trace")
     start = time.perf_counter()
     subprocess.run([MAKE_TRACE, trace, str(operations), str(threads)], check=True)
@@ -43,18 +43,20 @@ def scale_item(label, operations, threads, env, tmp, worker_reps):
           f"{size / 2**20:.0f} MiB ({size / operations:.1f} B/op), written in {made:.1f} s")
 
     seconds, rss, out = measured([ALLOCBENCH, "trace-info", trace, "--format", "json"], env)
-    live = json.loads(out)["live_objects_at_end"]
+    info = json.loads(out)
     info_goal = rss <= 40 * operations and (operations > 20e6 or rss <= 256 * 2**20)
     print(f"   trace-info       {seconds:6.1f} s   peak RSS {rss / 2**20:6.0f} MiB = {rss / operations:5.1f} B/op "
-          f"({live:,} objects live at the end)  {verdict(info_goal)}")
+          f"({info['live_objects_at_end']:,} objects live at the end)  {verdict(info_goal)}")
 
-    seconds, rss, out = measured(run_args(trace, "--reps", "1"), env)
+    # The first run, with allocate=0: the replay's own memory alone (the driver preparing, then
+    # a worker replaying without the program's objects), in its largest process.
+    seconds, rss, out = measured(run_args(trace, "--reps", "1", "--param", f"trace:{trace}.allocate=0"), env)
     phase = json.loads(out)["results"][0]["metrics"]["wall_ns"]["median"] / 1e9
     prepared = [os.path.join(env["ALLOCBENCH_CACHE_DIR"], f) for f in os.listdir(env["ALLOCBENCH_CACHE_DIR"])]
     prepared_bytes = max(os.path.getsize(f) for f in prepared)
-    print(f"   first run        {seconds:6.1f} s   peak RSS {rss / 2**20:6.0f} MiB = {rss / operations:5.1f} B/op "
-          f"(prepares {prepared_bytes / 2**20:.0f} MiB, {prepared_bytes / operations:.1f} B/op; phase {phase:.1f} s)  "
-          f"{verdict(rss <= 40 * operations)}")
+    print(f"   first run        {seconds:6.1f} s   prepares {prepared_bytes / 2**20:.0f} MiB ({prepared_bytes / operations:.1f}"
+          f" B/op), replays with allocate=0 ({phase:.1f} s); largest process {rss / 2**20:.0f} MiB = "
+          f"{rss / operations:.1f} B/op  {verdict(rss <= 40 * operations)}")
 
     # Per repetition: a worker's whole life minus its phase, the cache warm.
     prepared_file = max(prepared, key=os.path.getsize)
@@ -66,15 +68,18 @@ def scale_item(label, operations, threads, env, tmp, worker_reps):
         overheads.append(seconds - json.loads(out)["metrics"]["wall_ns"] / 1e9)
         worker_rss = max(worker_rss, rss)
     overhead = statistics.median(overheads)
-    print(f"   per repetition   {overhead:6.2f} s   worker's own time beyond the phase, median of {worker_reps} "
-          f"({overhead / operations * 1e9:.1f} ns/op); worker peak RSS {worker_rss / 2**20:.0f} MiB "
-          f"= {worker_rss / operations:.1f} B/op, the program's live memory included  "
-          f"{verdict(worker_rss <= 40 * operations)}")
-
-    seconds, _, out = measured(run_args(trace, "--reps", "3"), env)
-    phases = 3 * json.loads(out)["results"][0]["metrics"]["wall_ns"]["median"] / 1e9
-    print(f"   a warm run       {seconds:6.1f} s   for 3 reps ({phases:.1f} s of phases): the driver's checks of the "
-          f"trace and the cache, once per run, and 3 workers")
+    print(f"   per repetition   {overhead:6.2f} s   a worker's time beyond its phase, median of {worker_reps} "
+          f"({overhead / operations * 1e9:.1f} ns/op)  {verdict(overhead <= 1)}")
+    print(f"   worker           peak RSS {worker_rss / 2**20:.0f} MiB replaying the program's objects (its peak live "
+          f"bytes: {info['peak_live_bytes'] / 2**20:.0f} MiB requested)")
+    if backends_reps:
+        reps = backends_reps
+        seconds, _, out = measured([ALLOCBENCH, "run", "--workload", f"trace:{trace}", "--backend", "all", "--reps",
+                                    str(reps), "--warmup", "0", "--format", "json"], env)
+        results = json.loads(out)["results"]
+        phases = sum(sum(r["metrics"]["wall_ns"]["samples"]) for r in results) / 1e9
+        print(f"   {reps} reps × {len(results)} backends, cache warm, counted run included: {seconds:.0f} s for "
+              f"{phases:.0f} s of measured phases")
     os.remove(trace)
     return overhead
 
@@ -104,7 +109,7 @@ def scale():
     env = dict(ENV, ALLOCBENCH_CACHE_DIR=os.path.join(tmp, "cache"))
     try:
         small = scale_item("1.7M", 1_730_000, 4, env, tmp, worker_reps=5)
-        large = scale_item("17.3M", 17_300_000, 4, env, tmp, worker_reps=5)
+        large = scale_item("17.3M", 17_300_000, 4, env, tmp, worker_reps=5, backends_reps=9)
         growth = (large - small) / (17_300_000 - 1_730_000) * 1e9
         print(f"   overhead growth  {growth:.1f} ns per operation between the two  {verdict(growth <= 10)}")
         shutil.rmtree(env["ALLOCBENCH_CACHE_DIR"])
