@@ -318,7 +318,7 @@ class TraceReplay final : public Workload {
     if (!(op.flags & ReplayOp::wait)) return std::exchange(local(me, op.old_slot), Slot{});
     Slot& s = shared(op.old_slot);
     await(s.state, 2 * x.old_gen - 1, true);
-    Slot object = s;
+    Slot object{s.p, s.size, s.op, s.align_log2, 0};  // not the state, which others read meanwhile
     advance(s.state, 2 * x.old_gen);
     return object;
   }

@@ -252,13 +252,14 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
     ALLOCBENCH_CHECK(writers[t].written() == table[t].records);
     table[t].local_slots = local_count[t];
   }
-  all.update(table.data(), table.size() * sizeof(PreparedThread));
+  for (const PreparedThread& t : table) all.update(&t, sizeof t);
   for (const auto& w : writers) all.add(w.hash());
   h.hash = all.value();
 
   std::vector<unsigned char> head(table_end(threads), 0);
   std::memcpy(head.data(), &h, sizeof h);
-  std::memcpy(head.data() + sizeof h, table.data(), table.size() * sizeof(PreparedThread));
+  for (size_t t = 0; t < table.size(); ++t)
+    std::memcpy(head.data() + sizeof h + t * sizeof(PreparedThread), &table[t], sizeof(PreparedThread));
   write_at(out, head.data(), head.size(), 0, out_path, end);
 }
 
@@ -276,7 +277,7 @@ PreparedReplay read_prepared(const std::string& path, bool verify) {
   if (table_end(p.header.threads) > size) throw bad("its thread table is cut short");
   p.threads.resize(p.header.threads);
   size_t table_bytes = p.threads.size() * sizeof(PreparedThread);
-  if (::pread(fd, p.threads.data(), table_bytes, sizeof p.header) != static_cast<ssize_t>(table_bytes))
+  if (table_bytes > 0 && ::pread(fd, p.threads.data(), table_bytes, sizeof p.header) != static_cast<ssize_t>(table_bytes))
     throw bad("its thread table cannot be read");
   uint64_t expected = table_end(p.header.threads);
   for (const PreparedThread& t : p.threads) {
@@ -291,7 +292,7 @@ PreparedReplay read_prepared(const std::string& path, bool verify) {
   h.hash = 0;
   Hasher all;
   all.update(&h, sizeof h);
-  all.update(p.threads.data(), table_bytes);
+  for (const PreparedThread& t : p.threads) all.update(&t, sizeof t);
   for (const PreparedThread& t : p.threads) {
     Hasher region;
     if (!hash_range(fd, t.first_record_offset, t.records * sizeof(Record), region)) throw bad("cut short");
