@@ -88,8 +88,11 @@ struct ThreadReader {
 }  // namespace
 
 struct TraceStream::State {
+  ~State() {
+    if (fd >= 0) ::close(fd);
+  }
   std::string path;
-  int fd = -1;
+  int fd = -1;  // closed by this, also when the constructor throws
   uint64_t size = 0;
   std::vector<ThreadReader> threads;
   uint64_t operations = 0, dropped = 0, last_seq = 0, given = 0;
@@ -223,9 +226,7 @@ TraceStream::TraceStream(const std::string& path) : s_(std::make_unique<State>()
   s_->index();
 }
 
-TraceStream::~TraceStream() {
-  if (s_->fd >= 0) ::close(s_->fd);
-}
+TraceStream::~TraceStream() = default;
 
 const std::string& TraceStream::path() const { return s_->path; }
 unsigned TraceStream::threads() const { return static_cast<unsigned>(s_->threads.size()); }

@@ -1,11 +1,15 @@
 // The real workloads, run in this process with the counting operators: the same seed
 // does the same work whatever the thread interleaving, and nothing leaks.
+#include "common/error.hpp"
 #include "trace/summary.hpp"
 #include "worker/counting.hpp"
 #include "workloads/digest.hpp"
 #include "workloads/workload.hpp"
 
 #include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace c = allocbench::counting;
 using namespace allocbench;
@@ -147,4 +151,20 @@ TEST_CASE("unit_trace_replay_of_a_multi_threaded_recording_matches_the_trace") {
     static const uint64_t checksum = r.outcome.checksum;
     CHECK(r.outcome.checksum == checksum);
   }
+}
+
+// A trace refused for any reason leaves no descriptor open: trace-info, record and the
+// driver read many traces in one process, and the fuzzer millions.
+TEST_CASE("unit_trace_reader_closes_its_file_on_every_error") {
+  auto open_descriptors = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"), std::filesystem::directory_iterator{});
+  };
+  std::string path = (std::filesystem::temp_directory_path() / "allocbench-unit-broken.trace").string();
+  for (std::string content : {std::string("not a trace at all"), std::string("ALLOCTRC\x01\0\0\0\0\0\0\0CHNK", 20)}) {
+    std::ofstream(path, std::ios::binary) << content;
+    auto before = open_descriptors();
+    for (int i = 0; i < 100; ++i) CHECK_THROWS_AS(trace::summarise_trace(path), Error);
+    CHECK(open_descriptors() == before);
+  }
+  std::filesystem::remove(path);
 }
