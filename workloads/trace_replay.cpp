@@ -287,10 +287,13 @@ class TraceReplay final : public Workload {
 
   static void await(uint32_t& word, uint32_t want, bool sleep) {
     std::atomic_ref<uint32_t> state(word);
-    for (int spin = 0;; ++spin) {
+    for (int spin = 0;;) {
       uint32_t now = state.load(std::memory_order_acquire);
       if (((now ^ want) & ~sleeping) == 0) return;  // generations wrap at 2^30: equal in the low bits
-      if (spin < 64) continue;
+      if (spin < 64) {
+        ++spin;
+        continue;
+      }
       if (!sleep) {
         std::this_thread::yield();
       } else if ((now & sleeping) || state.compare_exchange_weak(now, now | sleeping, std::memory_order_acquire)) {
@@ -384,6 +387,7 @@ class TraceReplay final : public Workload {
     if (phase == Phase::run) {
       while (!me.window->done()) {
         auto op = me.window->next<ReplayOp>();
+        if (op.op >= Op::count_ || op.align_log2 > 40) corrupt("an operation out of range");
         Extension x{};
         if (op.flags & ReplayOp::extended) {
           if (me.window->done()) corrupt("an operation's extension is missing");

@@ -33,6 +33,7 @@ inline constexpr uint32_t end_tag = 0x21444e45;    // "END!"
 inline constexpr size_t chunk_header_bytes = 32;
 inline constexpr size_t end_record_bytes = 32;
 inline constexpr size_t max_event_bytes = 1 + 10 * 5 + 1;
+inline constexpr size_t min_event_bytes = 4;  // a free: its code and three one-byte varints
 
 enum class Op : uint8_t {
   malloc_,

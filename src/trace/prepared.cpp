@@ -5,6 +5,7 @@
 #include "trace/objects.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,23 @@ class RegionWriter {
 
 enum Marks : uint8_t { extended_mark = 1, shared_mark = 2 };
 
+// Past `ulimit -f`, a write raises SIGXFSZ, which would kill the process: ignored while a
+// prepared file is written, the write fails with EFBIG instead, and that is reported.
+class FileSizeSignalIgnored {
+ public:
+  FileSizeSignalIgnored() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGXFSZ, &ignore, &old_);
+  }
+  ~FileSizeSignalIgnored() { ::sigaction(SIGXFSZ, &old_, nullptr); }
+  FileSizeSignalIgnored(const FileSizeSignalIgnored&) = delete;
+  FileSizeSignalIgnored& operator=(const FileSizeSignalIgnored&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
 uint32_t new_slot(uint32_t& count, const std::string& path) {
   if (count == none - 1) throw usage_error("trace {}: more than {} objects live at once: too many to replay", path, count);
   return count++;
@@ -142,19 +160,21 @@ uint32_t shared_slot(std::deque<FreedSlot>& reusable, uint64_t now, uint32_t& co
 
 }  // namespace
 
-TraceKey trace_key(const std::string& trace_path) {
-  TraceKey key;
-  int fd = open_file(trace_path, "trace", key.bytes);
-  Closer closer{fd};
+TraceKey trace_key(const TraceFile& trace) {
+  TraceKey key{0, trace.size()};
   Hasher h;
-  if (!hash_range(fd, 0, key.bytes, h))
-    throw usage_error("trace {}: cannot read: {}", trace_path, errno ? std::strerror(errno) : "it shrank while being read");
+  if (!hash_range(trace.fd(), 0, key.bytes, h))
+    throw usage_error("trace {}: cannot read: {}", trace.path(), errno ? std::strerror(errno) : "it shrank while being read");
   key.hash = h.value();
   return key;
 }
 
-void prepare_replay(const std::string& trace_path, const TraceKey& key, int out, const std::string& out_path) {
+void prepare_replay(const TraceFile& trace, const TraceKey& key, int out, const std::string& out_path) {
+  const std::string& trace_path = trace.path();
+  // The second walk must see what the first saw: a file changed in place is refused.
+  auto changed = [&] { return usage_error("trace {}: it changed while being prepared for replay", trace_path); };
   uint64_t memory = available_memory() / 2;
+  FileSizeSignalIgnored no_signal;
 
   // First walk: which allocations another thread frees, and each thread's record count.
   std::vector<uint64_t> records;
@@ -162,7 +182,7 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
   uint64_t operations = 0;
   uint32_t threads = 0;
   {
-    TraceStream in(trace_path);
+    TraceStream in(trace);
     operations = in.operations();
     threads = in.threads();
     if (operations / 8 > memory)
@@ -200,8 +220,10 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
   std::deque<FreedSlot> free_shared;
   uint32_t shared_count = 0;
   {
-    TraceStream in(trace_path);
+    TraceStream in(trace);
+    if (in.operations() != operations || in.threads() != threads) throw changed();
     walk<Object>(in, memory, [&](const Operation& op, uint64_t i, Object* freed, Object* made) {
+      if (i >= operations || op.thread >= threads) throw changed();
       ReplayOp r{};
       Extension x{};
       r.op = op.op;
@@ -232,8 +254,10 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
         r.slot = made->slot;
       }
       if (r.flags || x.size > UINT32_MAX) r.flags |= ReplayOp::extended;
-      writers[op.thread].put(r);
-      if (r.flags & ReplayOp::extended) writers[op.thread].put(x);
+      RegionWriter& w = writers[op.thread];
+      if (w.written() + (r.flags & ReplayOp::extended ? 2 : 1) > table[op.thread].records) throw changed();
+      w.put(r);
+      if (r.flags & ReplayOp::extended) w.put(x);
     });
     for (auto& w : writers) w.flush();
   }
@@ -249,7 +273,7 @@ void prepare_replay(const std::string& trace_path, const TraceKey& key, int out,
   Hasher all;
   all.update(&h, sizeof h);
   for (uint32_t t = 0; t < threads; ++t) {
-    ALLOCBENCH_CHECK(writers[t].written() == table[t].records);
+    if (writers[t].written() != table[t].records) throw changed();
     table[t].local_slots = local_count[t];
   }
   for (const PreparedThread& t : table) all.update(&t, sizeof t);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "trace/format.hpp"
+#include "trace/stream.hpp"
 
 #include <cstdint>
 #include <string>
@@ -71,11 +72,11 @@ struct PreparedReplay {
 struct TraceKey {
   uint64_t hash = 0, bytes = 0;
 };
-TraceKey trace_key(const std::string& trace_path);
+TraceKey trace_key(const TraceFile& trace);
 
 // Writes `out` (a file descriptor open for writing) from the trace. Usage errors (exit 2)
 // name the trace and what is wrong in it; errors of memory or disk are run errors (exit 3).
-void prepare_replay(const std::string& trace_path, const TraceKey& key, int out, const std::string& out_path);
+void prepare_replay(const TraceFile& trace, const TraceKey& key, int out, const std::string& out_path);
 
 // Reads the header and thread table, checked against the file's size: a usage error
 // names what does not fit. `verify` also checks the hash of every record.

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <system_error>
 
 namespace allocbench::trace {
@@ -63,15 +64,19 @@ std::string prepared_file(const std::string& trace_path) {
   static std::map<std::string, std::string> known;  // this process prepares or checks each trace once
   if (auto it = known.find(trace_path); it != known.end()) return it->second;
 
-  TraceKey key = trace_key(trace_path);
+  TraceFile trace(trace_path);  // both walks read these bytes, whatever the path holds meanwhile
+  TraceKey key = trace_key(trace);
   std::string dir = directory();
+  auto unusable = [&](const std::string& why) {
+    return run_error("the replay cache {}: {}; set ALLOCBENCH_CACHE_DIR to a writable directory, or run with "
+                     "--no-cache",
+                     dir, why);
+  };
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec)
-    throw run_error("the replay cache {}: cannot create it: {}; set ALLOCBENCH_CACHE_DIR to a writable directory",
-                    dir, ec.message());
+  if (ec) throw unusable("cannot create it: " + ec.message());
   std::string file = (fs::path(dir) / fmt::format("{:016x}-{}.v{}.replay", key.hash, key.bytes, prepared_version)).string();
-  if (fs::exists(file)) {
+  if (fs::exists(file, ec)) {
     try {
       PreparedReplay p = read_prepared(file, true);
       if (p.header.trace_hash == key.hash && p.header.trace_bytes == key.bytes) return known[trace_path] = file;
@@ -81,12 +86,22 @@ std::string prepared_file(const std::string& trace_path) {
     }
   }
   auto start = std::chrono::steady_clock::now();
-  AtomicFile out(file, "the replay cache");
-  prepare_replay(trace_path, key, out.fd(), file);
-  out.commit(false);  // a file lost in a crash is rebuilt: its hash tells
+  std::optional<AtomicFile> out;
+  try {
+    out.emplace(file, "the replay cache");
+  } catch (const Error& e) {
+    throw unusable(e.what());
+  }
+  prepare_replay(trace, key, out->fd(), file);
+  try {
+    out->commit(false);  // a file lost in a crash is rebuilt: its hash tells
+  } catch (const Error& e) {
+    throw unusable(e.what());
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  uintmax_t bytes = fs::file_size(file, ec);
   fmt::print(stderr, "allocbench: prepared {} for replay in {:.1f} s: {:.1f} MiB in {}\n", trace_path, seconds,
-             static_cast<double>(fs::file_size(file)) / (1 << 20), file);
+             ec ? 0.0 : static_cast<double>(bytes) / (1 << 20), file);
   return known[trace_path] = file;
 }
 
@@ -94,12 +109,16 @@ Cleared clear_cache() {
   Cleared c;
   std::string dir = cache_directory();
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file() || !is_ours(entry.path())) continue;
-    uint64_t bytes = entry.file_size();
-    if (fs::remove(entry.path(), ec)) ++c.files, c.bytes += bytes;
-    else throw run_error("the replay cache {}: cannot remove {}: {}", dir, entry.path().string(), ec.message());
+  // error_code forms throughout: a file another run removes meanwhile is simply gone.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || !is_ours(it->path())) continue;
+    uint64_t bytes = it->file_size(ec);
+    if (ec) continue;
+    if (fs::remove(it->path(), ec)) ++c.files, c.bytes += bytes;
+    else if (ec) throw run_error("the replay cache {}: cannot remove {}: {}", dir, it->path().string(), ec.message());
   }
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw run_error("the replay cache {}: cannot list it: {}", dir, ec.message());
   return c;
 }
 

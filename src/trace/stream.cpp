@@ -88,11 +88,9 @@ struct ThreadReader {
 }  // namespace
 
 struct TraceStream::State {
-  ~State() {
-    if (fd >= 0) ::close(fd);
-  }
+  std::unique_ptr<TraceFile> owned;  // when the stream opened the file itself
   std::string path;
-  int fd = -1;  // closed by this, also when the constructor throws
+  int fd = -1;
   uint64_t size = 0;
   std::vector<ThreadReader> threads;
   uint64_t operations = 0, dropped = 0, last_seq = 0, given = 0;
@@ -140,6 +138,8 @@ struct TraceStream::State {
         if (size - c.payload_at < c.payload_bytes)
           in.fail(c.payload_at, "a chunk is cut short ({} bytes needed, {} left): the file is truncated",
                   c.payload_bytes, size - c.payload_at);
+        if (c.events > c.payload_bytes / min_event_bytes)  // before anything is sized by the count
+          in.fail(at, "a chunk claims {} events in {} bytes: the file is corrupt", c.events, c.payload_bytes);
         if (c.events > 0) by_id[thread].push_back(c);
         operations += c.events;
         at = c.payload_at + c.payload_bytes;
@@ -167,7 +167,10 @@ struct TraceStream::State {
     ThreadReader& r = threads[t];
     if (r.left == 0) {
       if (r.decoded > 0 && !r.in.done()) r.in.fail(r.in.offset(), "bytes left over after the chunk's {} events", r.decoded);
-      if (r.next_chunk == r.chunks.size()) return false;
+      if (r.next_chunk == r.chunks.size()) {
+        r.payload = {};  // a thread that ended holds no memory
+        return false;
+      }
       const Chunk& c = r.chunks[r.next_chunk++];
       r.payload.resize(c.payload_bytes);
       read_at(c.payload_at, r.payload.data(), r.payload.size());
@@ -215,14 +218,32 @@ struct TraceStream::State {
   }
 };
 
-TraceStream::TraceStream(const std::string& path) : s_(std::make_unique<State>()) {
-  s_->path = path;
-  s_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (s_->fd < 0) throw usage_error("trace {}: cannot open: {}", path, std::strerror(errno));
+TraceFile::TraceFile(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw usage_error("trace {}: cannot open: {}", path, std::strerror(errno));
   struct stat st {};
-  if (fstat(s_->fd, &st) != 0 || !S_ISREG(st.st_mode)) throw usage_error("trace {}: not a regular file", path);
-  s_->size = static_cast<uint64_t>(st.st_size);
-  ::posix_fadvise(s_->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw usage_error("trace {}: not a regular file", path);
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+TraceFile::~TraceFile() { ::close(fd_); }
+
+TraceStream::TraceStream(const std::string& path) : s_(std::make_unique<State>()) {
+  s_->owned = std::make_unique<TraceFile>(path);
+  s_->path = path;
+  s_->fd = s_->owned->fd();
+  s_->size = s_->owned->size();
+  s_->index();
+}
+
+TraceStream::TraceStream(const TraceFile& file) : s_(std::make_unique<State>()) {
+  s_->path = file.path();
+  s_->fd = file.fd();
+  s_->size = file.size();
   s_->index();
 }
 

@@ -5,7 +5,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -318,10 +317,8 @@ class ReplayCacheTest(unittest.TestCase):
         run = [os.environ["ALLOCBENCH"], "run", "--workload", f"trace:{path}", "--backend", "system", "--reps", "1"]
 
         def limited(command, limit, size):
-            def apply():
-                resource.setrlimit(limit, (size, size))
-                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
-            return subprocess.run(command, capture_output=True, text=True, preexec_fn=apply, timeout=300,
+            return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                  preexec_fn=lambda: resource.setrlimit(limit, (size, size)),
                                   env=dict(os.environ, **self.env))
 
         for command in ([os.environ["ALLOCBENCH"], "trace-info", path], run):
@@ -465,9 +462,12 @@ class BrokenTraceTest(unittest.TestCase):
         good = trace_bytes([("malloc", 0x1000, 100), ("free", 0x1000)])
         bad_op = bytearray(good)
         bad_op[48] = 0xEE  # the first event's operation code
+        overclaimed = bytearray(good)
+        overclaimed[24:28] = struct.pack("<I", 0xFFFFFFFF)  # the chunk's event count: nothing may be sized by it
         cases = {
             "truncated": (good[:-40], r"offset \d+: .*truncated"),
             "bad-op": (bytes(bad_op), r"offset 48: unknown operation code 238"),
+            "overclaimed": (bytes(overclaimed), r"offset 16: a chunk claims 4294967295 events in \d+ bytes"),
             "not-a-trace": (b"#!/bin/sh\necho this is not a trace\n", r"offset 0: not an allocbench trace"),
             "version": (trace_bytes([], version=9), r"offset 8: trace format version 9"),
             "empty": (b"", r"offset 0: the file header is cut short"),

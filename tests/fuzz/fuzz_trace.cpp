@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ftruncate(out, 0) != 0) __builtin_trap();
   try {
     allocbench::trace::TraceSummary s = allocbench::trace::summarise_trace(path);
-    allocbench::trace::prepare_replay(path, allocbench::trace::trace_key(path), out, out_path);
+    allocbench::trace::TraceFile trace(path);
+    allocbench::trace::prepare_replay(trace, allocbench::trace::trace_key(trace), out, out_path);
     allocbench::trace::PreparedReplay p = allocbench::trace::read_prepared(out_path, true);
     if (p.header.operations != s.operations || p.header.threads != s.threads) __builtin_trap();
   } catch (const allocbench::Error& e) {
