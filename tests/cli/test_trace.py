@@ -434,6 +434,48 @@ class BrokenTraceTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn(f"trace {path}: two operations share the sequence number 5", p.stderr)
 
+    def test_a_realloc_that_frees_and_makes_objects_of_other_threads_replays_exactly(self):
+        # Thread 0 allocates, thread 1 reallocs (a wait), thread 0 frees the result (a notify):
+        # one record does both, and enough rounds reuse the shared slots, generation after generation.
+        rounds = 40000
+        main, other = [], []
+        for i in range(rounds):
+            a, b = 0x100000 + 64 * (i % 1000), 0x900000 + 64 * (i % 1000)
+            main += [("malloc", a, 24), ("free", b)]
+            other += [("realloc", a, b, 40 + i % 7)]
+        path = self.write("handover.trace", trace_bytes(None, chunks=[
+            (self.interleaved(main, 0, [0, 2], 3), 2 * rounds),
+            (self.interleaved(other, 1, [1], 3), rounds)]))
+        info = json.loads(allocbench("trace-info", path, "--format", "json").stdout)
+        self.assertEqual((info["threads"], info["allocations"], info["frees"], info["unknown_frees"]),
+                         (2, 2 * rounds, 2 * rounds, 0))
+        p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",
+                       "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        results = json.loads(p.stdout)["results"]
+        self.assertEqual(len({r["checksum"] for r in results}), 1)
+        for r in results:
+            self.assertEqual((metric(r, "allocs"), metric(r, "frees")), (2 * rounds, 2 * rounds), r["backend"])
+            self.assertEqual((metric(r, "live_bytes_at_end"), r["stats"]["skipped_frees"]), (0, 0), r["backend"])
+
+    @staticmethod
+    def interleaved(events, thread, offsets, period):
+        """One thread's chunk whose k-th event has sequence number period * (k // len(offsets)) + offsets[k % ...]."""
+        payload = bytearray()
+        previous_seq, previous = 0, 0
+        for k, e in enumerate(events):
+            seq = period * (k // len(offsets)) + offsets[k % len(offsets)]
+            payload += bytes([OPS[e[0]]]) + varint(seq - previous_seq if k else 0) + varint(0)
+            previous_seq = seq
+            payload += varint(zigzag(e[1] - previous))
+            previous = e[1]
+            if e[0] == "realloc":
+                payload += varint(zigzag(e[2] - e[1])) + varint(e[3])
+                previous = e[2]
+            elif e[0] != "free":
+                payload += varint(e[2])
+        return struct.pack("<IIIIQQ", 0x4B4E4843, thread, len(events), len(payload), offsets[0], 0) + payload
+
     def test_the_checksum_follows_every_size_and_the_order(self):
         traces = {
             "base": [("malloc", 0x1000, 100), ("malloc", 0x2000, 200), ("free", 0x1000), ("free", 0x2000)],
