@@ -204,15 +204,11 @@ class TraceReplay final : public Workload {
  public:
   explicit TraceReplay(const WorkloadConfig& c)
       : prepared_(prepared_replay(c.name)), allocate_(c.params.at("allocate") != 0) {}
-  ~TraceReplay() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
 
   void setup() override {
-    trace::PreparedReplay p = trace::read_prepared(prepared_, false);
+    file_.emplace(prepared_, "prepared replay");
+    trace::PreparedReplay p = trace::read_prepared(*file_, false);
     operations_ = p.header.operations;
-    fd_ = ::open(prepared_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw run_error("prepared replay {}: cannot open: {}", prepared_, std::strerror(errno));
     uint64_t slots = p.header.shared_slots;
     for (const auto& t : p.threads) slots += t.local_slots;
     uint64_t needed = slots * sizeof(Slot) + p.threads.size() * RecordWindow::window_records * 16;
@@ -223,7 +219,7 @@ class TraceReplay final : public Workload {
     unsigned threads = std::max<unsigned>(p.header.threads, 1);  // a trace of no operations replays on one
     per_thread_.resize(threads);
     for (unsigned t = 0; t < p.header.threads; ++t) {
-      per_thread_[t].window.emplace(fd_, p.threads[t]);
+      per_thread_[t].window.emplace(file_->fd(), p.threads[t]);
       per_thread_[t].window->refill();
       per_thread_[t].slots.resize(p.threads[t].local_slots);
     }
@@ -403,7 +399,7 @@ class TraceReplay final : public Workload {
 
   std::string prepared_;
   bool allocate_;
-  int fd_ = -1;
+  std::optional<trace::InputFile> file_;
   uint64_t operations_ = 0;
   trace::mapped_vector<Slot> shared_;  // the live objects another thread frees
   std::vector<PerThread> per_thread_;
@@ -426,7 +422,7 @@ const WorkloadInfo& recorded_workload(std::string_view name) {
     if (n == name) return info;
   if (name.size() == prefix.size())
     throw usage_error("--workload '{}': expected trace:FILE, a file written by allocbench record", name);
-  unsigned threads = trace::read_prepared(prepared_replay(name), false).header.threads;
+  unsigned threads = trace::read_prepared(trace::InputFile(prepared_replay(name), "prepared replay"), false).header.threads;
   auto& [stored, info] = known.emplace_back(std::string(name), WorkloadInfo{});
   info = {stored,
           "replays a recorded program",

@@ -22,24 +22,6 @@ struct Record {
   unsigned char bytes[16];
 };
 
-// Opens for reading, or throws a usage error naming the file (`what` says which).
-int open_file(const std::string& path, const char* what, uint64_t& size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw usage_error("{} {}: cannot open: {}", what, path, std::strerror(errno));
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw usage_error("{} {}: not a regular file", what, path);
-  }
-  size = static_cast<uint64_t>(st.st_size);
-  return fd;
-}
-
-struct Closer {
-  int fd;
-  ~Closer() { ::close(fd); }
-};
-
 // Feeds bytes [offset, offset + n) of fd to the hasher; false when the file ends first.
 bool hash_range(int fd, uint64_t offset, uint64_t n, Hasher& h) {
   std::vector<unsigned char> block(block_bytes);
@@ -160,7 +142,7 @@ uint32_t shared_slot(std::deque<FreedSlot>& reusable, uint64_t now, uint32_t& co
 
 }  // namespace
 
-TraceKey trace_key(const TraceFile& trace) {
+TraceKey trace_key(const InputFile& trace) {
   TraceKey key{0, trace.size()};
   Hasher h;
   if (!hash_range(trace.fd(), 0, key.bytes, h))
@@ -169,7 +151,7 @@ TraceKey trace_key(const TraceFile& trace) {
   return key;
 }
 
-void prepare_replay(const TraceFile& trace, const TraceKey& key, int out, const std::string& out_path) {
+void prepare_replay(const InputFile& trace, const TraceKey& key, int out, const std::string& out_path) {
   const std::string& trace_path = trace.path();
   // The second walk must see what the first saw: a file changed in place is refused.
   auto changed = [&] { return usage_error("trace {}: it changed while being prepared for replay", trace_path); };
@@ -287,10 +269,10 @@ void prepare_replay(const TraceFile& trace, const TraceKey& key, int out, const 
   write_at(out, head.data(), head.size(), 0, out_path, end);
 }
 
-PreparedReplay read_prepared(const std::string& path, bool verify) {
-  uint64_t size = 0;
-  int fd = open_file(path, "prepared replay", size);
-  Closer closer{fd};
+PreparedReplay read_prepared(const InputFile& file, bool verify) {
+  const std::string& path = file.path();
+  uint64_t size = file.size();
+  int fd = file.fd();
   auto bad = [&](std::string_view why) { return usage_error("prepared replay {}: {}", path, why); };
   PreparedReplay p{};
   if (size < sizeof p.header || ::pread(fd, &p.header, sizeof p.header, 0) != sizeof p.header)

@@ -72,14 +72,14 @@ struct PreparedReplay {
 struct TraceKey {
   uint64_t hash = 0, bytes = 0;
 };
-TraceKey trace_key(const TraceFile& trace);
+TraceKey trace_key(const InputFile& trace);
 
 // Writes `out` (a file descriptor open for writing) from the trace. Usage errors (exit 2)
 // name the trace and what is wrong in it; errors of memory or disk are run errors (exit 3).
-void prepare_replay(const TraceFile& trace, const TraceKey& key, int out, const std::string& out_path);
+void prepare_replay(const InputFile& trace, const TraceKey& key, int out, const std::string& out_path);
 
 // Reads the header and thread table, checked against the file's size: a usage error
 // names what does not fit. `verify` also checks the hash of every record.
-PreparedReplay read_prepared(const std::string& path, bool verify);
+PreparedReplay read_prepared(const InputFile& file, bool verify);
 
 }  // namespace allocbench::trace

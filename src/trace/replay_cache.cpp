@@ -64,7 +64,7 @@ std::string prepared_file(const std::string& trace_path) {
   static std::map<std::string, std::string> known;  // this process prepares or checks each trace once
   if (auto it = known.find(trace_path); it != known.end()) return it->second;
 
-  TraceFile trace(trace_path);  // both walks read these bytes, whatever the path holds meanwhile
+  InputFile trace(trace_path, "trace");  // both walks read these bytes, whatever the path holds meanwhile
   TraceKey key = trace_key(trace);
   std::string dir = directory();
   auto unusable = [&](const std::string& why) {
@@ -78,7 +78,7 @@ std::string prepared_file(const std::string& trace_path) {
   std::string file = (fs::path(dir) / fmt::format("{:016x}-{}.v{}.replay", key.hash, key.bytes, prepared_version)).string();
   if (fs::exists(file, ec)) {
     try {
-      PreparedReplay p = read_prepared(file, true);
+      PreparedReplay p = read_prepared(InputFile(file, "prepared replay"), true);
       if (p.header.trace_hash == key.hash && p.header.trace_bytes == key.bytes) return known[trace_path] = file;
       fmt::print(stderr, "allocbench: the prepared replay {} was made from another trace: preparing it again\n", file);
     } catch (const Error& e) {

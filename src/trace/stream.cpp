@@ -2,8 +2,6 @@
 
 #include "common/error.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -88,7 +86,7 @@ struct ThreadReader {
 }  // namespace
 
 struct TraceStream::State {
-  std::unique_ptr<TraceFile> owned;  // when the stream opened the file itself
+  std::unique_ptr<InputFile> owned;  // when the stream opened the file itself
   std::string path;
   int fd = -1;
   uint64_t size = 0;
@@ -218,29 +216,15 @@ struct TraceStream::State {
   }
 };
 
-TraceFile::TraceFile(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw usage_error("trace {}: cannot open: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd_);
-    throw usage_error("trace {}: not a regular file", path);
-  }
-  size_ = static_cast<uint64_t>(st.st_size);
-  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-}
-
-TraceFile::~TraceFile() { ::close(fd_); }
-
 TraceStream::TraceStream(const std::string& path) : s_(std::make_unique<State>()) {
-  s_->owned = std::make_unique<TraceFile>(path);
+  s_->owned = std::make_unique<InputFile>(path, "trace");
   s_->path = path;
   s_->fd = s_->owned->fd();
   s_->size = s_->owned->size();
   s_->index();
 }
 
-TraceStream::TraceStream(const TraceFile& file) : s_(std::make_unique<State>()) {
+TraceStream::TraceStream(const InputFile& file) : s_(std::make_unique<State>()) {
   s_->path = file.path();
   s_->fd = file.fd();
   s_->size = file.size();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "trace/format.hpp"
+#include "trace/input_file.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -21,29 +22,11 @@ struct Operation {
   uint8_t align_log2 = 0;
 };
 
-// A trace file held open: every pass over it reads the same bytes, even when its path is
-// given to another file meanwhile (a trace recorded again under the same name).
-class TraceFile {
- public:
-  explicit TraceFile(const std::string& path);  // a usage error when it cannot be opened
-  ~TraceFile();
-  TraceFile(const TraceFile&) = delete;
-  TraceFile& operator=(const TraceFile&) = delete;
-  const std::string& path() const { return path_; }
-  int fd() const { return fd_; }
-  uint64_t size() const { return size_; }  // as it was opened: bytes appended later are not read
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  uint64_t size_ = 0;
-};
-
 // Errors are usage errors (exit 2) naming the file and the byte offset of what is wrong.
 class TraceStream {
  public:
   explicit TraceStream(const std::string& path);  // reads the header and indexes the chunks
-  explicit TraceStream(const TraceFile& file);     // the same, from a file that outlives it
+  explicit TraceStream(const InputFile& file);     // the same, from a file that outlives it
   ~TraceStream();
   TraceStream(const TraceStream&) = delete;
   TraceStream& operator=(const TraceStream&) = delete;

@@ -361,12 +361,14 @@ def zigzag(v):
 OPS = {"malloc": 0, "realloc": 2, "free": 3}
 
 
-def chunk(events, thread=0, first_seq=0, seq_step=1):
-    """One thread's chunk. events: (op, address, size) or ('realloc', old, new, size)."""
+def chunk(events, thread=0, first_seq=0, seq_step=1, seqs=None):
+    """One thread's chunk. events: (op, address, size) or ('realloc', old, new, size), numbered
+    first_seq, first_seq + seq_step, ... or by the given sequence numbers."""
+    seqs = seqs or [first_seq + k * seq_step for k in range(len(events))]
     payload = bytearray()
     previous = 0
-    for seq, e in enumerate(events):
-        payload += bytes([OPS[e[0]]]) + varint(0 if seq == 0 else seq_step) + varint(0)
+    for k, e in enumerate(events):
+        payload += bytes([OPS[e[0]]]) + varint(seqs[k] - seqs[k - 1] if k else 0) + varint(0)
         payload += varint(zigzag(e[1] - previous))
         previous = e[1]
         if e[0] == "realloc":
@@ -374,7 +376,8 @@ def chunk(events, thread=0, first_seq=0, seq_step=1):
             previous = e[2]
         elif e[0] != "free":
             payload += varint(e[2])
-    return struct.pack("<IIIIQQ", 0x4B4E4843, thread, len(events), len(payload), first_seq, 0) + payload
+    return struct.pack("<IIIIQQ", 0x4B4E4843, thread, len(events), len(payload), seqs[0] if seqs else first_seq,
+                       0) + payload
 
 
 def trace_bytes(events, version=1, end=True, chunks=None):
@@ -444,8 +447,8 @@ class BrokenTraceTest(unittest.TestCase):
             main += [("malloc", a, 24), ("free", b)]
             other += [("realloc", a, b, 40 + i % 7)]
         path = self.write("handover.trace", trace_bytes(None, chunks=[
-            (self.interleaved(main, 0, [0, 2], 3), 2 * rounds),
-            (self.interleaved(other, 1, [1], 3), rounds)]))
+            (chunk(main, thread=0, seqs=[3 * (k // 2) + 2 * (k % 2) for k in range(2 * rounds)]), 2 * rounds),
+            (chunk(other, thread=1, seqs=[3 * k + 1 for k in range(rounds)]), rounds)]))
         info = json.loads(allocbench("trace-info", path, "--format", "json").stdout)
         self.assertEqual((info["threads"], info["allocations"], info["frees"], info["unknown_frees"]),
                          (2, 2 * rounds, 2 * rounds, 0))
@@ -457,24 +460,6 @@ class BrokenTraceTest(unittest.TestCase):
         for r in results:
             self.assertEqual((metric(r, "allocs"), metric(r, "frees")), (2 * rounds, 2 * rounds), r["backend"])
             self.assertEqual((metric(r, "live_bytes_at_end"), r["stats"]["skipped_frees"]), (0, 0), r["backend"])
-
-    @staticmethod
-    def interleaved(events, thread, offsets, period):
-        """One thread's chunk whose k-th event has sequence number period * (k // len(offsets)) + offsets[k % ...]."""
-        payload = bytearray()
-        previous_seq, previous = 0, 0
-        for k, e in enumerate(events):
-            seq = period * (k // len(offsets)) + offsets[k % len(offsets)]
-            payload += bytes([OPS[e[0]]]) + varint(seq - previous_seq if k else 0) + varint(0)
-            previous_seq = seq
-            payload += varint(zigzag(e[1] - previous))
-            previous = e[1]
-            if e[0] == "realloc":
-                payload += varint(zigzag(e[2] - e[1])) + varint(e[3])
-                previous = e[2]
-            elif e[0] != "free":
-                payload += varint(e[2])
-        return struct.pack("<IIIIQQ", 0x4B4E4843, thread, len(events), len(payload), offsets[0], 0) + payload
 
     def test_the_checksum_follows_every_size_and_the_order(self):
         traces = {

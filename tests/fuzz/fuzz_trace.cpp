@@ -22,9 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ftruncate(out, 0) != 0) __builtin_trap();
   try {
     allocbench::trace::TraceSummary s = allocbench::trace::summarise_trace(path);
-    allocbench::trace::TraceFile trace(path);
+    allocbench::trace::InputFile trace(path, "trace");
     allocbench::trace::prepare_replay(trace, allocbench::trace::trace_key(trace), out, out_path);
-    allocbench::trace::PreparedReplay p = allocbench::trace::read_prepared(out_path, true);
+    allocbench::trace::PreparedReplay p =
+        allocbench::trace::read_prepared(allocbench::trace::InputFile(out_path, "prepared replay"), true);
     if (p.header.operations != s.operations || p.header.threads != s.threads) __builtin_trap();
   } catch (const allocbench::Error& e) {
     if (e.code() != allocbench::ExitCode::bad_input) __builtin_trap();
