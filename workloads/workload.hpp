@@ -53,6 +53,7 @@ enum class WorkloadKind {
   calibration,  // listed, run only by name (measures the harness itself)
   test,         // built only with the tests, never listed: provokes failures on purpose
   recorded,     // trace:FILE, a program's recorded allocations; runs with the program's threads
+  command,      // cmd:PROGRAM ARGS, a real program (command.hpp); run by the launcher, not a worker
 };
 
 struct WorkloadInfo {
@@ -61,15 +62,19 @@ struct WorkloadInfo {
   std::vector<ParamSpec> params;
   unsigned default_threads;  // 0: every core, at least 2
   WorkloadKind kind;
-  std::unique_ptr<Workload> (*make)(const WorkloadConfig&);
+  std::unique_ptr<Workload> (*make)(const WorkloadConfig&);  // none for a command
 };
 
 // Every workload compiled in, in the order reports show them.
 const std::vector<const WorkloadInfo*>& all_workloads();
 
 // Throws a usage error listing the known names when `name` is unknown. `trace:FILE`
-// reads FILE (a usage error names the file and offset of what is wrong in it).
+// reads FILE (a usage error names the file and offset of what is wrong in it);
+// `cmd:PROGRAM ARGS` finds PROGRAM.
 const WorkloadInfo& find_workload(std::string_view name);
+
+// The workload that runs the program of `cmd:PROGRAM ARGS`.
+const WorkloadInfo& command_workload(std::string_view name);
 
 // The workload that replays the trace `trace:FILE`.
 const WorkloadInfo& recorded_workload(std::string_view name);
@@ -80,7 +85,7 @@ std::string prepared_replay(std::string_view name);
 void use_prepared_replay(std::string_view name, std::string path);
 
 // The thread count a run uses: `requested` when non-zero, else the workload's default;
-// a recorded program's own, always.
+// a recorded program's own, always; 0 for a command, whose threads are its own affair.
 unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores);
 
 }  // namespace allocbench

@@ -2,6 +2,7 @@
 
 #include "build_info.hpp"
 #include "common/error.hpp"
+#include "common/program_file.hpp"
 #include "driver/spawn.hpp"
 
 #include <fmt/ranges.h>
@@ -116,7 +117,7 @@ std::vector<BackendSpec> select_backends(const std::vector<std::string>& values)
 }
 
 std::string worker_path(const std::string& backend) {
-  return beside_driver("allocbench-worker-" + backend);
+  return beside_executable("allocbench-worker-" + backend);
 }
 
 std::vector<std::string> worker_environment(const BackendSpec& spec) {
@@ -135,9 +136,19 @@ std::vector<std::string> worker_spec_args(const BackendSpec& spec) {
   return args;
 }
 
-BackendIdentity identify_backend(const std::string& backend) {
-  BackendIdentity id{backend, {}, {}, {}, {}};
-  ProcessOutcome p = run_process({worker_path(backend), "--identify"}, std::chrono::seconds(30));
+std::vector<std::string> identify_argv(const BackendSpec& spec) {
+  std::vector<std::string> argv{worker_path(spec.worker)};
+  for (auto& arg : worker_spec_args(spec)) argv.push_back(std::move(arg));
+  argv.push_back("--identify");
+  return argv;
+}
+
+BackendIdentity identify_backend(const std::string& backend) { return identify_backend(built(backend)); }
+
+BackendIdentity identify_backend(const BackendSpec& spec) {
+  BackendIdentity id{spec.label, {}, {}, {}, {}, {}};
+  std::vector<std::string> env = worker_environment(spec);
+  ProcessOutcome p = run_process(identify_argv(spec), std::chrono::seconds(30), &env);
   if (!p.ok()) {
     id.error = p.describe_failure();
     return id;
@@ -146,6 +157,7 @@ BackendIdentity identify_backend(const std::string& backend) {
     auto j = nlohmann::json::parse(p.out);
     id.version = j.at("backend_version").get<std::string>();
     id.malloc_provider = j.at("malloc_provider").get<std::string>();
+    id.malloc_provider_path = j.at("malloc_provider_path").get<std::string>();
     for (const auto& t : j.at("tunables")) id.tunables.push_back(t.at("name").get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     id.error = fmt::format("unreadable --identify output: {}", e.what());

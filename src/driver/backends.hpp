@@ -42,11 +42,17 @@ struct BackendIdentity {
   std::string name;
   std::string version;
   std::string malloc_provider;
+  std::string malloc_provider_path;   // as the worker's dynamic linker loaded it
   std::vector<std::string> tunables;  // the option names NAME:K=V accepts
   std::string error;                  // non-empty when the worker could not identify itself
 };
 
 // Asks the backend's worker (a real process) for its version and malloc provider.
 BackendIdentity identify_backend(const std::string& backend);
+// The same for a spec: a variant's settings and a preloaded library's environment included.
+BackendIdentity identify_backend(const BackendSpec& spec);
+
+// The command line that makes the spec's worker identify itself.
+std::vector<std::string> identify_argv(const BackendSpec& spec);
 
 }  // namespace allocbench

@@ -2,6 +2,7 @@
 // its allocations, for trace-info and for `run --workload trace:FILE`.
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/program_file.hpp"
 #include "driver/commands.hpp"
 #include "driver/spawn.hpp"
 #include "report/format_units.hpp"
@@ -27,7 +28,7 @@ struct RecordOptions {
 // The recorder goes first in LD_PRELOAD: it must see the calls before any allocator
 // the user preloads, which then serves them.
 std::vector<std::string> recording_environment(const std::string& trace_file) {
-  std::string preload = beside_driver("liballocbench-recorder.so");
+  std::string preload = beside_executable("liballocbench-recorder.so");
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);
@@ -64,10 +65,12 @@ int record(const RecordOptions& opt) {
   for (const auto& stale : child_traces(partial)) fs::remove(stale);
 
   ProcessOutcome run = run_attached(opt.command, recording_environment(partial.string()));
-  if (!fs::exists(partial))
-    throw run_error("'{}' was not recorded: the recorder did not start in it (a statically linked or set-user-ID "
-                    "program ignores LD_PRELOAD){}",
-                    opt.command[0], run.ok() ? "" : "; it " + run.describe_failure());
+  if (!fs::exists(partial)) {
+    std::string why = why_preload_is_ignored(find_program(opt.command[0]));
+    throw run_error("'{}' was not recorded: the recorder did not start in it ({}){}", opt.command[0],
+                    why.empty() ? "a statically linked or set-user-ID program ignores LD_PRELOAD" : why,
+                    run.ok() ? "" : "; it " + run.describe_failure());
+  }
   trace::TraceShape s = trace::check_trace(partial.string());
   fs::rename(partial, output);
   std::vector<fs::path> children = child_traces(partial);

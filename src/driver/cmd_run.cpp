@@ -45,8 +45,12 @@ struct Checked {
 // The entries this run will make, as a baseline knows them.
 std::vector<ResultKey> planned_keys(const Plan& plan) {
   std::vector<ResultKey> keys;
-  for (const Cell& cell : plan.cells)
-    keys.push_back({cell.backend.label, std::string(cell.workload->name), plan.measure, cell.params, plan.seed, cell.threads});
+  for (const Cell& cell : plan.cells) {
+    // A program has no seed of allocbench's; where it runs is part of what it does.
+    bool program = cell.launch.has_value();
+    keys.push_back({cell.backend.label, std::string(cell.workload->name), plan.measure, cell.params,
+                    program ? 0 : plan.seed, cell.threads, program ? std::filesystem::current_path().string() : ""});
+  }
   return keys;
 }
 

@@ -4,6 +4,7 @@
 #include "driver/backends.hpp"
 #include "report/report.hpp"
 #include "trace/replay_cache.hpp"
+#include "workloads/command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/ranges.h>
@@ -19,8 +20,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
                  "NAME:KEY=VALUE,... (e.g. jemalloc:narenas=2); preload:/path/lib.so runs any allocator library.")
       ->delimiter(',');
   app.add_option("--workload", o.workloads,
-                 "Workloads to run, comma-separated, or 'all' (default: all standard workloads).")
-      ->delimiter(',');
+                 "Workloads to run, comma-separated, or 'all' (default: all standard workloads); trace:FILE replays a "
+                 "recording; 'cmd:PROGRAM ARGS' runs a program, and takes the rest of its --workload value, commas "
+                 "included (repeat --workload for several).");
   app.add_option("--reps", o.reps, "Measured repetitions per backend and workload (default: 5).")
       ->check(CLI::Range(1, 10000));
   app.add_option("--warmup", o.warmup,
@@ -74,7 +76,26 @@ void add_run_options(CLI::App& app, RunOptions& o) {
 
 namespace {
 
-std::vector<const WorkloadInfo*> select_workloads(const std::vector<std::string>& spec) {
+// --workload values split at commas, but a cmd: command runs to the end of its value:
+// a program's arguments may hold commas.
+std::vector<std::string> split_workloads(const std::vector<std::string>& values) {
+  std::vector<std::string> names;
+  for (const auto& value : values) {
+    for (size_t start = 0; start <= value.size();) {
+      if (std::string_view(value).substr(start).starts_with(command_prefix)) {
+        names.push_back(value.substr(start));
+        break;
+      }
+      size_t comma = std::min(value.find(',', start), value.size());
+      names.push_back(value.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  return names;
+}
+
+std::vector<const WorkloadInfo*> select_workloads(const std::vector<std::string>& values) {
+  std::vector<std::string> spec = split_workloads(values);
   std::vector<const WorkloadInfo*> chosen;
   if (spec.size() == 1 && spec[0] == "all") {
     for (const auto* w : all_workloads())
@@ -139,19 +160,24 @@ Plan make_plan(const RunOptions& o) {
     throw usage_error("{}: with --measure instructions, memory over time comes from the counted run, which "
                       "--counting off leaves out",
                       o.timeline ? "--timeline" : "--max-rss/--max-live");
+  bool programs = std::any_of(workloads.begin(), workloads.end(), [](auto* w) { return w->kind == WorkloadKind::command; });
+  if (programs && simulated)
+    throw usage_error("--measure instructions: cmd: workloads run natively only (callgrind would measure the launcher)");
+  if (programs && o.leaks) throw usage_error("--leaks: cmd: workloads have no leak sites (the counting library keeps none)");
+  std::map<std::string, Launch> launches;
+  if (programs)
+    for (const auto& b : backends) launches[b.label] = launch_of(b);
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
-    for (const auto& b : backends) plan.cells.push_back({b, w, params, threads});
+    for (const auto& b : backends) {
+      plan.cells.push_back({b, w, params, threads, std::nullopt});
+      if (w->kind == WorkloadKind::command) plan.cells.back().launch = launches[b.label];
+    }
   }
   if (simulated) {  // valgrind must run every backend's worker, before anything is measured
     plan.callgrind = find_callgrind();
-    for (const auto& b : backends) {
-      std::vector<std::string> identify{worker_path(b.worker)};
-      for (auto& arg : worker_spec_args(b)) identify.push_back(std::move(arg));
-      identify.push_back("--identify");
-      check_callgrind_runs(*plan.callgrind, identify, worker_environment(b));
-    }
+    for (const auto& b : backends) check_callgrind_runs(*plan.callgrind, identify_argv(b), worker_environment(b));
   }
   // With counting, the first warm-up round is the counted one (or an extra round without warm-ups).
   std::vector<JobKind> rounds;
@@ -168,11 +194,15 @@ Plan make_plan(const RunOptions& o) {
 }
 
 bool observed(const Plan& plan, const Job& job) {
-  return job.kind == JobKind::counted || (!plan.counting && job.kind == JobKind::measured && job.index == 1);
+  bool counted_observed = plan.counting && !plan.cells[job.cell].launch;
+  return counted_observed ? job.kind == JobKind::counted : job.kind == JobKind::measured && job.index == 1;
 }
 
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   const Cell& cell = plan.cells[job.cell];
+  if (cell.launch)
+    return launcher_argv(cell.workload->name, cell.backend, *cell.launch, job.kind == JobKind::counted,
+                         observed(plan, job) ? plan.timeline_ms : 0);
   std::vector<std::string> argv{worker_path(cell.backend.worker), "--workload", std::string(cell.workload->name),
                                 "--seed",  std::to_string(plan.seed),  "--threads",
                                 std::to_string(cell.threads), "--counting", job.kind == JobKind::counted ? "on" : "off"};

@@ -3,6 +3,7 @@
 
 #include "driver/backends.hpp"
 #include "driver/callgrind.hpp"
+#include "driver/command_jobs.hpp"
 #include "results/budget.hpp"
 #include "workloads/workload.hpp"
 
@@ -49,6 +50,7 @@ struct Cell {
   const WorkloadInfo* workload;
   ParamValues params;
   unsigned threads;
+  std::optional<Launch> launch;  // a cmd: workload's: the launcher runs it, not a worker
 };
 
 // What a repetition is for. Times never come from a counted repetition: the counting
@@ -85,13 +87,14 @@ struct Plan {
 };
 
 // The repetition whose memory is watched over time: the counted one, or the first
-// measured one when counting is off.
+// measured one when counting is off or the workload is a program (whose counted run
+// holds the counting library's tables).
 bool observed(const Plan& plan, const Job& job);
 
 // Checks every flag (usage errors name the flag and what was expected) and lays out the jobs.
 Plan make_plan(const RunOptions& options);
 
-// The worker command line of one job.
+// The worker (or launcher) command line of one job.
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job);
 
 }  // namespace allocbench

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -53,11 +54,12 @@ std::string describe(const Plan& plan, const Job& job) {
   return {};
 }
 
-// A directory of callgrind's output files, one per repetition, gone with the run.
+// A directory of files for the run's repetitions (callgrind's output, a program's
+// output), gone with the run.
 class ScratchDirectory {
  public:
-  ScratchDirectory() {
-    auto tmp = std::filesystem::temp_directory_path() / "allocbench-callgrind-XXXXXX";
+  explicit ScratchDirectory(const std::string& purpose) {
+    auto tmp = std::filesystem::temp_directory_path() / ("allocbench-" + purpose + "-XXXXXX");
     std::string name = tmp.string();
     if (!::mkdtemp(name.data())) throw run_error("cannot make a directory in {}: {}", tmp.parent_path().string(), std::strerror(errno));
     path_ = name;
@@ -69,6 +71,7 @@ class ScratchDirectory {
   ScratchDirectory(const ScratchDirectory&) = delete;
   ScratchDirectory& operator=(const ScratchDirectory&) = delete;
   std::string file(size_t n) const { return (path_ / fmt::format("rep-{}.out", n)).string(); }
+  std::string path() const { return path_.string(); }
 
  private:
   std::filesystem::path path_;
@@ -93,18 +96,21 @@ void take_callgrind_costs(nlohmann::json& sample, const std::string& file) {
 
 RunOutcome execute(const Plan& plan, Progress& progress) {
   RunOutcome outcome{{current_environment(), {}}, {}};
-  std::optional<ScratchDirectory> scratch;
+  std::optional<ScratchDirectory> scratch, program_output;
   if (plan.callgrind) {
-    scratch.emplace();
+    scratch.emplace("callgrind");
     outcome.results.environment.valgrind = callgrind_fingerprint(*plan.callgrind);
   }
+  if (std::any_of(plan.cells.begin(), plan.cells.end(), [](const Cell& c) { return c.launch.has_value(); }))
+    program_output.emplace("program");
   std::vector<std::vector<nlohmann::json>> measured(plan.cells.size());
   std::vector<std::optional<nlohmann::json>> counted(plan.cells.size());
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
 
   std::string stopped;  // why the remaining jobs do not run
   std::vector<std::vector<std::string>> environment;
-  for (const Cell& cell : plan.cells) environment.push_back(worker_environment(cell.backend));
+  for (const Cell& cell : plan.cells)
+    environment.push_back(cell.launch ? launcher_environment(cell.backend) : worker_environment(cell.backend));
   for (const Job& job : plan.jobs) {
     const Cell& cell = plan.cells[job.cell];
     if (!failure[job.cell].empty() || !stopped.empty()) {
@@ -113,6 +119,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
     }
     progress.begin(fmt::format("{} · {} · {}", cell.backend.label, cell.workload->name, describe(plan, job)));
     std::vector<std::string> argv = worker_argv(plan, job);
+    if (cell.launch) argv.insert(argv.end(), {"--output-dir", program_output->path()});
     bool simulated = scratch && job.kind == JobKind::measured;
     std::string costs_file = simulated ? scratch->file(outcome.jobs_run) : "";
     if (simulated) {
@@ -144,7 +151,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
       if (job.kind == JobKind::measured && error.empty()) measured[job.cell].push_back(std::move(*sample));
     }
     if (!error.empty()) {
-      failure[job.cell] = fmt::format("{}: the worker {}", describe(plan, job), error);
+      failure[job.cell] = fmt::format("{}: the {} {}", describe(plan, job), cell.launch ? "launcher" : "worker", error);
       if (plan.fail_fast) stopped = "not finished: --fail-fast stopped the run at the first failure";
     }
   }

@@ -1,6 +1,7 @@
 #include "driver/spawn.hpp"
 
 #include "common/error.hpp"
+#include "common/last_lines.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +15,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fmt/format.h>
 
 namespace allocbench {
@@ -35,14 +35,6 @@ void read_into(int fd, std::string& buf, bool& open, size_t keep_tail) {
   }
   buf.append(chunk, static_cast<size_t>(n));
   if (keep_tail && buf.size() > 2 * keep_tail) buf.erase(0, buf.size() - keep_tail);
-}
-
-std::string last_lines(std::string text, size_t max_lines) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  size_t pos = text.size();
-  for (size_t lines = 0; lines < max_lines && pos != std::string::npos && pos > 0; ++lines)
-    pos = text.rfind('\n', pos - 1);
-  return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
 }
 
 }  // namespace
@@ -177,11 +169,6 @@ ProcessOutcome run_attached(const std::vector<std::string>& argv, const std::vec
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
-}
-
-std::string beside_driver(const std::string& file) {
-  static const std::filesystem::path dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
-  return (dir / file).string();
 }
 
 void kill_running_child() noexcept {

@@ -34,9 +34,6 @@ ProcessOutcome run_process(const std::vector<std::string>& argv, std::chrono::mi
 // `environment` replaces the driver's environment.
 ProcessOutcome run_attached(const std::vector<std::string>& argv, const std::vector<std::string>& environment);
 
-// A file installed beside the allocbench executable (workers, the recorder library).
-std::string beside_driver(const std::string& file);
-
 // Kills the running child's process group, for a signal handler of the driver.
 void kill_running_child() noexcept;
 

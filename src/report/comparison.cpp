@@ -58,6 +58,10 @@ constexpr size_t leak_frames_shown = 4;
 void add_leak_notes(const Result& r, std::vector<std::string>& notes) {
   double leaked = median_or_zero(r, "live_bytes_at_end");
   if (leaked <= 0) return;
+  if (!r.directory.empty()) {  // a program: many never free what they hold at exit, on purpose
+    notes.push_back(fmt::format("{}: {} still live when the program exited (never freed)", r.backend, format_bytes(leaked)));
+    return;
+  }
   if (r.leak_sites.empty()) {
     notes.push_back(fmt::format("{}: {} still live after teardown (a leak); --leaks shows where it was allocated",
                                 r.backend, format_bytes(leaked)));
@@ -74,6 +78,8 @@ void add_leak_notes(const Result& r, std::vector<std::string>& notes) {
 }
 
 std::string settings(const Result& r) {
+  if (!r.directory.empty())
+    return fmt::format("run in {} · {} rep{}", r.directory, r.reps, r.reps == 1 ? "" : "s");
   return fmt::format("{} thread{} · {} rep{} · seed {}{}{}", r.threads, r.threads == 1 ? "" : "s", r.reps,
                      r.reps == 1 ? "" : "s", r.seed, r.params.empty() ? "" : " · ", params_text(r.params));
 }

@@ -16,6 +16,7 @@
 namespace allocbench {
 
 std::string describe(const ResultKey& key) {
+  if (!key.directory.empty()) return fmt::format("{} · {} · run in {}", key.backend, key.workload, key.directory);
   return fmt::format("{} · {}{}{} · seed {} · {} thread{}{}", key.backend, key.workload, key.params.empty() ? "" : " · ",
                      params_text(key.params), key.seed, key.threads, key.threads == 1 ? "" : "s",
                      key.measure == measure_wall ? "" : " · measured by " + key.measure);
@@ -210,6 +211,7 @@ nlohmann::json verdict_json(const CompareReport& r) {
   for (const auto& c : r.rows) {
     json row = {{"backend", c.key.backend}, {"workload", c.key.workload}, {"measure", c.key.measure}, {"params", c.key.params},
                 {"seed", c.key.seed},       {"threads", c.key.threads},   {"verdict", to_string(c.verdict)},
+                {"directory", c.key.directory},
                 {"gated", c.gated},         {"evidence", to_string(c.evidence)}};
     if (c.verdict == Verdict::not_comparable)
       row.update({{"baseline_checksum", c.baseline_checksum}, {"current_checksum", c.current_checksum}});
@@ -251,7 +253,8 @@ std::string unmatched_entries(const std::vector<ResultKey>& current, std::string
     return keys.empty() ? std::string("\n  (none)") : text;
   };
   return fmt::format("no entry of {} has a counterpart in {}: nothing would be compared. Entries are matched by "
-                     "backend, workload, parameters, seed, threads and --measure: run with the baseline's settings, or "
+                     "backend, workload, parameters, seed, threads and --measure (a cmd: workload also by its working "
+                     "directory): run with the baseline's settings, or "
                      "record a new baseline with --save-baseline.\n{}:{}\n{}:{}",
                      current_name, baseline_name, current_name, list(current), baseline_name, list(baseline));
 }

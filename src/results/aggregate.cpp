@@ -40,6 +40,7 @@ std::string validate_sample(const json& s) {
   if (!s.is_object()) return "expected a JSON object";
   for (const char* key : {"backend", "backend_version", "malloc_provider", "workload", "checksum"})
     if (!is_string(s, key)) return fmt::format("{}: expected a string", key);
+  if (s.contains("directory") && !s["directory"].is_string()) return "directory: expected a string";
   for (const char* key : {"seed", "threads"})
     if (!is_uint(s, key)) return fmt::format("{}: expected a non-negative integer", key);
   for (const char* key : {"peak_live_error_bound", "unsized_frees"})
@@ -83,8 +84,9 @@ std::string validate_sample(const json& s) {
   for (const auto& m : metric_table()) {
     if (m.source == Source::simulated) continue;  // the driver adds them, from callgrind
     if (m.source == Source::counted && !s["counting"].get<bool>()) continue;
-    if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes") {
-      if (!s["metrics"].contains(m.name)) continue;  // /proc/self/status unreadable
+    // RSS: /proc/self/status unreadable, or a program's end unseen; ops: a program counts none of allocbench's.
+    if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes" || m.name == "ops_per_s") {
+      if (!s["metrics"].contains(m.name)) continue;
     }
     const auto it = s["metrics"].find(m.name);
     if (it == s["metrics"].end() || !it->is_number()) return fmt::format("metrics.{}: expected a number", m.name);
@@ -100,6 +102,7 @@ Result aggregate(const std::vector<json>& measured, const json* counted) {
   r.backend_version = first["backend_version"];
   r.malloc_provider = first["malloc_provider"];
   r.workload = first["workload"];
+  r.directory = first.value("directory", std::string());
   r.params = first["params"].get<std::map<std::string, int64_t>>();
   r.seed = first["seed"];
   r.threads = first["threads"];

@@ -6,7 +6,9 @@
 
 namespace allocbench {
 
-ResultKey key_of(const Result& r) { return {r.backend, r.workload, r.measure, r.params, r.seed, r.threads}; }
+ResultKey key_of(const Result& r) {
+  return {r.backend, r.workload, r.measure, r.params, r.seed, r.threads, r.directory};
+}
 
 std::vector<ResultKey> keys_of(const Results& results) {
   std::vector<ResultKey> keys;
@@ -27,8 +29,8 @@ Results merge_baseline(const Results& existing, const Results& current) {
   Results out{current.environment, {}};
   for (auto& [key, r] : merged) out.results.push_back(std::move(r));
   std::stable_sort(out.results.begin(), out.results.end(), [](const Result& a, const Result& b) {
-    return std::tie(a.workload, a.backend, a.measure, a.params, a.seed, a.threads) <
-           std::tie(b.workload, b.backend, b.measure, b.params, b.seed, b.threads);
+    return std::tie(a.workload, a.directory, a.backend, a.measure, a.params, a.seed, a.threads) <
+           std::tie(b.workload, b.directory, b.backend, b.measure, b.params, b.seed, b.threads);
   });
   return out;
 }

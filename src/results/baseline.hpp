@@ -19,6 +19,7 @@ struct ResultKey {
   std::map<std::string, int64_t> params;
   uint64_t seed = 0;
   unsigned threads = 0;
+  std::string directory;  // where a cmd: workload ran: its relative paths mean that
   auto operator<=>(const ResultKey&) const = default;
 };
 ResultKey key_of(const Result& r);

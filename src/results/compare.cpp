@@ -305,8 +305,8 @@ CompareReport compare_to_reference(const Results& run, const std::string& refere
   report.alpha = options.alpha;
   note_unmeasured_metrics(report, {&run}, options);
   auto same_work = [](const Result& a, const Result& b) {
-    return std::tie(a.workload, a.measure, a.params, a.seed, a.threads) ==
-           std::tie(b.workload, b.measure, b.params, b.seed, b.threads);
+    return std::tie(a.workload, a.directory, a.measure, a.params, a.seed, a.threads) ==
+           std::tie(b.workload, b.directory, b.measure, b.params, b.seed, b.threads);
   };
   for (const auto& ref : run.results) {
     if (ref.backend != reference) continue;

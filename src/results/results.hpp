@@ -54,6 +54,7 @@ struct Timeline {
 struct Result {
   Environment environment;  // where this entry ran: a merged baseline keeps each entry's own
   std::string backend, backend_version, malloc_provider, workload;
+  std::string directory;  // a cmd: workload's working directory; empty for the others
   std::string measure{measure_wall};
   std::map<std::string, int64_t> params;
   uint64_t seed = 0;

@@ -188,6 +188,7 @@ Result read_result(const json& r, const std::string& where, const Environment& f
   res.backend_version = c.string(r, where, "backend_version");
   res.malloc_provider = c.string(r, where, "malloc_provider");
   res.workload = c.string(r, where, "workload");
+  if (r.contains("directory")) res.directory = c.string(r, where, "directory");  // cmd: workloads only
   if (r.contains("measure")) {  // files before --measure instructions are all wall time
     res.measure = c.string(r, where, "measure");
     if (res.measure != measure_wall && res.measure != measure_instructions)

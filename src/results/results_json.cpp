@@ -69,6 +69,7 @@ json to_json(const Result& r) {
           {"stats", r.stats},
           {"allocator_stats", allocator_stats},
           {"metrics", metrics}};
+  if (!r.directory.empty()) j["directory"] = r.directory;
   if (!r.timeline.t_ms.empty()) {
     j["timeline"] = {{"interval_ms", r.timeline.interval_ms}, {"t_ms", r.timeline.t_ms}, {"rss_bytes", r.timeline.rss_bytes}};
     if (!r.timeline.live_bytes.empty()) j["timeline"]["live_bytes"] = r.timeline.live_bytes;

@@ -1,5 +1,5 @@
-// The trace file format, version 1: written by the recorder (src/recorder), read by
-// src/trace/reader. Little-endian throughout.
+// The trace file format, version 1: written by the recorder (src/preload/recorder.cpp), read by
+// src/trace/stream.cpp. Little-endian throughout.
 //
 //   file    := header record*
 //   header  := "ALLOCTRC" u32 version u32 flags(0)                          16 bytes

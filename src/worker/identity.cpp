@@ -3,17 +3,20 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <cstring>
 #include <string_view>
 
 namespace allocbench {
 
-std::string malloc_provider() {
+std::string malloc_provider_path() {
   void* symbol = ::dlsym(RTLD_DEFAULT, "malloc");
   Dl_info info{};
   if (!symbol || !::dladdr(symbol, &info) || !info.dli_fname) return "unknown";
-  const char* slash = std::strrchr(info.dli_fname, '/');
-  return slash ? slash + 1 : info.dli_fname;
+  return info.dli_fname;
+}
+
+std::string malloc_provider() {
+  std::string path = malloc_provider_path();
+  return path.substr(path.rfind('/') + 1);
 }
 
 std::string mimalloc_version_text(int v) { return fmt::format("{}.{}.{}", v / 100, v / 10 % 10, v % 10); }

@@ -8,6 +8,8 @@ namespace allocbench {
 
 // File name (no directory) of the object that provides malloc, e.g. "libjemalloc.so.2".
 std::string malloc_provider();
+// Its path, as the dynamic linker loaded it: what a program's LD_PRELOAD names (cmd:).
+std::string malloc_provider_path();
 
 // Versions as the allocators encode them: mimalloc's 209 is "2.0.9"; jemalloc's
 // "5.3.0-0-g54eaed1d8b56…" is "5.3.0".

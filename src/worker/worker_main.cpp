@@ -82,6 +82,7 @@ std::map<std::string, std::string> split_params(const std::vector<std::string>& 
 nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   nlohmann::json options = check_effective(backend_tuning(), ALLOCBENCH_BACKEND_NAME, settings);
   const WorkloadInfo& info = find_workload(opt.workload);
+  if (!info.make) throw usage_error("--workload '{}': a program runs under allocbench-launcher, not a worker", info.name);
   WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, split_params(opt.params)), opt.seed,
                      resolve_threads(info, opt.threads, std::thread::hardware_concurrency())};
   counting::set_enabled(opt.counting == "on");
@@ -212,6 +213,7 @@ int worker_main(int argc, char** argv) {
     check_provider(id, opt);
     if (opt.identify) {
       id["tunables"] = describe_tuning(backend_tuning());
+      id["malloc_provider_path"] = malloc_provider_path();
       std::cout << id.dump() << '\n';
       return 0;
     }

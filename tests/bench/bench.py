@@ -15,6 +15,7 @@ import time
 
 from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict, worker
 import instructions
+import programs
 import replay
 
 
@@ -187,6 +188,7 @@ ITEMS = {
     "11": instructions.cost,
     "12": instructions.agreement,
     "13": replay.scale,
+    "14": programs.replay_against_reality,
 }
 
 if __name__ == "__main__":

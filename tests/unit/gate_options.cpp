@@ -24,7 +24,7 @@ TEST_CASE("unit_gate_options_threshold_and_metric_flags_are_checked") {
 }
 
 TEST_CASE("unit_gate_options_a_check_that_matches_nothing_does_not_pass") {
-  ResultKey run{"system", "w", "wall", {{"ops", 10}}, 7, 2}, saved{"system", "w", "wall", {{"ops", 10}}, 1, 1};
+  ResultKey run{"system", "w", "wall", {{"ops", 10}}, 7, 2, ""}, saved{"system", "w", "wall", {{"ops", 10}}, 1, 1, ""};
   CHECK_THROWS_WITH_AS(require_counterparts({run}, "this run", {saved}, "baseline 'b.json'"),
                        doctest::Contains("no entry of this run has a counterpart in baseline 'b.json'"), Error);
   CHECK_THROWS_WITH_AS(require_counterparts({run}, "this run", {saved}, "baseline 'b.json'"),

@@ -1,7 +1,7 @@
 // liballocbench-recorder.so: loaded with LD_PRELOAD by `allocbench record`, it logs
 // every malloc-family call and operator new/delete of the program into the trace file
-// named by ALLOCBENCH_TRACE_FILE (format: src/trace/format.hpp), and forwards each
-// call to the allocator that follows it in the lookup order.
+// named by ALLOCBENCH_TRACE_FILE (format: src/trace/format.hpp); interpose.cpp forwards
+// each call to the allocator that follows it in the lookup order.
 //
 // It runs inside malloc, so it never allocates: buffers come from mmap, state is
 // static or thread-local (initial-exec, so reaching it cannot call malloc either),
@@ -12,9 +12,9 @@
 // buffer is written as one chunk with one write(2). Buffers are flushed when a thread
 // exits, at exit() from any thread, and on fatal signals. Child processes record into
 // files of their own (start(), below).
+#include "preload/interpose.hpp"
 #include "trace/format.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -35,50 +35,6 @@ namespace trace = allocbench::trace;
 using trace::Op;
 
 #define TLS thread_local __attribute__((tls_model("initial-exec")))
-
-// ── The allocator being recorded ──────────────────────────────────────────────
-struct Real {
-  void* (*malloc)(size_t);
-  void* (*calloc)(size_t, size_t);
-  void* (*realloc)(void*, size_t);
-  void (*free)(void*);
-  int (*posix_memalign)(void**, size_t, size_t);
-  void* (*aligned_alloc)(size_t, size_t);
-  void* (*memalign)(size_t, size_t);
-};
-constinit Real real{};
-constinit std::atomic<bool> resolving{false};
-
-// dlsym may allocate before `real` is known: such calls are served from here.
-alignas(64) constinit unsigned char bootstrap[64 * 1024];
-constinit std::atomic<size_t> bootstrap_used{0};
-
-void* bootstrap_alloc(size_t n) {
-  size_t at = bootstrap_used.fetch_add((n + 15) & ~size_t{15});
-  if (at + n > sizeof bootstrap) return nullptr;
-  return bootstrap + at;
-}
-bool from_bootstrap(const void* p) { return p >= bootstrap && p < bootstrap + sizeof bootstrap; }
-
-template <typename F>
-void resolve(F& f, const char* name) {
-  f = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
-}
-
-bool resolve_real() {
-  if (real.free) return true;
-  if (resolving.exchange(true)) return false;  // called from within dlsym
-  Real r{};
-  resolve(r.malloc, "malloc");
-  resolve(r.calloc, "calloc");
-  resolve(r.realloc, "realloc");
-  resolve(r.free, "free");
-  resolve(r.posix_memalign, "posix_memalign");
-  resolve(r.aligned_alloc, "aligned_alloc");
-  resolve(r.memalign, "memalign");
-  real = r;
-  return true;
-}
 
 // ── Recording state ──────────────────────────────────────────────────────────
 enum State : int { off, recording, closed };
@@ -264,12 +220,6 @@ void record(const Event& e) {
 
 unsigned log2_of(size_t alignment) { return alignment ? static_cast<unsigned>(__builtin_ctzll(alignment)) : 0; }
 
-void record_allocation(Op op, void* p, size_t size, size_t alignment = 0) {
-  if (p) record({op, reinterpret_cast<uintptr_t>(p), 0, size, log2_of(alignment)});
-}
-void record_free(Op op, void* p) {
-  if (p) record({op, reinterpret_cast<uintptr_t>(p), 0, 0, 0});
-}
 
 // ── Start, fork, exit, signals ───────────────────────────────────────────────
 constexpr int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT};
@@ -341,7 +291,7 @@ void install_signal_handlers() {
 // "<trace>.<pid>".
 __attribute__((constructor)) void start() {
   busy = true;
-  resolve_real();
+  allocbench::preload::resolve_next_allocator();
   const char* path = std::getenv("ALLOCBENCH_TRACE_FILE");
   if (path && *path && std::strlen(path) < sizeof trace_path) {
     std::strcpy(trace_path, path);
@@ -363,156 +313,16 @@ __attribute__((constructor)) void start() {
 __attribute__((destructor)) void finish() { flush_all(false); }
 
 // ── C allocation functions ───────────────────────────────────────────────────
-template <typename Call>
-void* call_real(Call call, size_t bootstrap_size) {
-  if (!resolve_real()) return bootstrap_alloc(bootstrap_size);
-  return call();
-}
-
-int aligned_into(void** out, size_t alignment, size_t size) {
-  if (!resolve_real()) {
-    *out = bootstrap_alloc(size + alignment);
-    return *out ? 0 : ENOMEM;
-  }
-  return real.posix_memalign(out, alignment, size);
-}
-
-template <typename Allocate>
-void* new_or_throw(Allocate allocate, bool nothrow) {
-  for (;;) {
-    if (void* p = allocate()) return p;
-    std::new_handler handler = std::get_new_handler();
-    if (!handler) {
-      if (nothrow) return nullptr;
-      throw std::bad_alloc();
-    }
-    handler();
-  }
-}
-
-void* cxx_new(Op op, size_t n, bool nothrow) {
-  void* p = new_or_throw([n] { return call_real([n] { return real.malloc(n ? n : 1); }, n); }, nothrow);
-  record_allocation(op, p, n);
-  return p;
-}
-
-void* cxx_new_aligned(Op op, size_t n, std::align_val_t al, bool nothrow) {
-  size_t alignment = static_cast<size_t>(al);
-  void* p = new_or_throw(
-      [n, alignment] {
-        void* q = nullptr;
-        return aligned_into(&q, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? q : nullptr;
-      },
-      nothrow);
-  record_allocation(op, p, n, alignment);
-  return p;
-}
-
-// Every free and operator delete: bootstrap memory is never freed.
-void release(Op op, void* p) {
-  if (!p || from_bootstrap(p) || !resolve_real()) return;
-  record_free(op, p);
-  real.free(p);
-}
-
 }  // namespace
 
-extern "C" {
+namespace allocbench::preload {
 
-void* malloc(size_t n) {
-  void* p = call_real([n] { return real.malloc(n); }, n);
-  record_allocation(Op::malloc_, p, n);
-  return p;
+void on_allocation(Op op, void* p, size_t size, size_t alignment, const void*) {
+  record({op, reinterpret_cast<uintptr_t>(p), 0, size, log2_of(alignment)});
+}
+void on_free(Op op, void* p) { record({op, reinterpret_cast<uintptr_t>(p), 0, 0, 0}); }
+void on_realloc(void* old, void* p, size_t size, const void*) {
+  record({Op::realloc_, reinterpret_cast<uintptr_t>(old), reinterpret_cast<uintptr_t>(p), size, 0});
 }
 
-void* calloc(size_t count, size_t n) {
-  if (n && count > SIZE_MAX / n) {
-    errno = ENOMEM;
-    return nullptr;
-  }
-  void* p = call_real([count, n] { return real.calloc(count, n); }, count * n);  // bootstrap memory is zero
-  record_allocation(Op::calloc_, p, count * n);
-  return p;
-}
-
-void free(void* p) { release(Op::free_, p); }
-
-void* realloc(void* old, size_t n) {
-  if (from_bootstrap(old)) {  // moved to the real heap; its size is unknown, the arena's end bounds it
-    void* p = malloc(n);
-    if (p) std::memcpy(p, old, std::min<size_t>(n, static_cast<size_t>(bootstrap + sizeof bootstrap - static_cast<unsigned char*>(old))));
-    return p;
-  }
-  if (!resolve_real()) return bootstrap_alloc(n);
-  void* p = real.realloc(old, n);
-  if (!old) {
-    record_allocation(Op::malloc_, p, n);
-  } else if (p) {
-    record({Op::realloc_, reinterpret_cast<uintptr_t>(old), reinterpret_cast<uintptr_t>(p), n, 0});
-  } else if (n == 0) {
-    record_free(Op::free_, old);  // glibc's realloc(p, 0) frees p
-  }
-  return p;
-}
-
-void* reallocarray(void* old, size_t count, size_t n) {
-  if (n && count > SIZE_MAX / n) {
-    errno = ENOMEM;
-    return nullptr;
-  }
-  return realloc(old, count * n);
-}
-
-int posix_memalign(void** out, size_t alignment, size_t n) {
-  int rc = aligned_into(out, alignment, n);
-  if (rc == 0) record_allocation(Op::posix_memalign_, *out, n, alignment);
-  return rc;
-}
-
-void* aligned_alloc(size_t alignment, size_t n) {
-  void* p = call_real([alignment, n] { return real.aligned_alloc(alignment, n); }, n);
-  record_allocation(Op::aligned_alloc_, p, n, alignment);
-  return p;
-}
-
-void* memalign(size_t alignment, size_t n) {
-  void* p = call_real([alignment, n] { return real.memalign(alignment, n); }, n);
-  record_allocation(Op::memalign_, p, n, alignment);
-  return p;
-}
-
-void* valloc(size_t n) { return memalign(static_cast<size_t>(sysconf(_SC_PAGESIZE)), n); }
-
-void* pvalloc(size_t n) {
-  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return memalign(page, (n + page - 1) / page * page);
-}
-
-}  // extern "C"
-
-// ── C++ allocation functions ─────────────────────────────────────────────────
-void* operator new(size_t n) { return cxx_new(Op::new_, n, false); }
-void* operator new[](size_t n) { return cxx_new(Op::new_array, n, false); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept { return cxx_new(Op::new_, n, true); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return cxx_new(Op::new_array, n, true); }
-void* operator new(size_t n, std::align_val_t al) { return cxx_new_aligned(Op::new_aligned, n, al, false); }
-void* operator new[](size_t n, std::align_val_t al) { return cxx_new_aligned(Op::new_array_aligned, n, al, false); }
-void* operator new(size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return cxx_new_aligned(Op::new_aligned, n, al, true);
-}
-void* operator new[](size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return cxx_new_aligned(Op::new_array_aligned, n, al, true);
-}
-
-void operator delete(void* p) noexcept { release(Op::delete_, p); }
-void operator delete[](void* p) noexcept { release(Op::delete_array, p); }
-void operator delete(void* p, size_t) noexcept { release(Op::delete_, p); }
-void operator delete[](void* p, size_t) noexcept { release(Op::delete_array, p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(Op::delete_, p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(Op::delete_array, p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { release(Op::delete_, p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { release(Op::delete_array, p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(Op::delete_, p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(Op::delete_array, p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(Op::delete_, p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(Op::delete_array, p); }
+}  // namespace allocbench::preload

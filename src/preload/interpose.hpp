@@ -1,0 +1,26 @@
+// The malloc family and operator new/delete of a library loaded with LD_PRELOAD: each
+// call is forwarded to the allocator that follows in the lookup order, and reported to
+// the library's hooks, which every preloaded library of allocbench defines once
+// (recorder.cpp: a trace; counter.cpp: counts).
+//
+// The hooks run inside malloc: they must not allocate through it, except behind a
+// guard of their own (an allocation they make reaches them again).
+#pragma once
+
+#include "trace/format.hpp"
+
+#include <cstddef>
+
+namespace allocbench::preload {
+
+// After an allocation `op` returned p (never null) for `size` bytes to the code at `caller`.
+void on_allocation(trace::Op op, void* p, size_t size, size_t alignment, const void* caller);
+// Before p (never null) is freed.
+void on_free(trace::Op op, void* p);
+// After realloc moved or resized `old` to p, both non-null.
+void on_realloc(void* old, void* p, size_t size, const void* caller);
+
+// Finds the next allocator's functions; false while dlsym itself is allocating.
+bool resolve_next_allocator();
+
+}  // namespace allocbench::preload

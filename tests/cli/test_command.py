@@ -1,0 +1,177 @@
+"""run --workload 'cmd:PROGRAM ARGS': real programs run on every backend through
+LD_PRELOAD, proven inside the program, counted by the counting library, and refused
+when no preloaded allocator can serve them."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from harness import BACKENDS, BUILD_DIR, PROVIDERS, allocbench, library_path
+
+PROGRAM = os.environ["ALLOCBENCH_TEST_PROGRAM"]  # tests/programs/alloc_threads.cpp: 4 threads, cross-thread frees
+OWN_MALLOC = os.path.join(BUILD_DIR, "tests", "own_malloc")
+COUNTS = ("allocs", "frees", "bytes_allocated", "live_bytes_at_end")
+
+# A deterministic Python program: JSON dump, parse and sort (the issue's example).
+PYTHON_WORK = """
+import json, random, sys
+random.seed(7)
+rows = [{"id": i, "name": f"user{i}", "tags": [random.random() for _ in range(8)]} for i in range(5000)]
+back = json.loads(json.dumps(rows))
+back.sort(key=lambda r: r["tags"][0])
+print("PROGRAM-OUTPUT-MARKER", len(back))
+print("PROGRAM-ERROR-MARKER", file=sys.stderr)
+"""
+
+
+def metric(result, name):
+    return result["metrics"][name]["median"]
+
+
+class CommandTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="allocbench-cmd-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.script = os.path.join(self.tmp, "work.py")
+        with open(self.script, "w") as f:
+            f.write(PYTHON_WORK)
+
+    def run_cmd(self, command, *args, expect=0, cwd=None, env=None, reps=2, fmt="json"):
+        full_env = dict(os.environ, **(env or {}))
+        p = subprocess.run([os.environ["ALLOCBENCH"], "run", "--workload", f"cmd:{command}", "--reps", str(reps),
+                            "--format", fmt, *args], capture_output=True, text=True, env=full_env,
+                           cwd=cwd or self.tmp, timeout=300)
+        self.assertEqual(p.returncode, expect, p.stderr)
+        return p
+
+    def results(self, p):
+        return {r["backend"]: r for r in json.loads(p.stdout)["results"]}
+
+    def assert_proven_and_counted_alike(self, results, exact_bytes):
+        self.assertEqual(sorted(results), BACKENDS)
+        for backend, r in results.items():
+            # The object that served malloc inside the program, as its probe reported it.
+            self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[backend][0]), (backend, r["malloc_provider"]))
+            self.assertEqual(r["directory"], self.tmp)
+            for name in ("wall_ns", "cpu_user_ns", "peak_rss_bytes", "minor_faults"):
+                self.assertGreater(metric(r, name), 0, (backend, name))
+            self.assertEqual(len(r["metrics"]["wall_ns"]["samples"]), 2)
+        first = results[BACKENDS[0]]
+        self.assertGreater(metric(first, "allocs"), 1000)
+        for backend, r in results.items():
+            for name in ("allocs", "frees"):
+                self.assertEqual(metric(r, name), metric(first, name), (backend, name))
+            for name in ("bytes_allocated", "live_bytes_at_end"):
+                # Python copies its environment, where LD_PRELOAD names each backend's library.
+                self.assertAlmostEqual(metric(r, name), metric(first, name), delta=0 if exact_bytes else 512,
+                                       msg=(backend, name))
+
+    def test_a_multithreaded_program_runs_on_every_backend_with_equal_counts(self):
+        p = self.run_cmd(f"{PROGRAM} 4 20000", "--backend", "all")
+        self.assert_proven_and_counted_alike(self.results(p), exact_bytes=True)
+        for r in self.results(p).values():
+            self.assertEqual(r["threads"], 0)  # the program's own: not set by allocbench
+
+    def test_python_runs_on_every_backend_its_output_kept_out_of_the_report(self):
+        p = self.run_cmd(f"{sys.executable} {self.script}", "--backend", "all",
+                         env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"})
+        self.assert_proven_and_counted_alike(self.results(p), exact_bytes=False)
+        self.assertNotIn("PROGRAM-OUTPUT-MARKER", p.stdout + p.stderr)
+        self.assertNotIn("PROGRAM-ERROR-MARKER", p.stdout + p.stderr)
+        table = self.run_cmd(f"{sys.executable} {self.script}", "--backend", "system", fmt="table")
+        self.assertIn("run in " + self.tmp, table.stdout)
+
+    def test_a_statically_linked_program_is_refused_with_its_reason(self):
+        ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+        ldd = subprocess.run(["ldd", ldconfig], capture_output=True, text=True)
+        if "statically linked" not in ldd.stdout + ldd.stderr:
+            self.skipTest("no statically linked program here")
+        p = self.run_cmd(f"{ldconfig} -p", "--backend", "system,jemalloc", expect=3)
+        self.assertIn("statically linked", p.stderr)
+        self.assertEqual(json.loads(p.stdout)["results"], [])  # nothing is reported for it
+
+    def test_a_program_with_its_own_malloc_is_refused(self):
+        p = self.run_cmd(OWN_MALLOC, "--backend", "jemalloc", expect=3)
+        self.assertIn("links its own allocator", p.stderr)
+        self.assertEqual(json.loads(p.stdout)["results"], [])
+
+    def test_a_failing_program_is_a_failed_cell_with_its_stderr(self):
+        p = self.run_cmd(f"{sys.executable} -c \"import sys; print('last words', file=sys.stderr); sys.exit(4)\"",
+                         "--backend", "system", expect=3)
+        self.assertIn("exited with code 4", p.stderr)
+        self.assertIn("last words", p.stderr)
+
+    def test_the_environment_is_the_users_without_allocator_variables_and_stdin_is_empty(self):
+        out = os.path.join(self.tmp, "seen.txt")
+        check = ("import os, sys; open(%r, 'w').write(repr((os.environ.get('USER_VARIABLE'), "
+                 "os.environ.get('MALLOC_ARENA_MAX'), os.environ.get('MIMALLOC_VERBOSE'), sys.stdin.read())))" % out)
+        self.run_cmd(f"{sys.executable} -c \"{check}\"", "--backend", "mimalloc", "--counting", "off", reps=1,
+                     env={"USER_VARIABLE": "kept", "MALLOC_ARENA_MAX": "1", "MIMALLOC_VERBOSE": "1"})
+        with open(out) as f:
+            self.assertEqual(f.read(), repr(("kept", None, None, "")))
+
+    def test_tuned_and_preloaded_backends_run_programs(self):
+        slow = os.path.join(BUILD_DIR, "tests", "libslow_malloc.so")
+        p = self.run_cmd(f"{PROGRAM} 2 5000", "--backend", f"jemalloc:narenas=2,preload:{slow}")
+        results = self.results(p)
+        self.assertEqual(results["jemalloc:narenas=2"]["options"]["narenas"]["requested"], "2")
+        self.assertTrue(results["jemalloc:narenas=2"]["malloc_provider"].startswith("libjemalloc"))
+        self.assertEqual(results[f"preload:{slow}"]["malloc_provider"], "libslow_malloc.so")
+
+    def test_the_timeline_samples_the_programs_rss_from_outside(self):
+        p = self.run_cmd(f"{sys.executable} {self.script}", "--backend", "system", "--timeline",
+                         "--timeline-interval", "5")
+        r = self.results(p)["system"]
+        self.assertGreater(len(r["timeline"]["t_ms"]), 3)
+        self.assertNotIn("live_bytes", r["timeline"])
+        # The kernel's high-water mark (wait4) and /proc's reading are kept apart and lag a little.
+        self.assertLessEqual(max(r["timeline"]["rss_bytes"]), 1.05 * r["metrics"]["peak_rss_bytes"]["max"])
+        self.assertGreater(max(r["timeline"]["rss_bytes"]), 0.5 * r["metrics"]["peak_rss_bytes"]["min"])
+
+    def test_the_baseline_key_holds_the_working_directory(self):
+        baseline = os.path.join(self.tmp, "base.json")
+        self.run_cmd(f"{PROGRAM} 2 5000", "--backend", "system", "--save-baseline", baseline)
+        self.run_cmd(f"{PROGRAM} 2 5000", "--backend", "system", "--baseline", baseline, "--metric", "allocs,frees")
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        p = self.run_cmd(f"{PROGRAM} 2 5000", "--backend", "system", "--baseline", baseline, expect=2, cwd=elsewhere)
+        self.assertIn("working directory", p.stderr)
+
+    def test_the_timeout_kills_the_program(self):
+        p = self.run_cmd("sleep 30", "--backend", "system", "--timeout", "1", "--counting", "off", expect=3)
+        self.assertIn("timed out", p.stderr)
+
+    def test_bad_commands_are_usage_errors(self):
+        for command, message in {"": "expected cmd:PROGRAM", "no-such-program-here x": "not an executable file in PATH",
+                                 "echo 'open": "is not closed", f"{PROGRAM} \"a": "is not closed"}.items():
+            with self.subTest(command=command):
+                p = self.run_cmd(command, "--backend", "system", expect=2)
+                self.assertIn(message, p.stderr)
+        p = self.run_cmd("true", "--measure", "instructions", expect=2)
+        self.assertIn("natively", p.stderr)
+
+    def test_programs_run_beside_other_workloads_and_take_commas_whole(self):
+        out = os.path.join(self.tmp, "commas.txt")
+        p = subprocess.run([os.environ["ALLOCBENCH"], "run", "--backend", "system", "--reps", "1", "--format", "json",
+                            "--param", "small-object-churn.ops=20000",
+                            "--workload", f"small-object-churn,cmd:{sys.executable} -c 'open(\"{out}\", \"w\").write(\"a,b\")'",
+                            "--workload", "cmd:true"], capture_output=True, text=True, cwd=self.tmp, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(p.stdout)["results"]), 3)
+        with open(out) as f:
+            self.assertEqual(f.read(), "a,b")
+
+    def test_arguments_are_split_as_a_shell_splits_them(self):
+        out = os.path.join(self.tmp, "args.txt")
+        self.run_cmd(f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\").write(repr(sys.argv[2:]))' {out} "
+                     "\"two words\" 'single \"quoted\"' back\\ slash \"esc\\\"aped\" $HOME",
+                     "--backend", "system", "--counting", "off", reps=1)
+        with open(out) as f:
+            self.assertEqual(f.read(), repr(["two words", 'single "quoted"', "back slash", 'esc"aped', "$HOME"]))
+
+
+if __name__ == "__main__":
+    unittest.main()
