@@ -5,7 +5,9 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,26 +71,35 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::vector<s
   if (int rc = posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), env.data()); rc != 0)
     throw run_error("cannot start '{}': {}", argv[0], std::strerror(rc));
   run.pid = pid;
+  // Between samples the launcher waits on a pidfd, which wakes it the moment the program
+  // ends: the wall time is not rounded up to the next sample.
+  int pidfd = sample_ns > 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid, 0)) : -1;
   int status = 0;
   rusage usage{};
+  int64_t end = 0;
   for (;;) {
     pid_t done = wait4(pid, &status, sample_ns > 0 ? WNOHANG : 0, &usage);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) throw run_error("cannot wait for '{}': {}", argv[0], std::strerror(errno));
-    if (done == 0) {  // still running: a timeline sample, then sleep until the next one is due
+    if (done == 0) {  // still running: a timeline sample, then a wait until the next one is due
       int64_t t = now_ns() - start;
       if (int64_t rss = rss_of(pid); rss >= 0) {
         run.t_ms.push_back(static_cast<double>(t) / 1e6);
         run.rss_bytes.push_back(static_cast<double>(rss));
       }
       int64_t next = (t / sample_ns + 1) * sample_ns - (now_ns() - start);
-      if (next > 0) {
+      if (next <= 0) continue;
+      if (pidfd >= 0) {
+        pollfd ended{pidfd, POLLIN, 0};
+        if (poll(&ended, 1, static_cast<int>((next + 999'999) / 1'000'000)) > 0) end = now_ns();
+      } else {
         timespec pause{next / 1'000'000'000, next % 1'000'000'000};
         nanosleep(&pause, nullptr);
       }
     }
   }
-  run.wall_ns = now_ns() - start;
+  run.wall_ns = (end ? end : now_ns()) - start;
+  if (pidfd >= 0) close(pidfd);
   if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
   run.cpu_user_ns = ns_of(usage.ru_utime);

@@ -89,12 +89,12 @@ class CommandTest(unittest.TestCase):
         ldd = subprocess.run(["ldd", ldconfig], capture_output=True, text=True)
         if "statically linked" not in ldd.stdout + ldd.stderr:
             self.skipTest("no statically linked program here")
-        p = self.run_cmd(f"{ldconfig} -p", "--backend", "system,jemalloc", expect=3)
+        p = self.run_cmd(f"{ldconfig} -p", "--backend", "all", expect=3)
         self.assertIn("statically linked", p.stderr)
         self.assertEqual(json.loads(p.stdout)["results"], [])  # nothing is reported for it
 
     def test_a_program_with_its_own_malloc_is_refused(self):
-        p = self.run_cmd(OWN_MALLOC, "--backend", "jemalloc", expect=3)
+        p = self.run_cmd(OWN_MALLOC, "--backend", BACKENDS[-1], expect=3)
         self.assertIn("links its own allocator", p.stderr)
         self.assertEqual(json.loads(p.stdout)["results"], [])
 
@@ -108,17 +108,19 @@ class CommandTest(unittest.TestCase):
         out = os.path.join(self.tmp, "seen.txt")
         check = ("import os, sys; open(%r, 'w').write(repr((os.environ.get('USER_VARIABLE'), "
                  "os.environ.get('MALLOC_ARENA_MAX'), os.environ.get('MIMALLOC_VERBOSE'), sys.stdin.read())))" % out)
-        self.run_cmd(f"{sys.executable} -c \"{check}\"", "--backend", "mimalloc", "--counting", "off", reps=1,
+        self.run_cmd(f"{sys.executable} -c \"{check}\"", "--backend", BACKENDS[-1], "--counting", "off", reps=1,
                      env={"USER_VARIABLE": "kept", "MALLOC_ARENA_MAX": "1", "MIMALLOC_VERBOSE": "1"})
         with open(out) as f:
             self.assertEqual(f.read(), repr(("kept", None, None, "")))
 
     def test_tuned_and_preloaded_backends_run_programs(self):
         slow = os.path.join(BUILD_DIR, "tests", "libslow_malloc.so")
-        p = self.run_cmd(f"{PROGRAM} 2 5000", "--backend", f"jemalloc:narenas=2,preload:{slow}")
+        tuned = "jemalloc:narenas=2" if "jemalloc" in BACKENDS else "system:arena_max=2"
+        p = self.run_cmd(f"{PROGRAM} 2 5000", "--backend", f"{tuned},preload:{slow}")
         results = self.results(p)
-        self.assertEqual(results["jemalloc:narenas=2"]["options"]["narenas"]["requested"], "2")
-        self.assertTrue(results["jemalloc:narenas=2"]["malloc_provider"].startswith("libjemalloc"))
+        setting = "narenas" if "jemalloc" in BACKENDS else "arena_max"
+        self.assertEqual(results[tuned]["options"][setting]["requested"], "2")
+        self.assertTrue(results[tuned]["malloc_provider"].startswith(PROVIDERS[tuned.split(":")[0]][0]))
         self.assertEqual(results[f"preload:{slow}"]["malloc_provider"], "libslow_malloc.so")
 
     def test_the_timeline_samples_the_programs_rss_from_outside(self):
