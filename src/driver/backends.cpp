@@ -39,6 +39,10 @@ BackendSpec preloaded(const std::string& value) {
   if (ec || !std::filesystem::is_regular_file(status) || ::access(path.c_str(), R_OK) != 0)
     throw usage_error("--backend '{}': '{}' is not a readable file", value, path);
   std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
+  if (absolute.find_first_of(preload_separators) != std::string::npos)
+    throw usage_error("--backend '{}': LD_PRELOAD splits its list at blanks and colons, so it cannot load '{}'; link "
+                      "or copy the library to a path without them",
+                      value, absolute);
   return {value, "system", {}, absolute, {{"LD_PRELOAD", absolute}}};
 }
 

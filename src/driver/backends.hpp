@@ -11,6 +11,9 @@ namespace allocbench {
 // A backend as --backend names it: a built allocator ("jemalloc"), a tuned variant of
 // one ("jemalloc:background_thread=true,narenas=2"), or any allocator library loaded
 // into the system worker with LD_PRELOAD ("preload:/path/liballoc.so").
+// Where LD_PRELOAD splits its list of libraries: no path preloaded may hold one.
+inline constexpr const char* preload_separators = " \t:";
+
 struct BackendSpec {
   std::string label;     // how reports, baselines and verdicts name it
   std::string worker;    // the built backend whose worker runs it

@@ -10,15 +10,33 @@
 
 namespace allocbench {
 
+namespace {
+
+Launch cannot_launch(std::string why) {
+  Launch launch;
+  launch.error = std::move(why);
+  return launch;
+}
+
+}  // namespace
+
 Launch launch_of(const BackendSpec& spec) {
+  for (const char* own : {"liballocbench-probe.so", "liballocbench-counter.so"})
+    if (std::string path = beside_executable(own); path.find_first_of(preload_separators) != std::string::npos)
+      return cannot_launch(fmt::format("LD_PRELOAD cannot load '{}': its path holds a blank or a colon (install "
+                                       "allocbench where it does not)",
+                                       path));
   BackendIdentity id = identify_backend(spec);
   if (!id.error.empty())
-    throw run_error("backend '{}': its worker could not tell which allocator library it runs: {}", spec.label, id.error);
+    return cannot_launch(fmt::format("its worker could not tell which allocator library it runs: {}", id.error));
   // glibc's malloc serves a program that preloads nothing, whatever serves the worker
   // (a sanitizer runtime, in the sanitizer builds).
-  if (spec.worker == "system" && spec.preload.empty()) return {"", "libc.so", id.version};
+  if (spec.worker == "system" && spec.preload.empty()) return {"", "libc.so", id.version, ""};
   std::string library = spec.preload.empty() ? id.malloc_provider_path : spec.preload;
-  return {library, std::filesystem::path(library).filename().string(), id.version};
+  if (library.find_first_of(preload_separators) != std::string::npos)
+    return cannot_launch(fmt::format("LD_PRELOAD cannot load its library '{}': the path holds a blank or a colon",
+                                     library));
+  return {library, std::filesystem::path(library).filename().string(), id.version, ""};
 }
 
 std::vector<std::string> launcher_argv(std::string_view workload, const BackendSpec& spec, const Launch& launch,

@@ -10,15 +10,16 @@
 namespace allocbench {
 
 // What the launcher needs of a backend: the library to preload (none for glibc), the
-// file name of the object that must then provide malloc, and the allocator's version.
+// file name of the object that must then provide malloc, and the allocator's version;
+// or why the backend cannot run programs, which fails its cells alone.
 struct Launch {
   std::string allocator;
   std::string expect;
   std::string version;
+  std::string error;
 };
 
-// Asks the backend's worker which library serves it (a real process); a run error when
-// it cannot tell.
+// Asks the backend's worker which library serves it (a real process).
 Launch launch_of(const BackendSpec& spec);
 
 // The launcher's command line for one repetition; the runner adds --output-dir.

@@ -107,6 +107,9 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
   std::vector<std::optional<nlohmann::json>> counted(plan.cells.size());
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
 
+  for (size_t c = 0; c < plan.cells.size(); ++c)
+    if (const auto& launch = plan.cells[c].launch; launch && !launch->error.empty())
+      failure[c] = fmt::format("backend '{}' cannot run programs: {}", plan.cells[c].backend.label, launch->error);
   std::string stopped;  // why the remaining jobs do not run
   std::vector<std::vector<std::string>> environment;
   for (const Cell& cell : plan.cells)

@@ -55,7 +55,8 @@ std::vector<std::string> program_environment(const LauncherOptions& o, const std
 }
 
 // The program must have run on the allocator under test, and said so from inside.
-void check_identity(const ProbeReport& report, const std::string& program, const std::string& expect) {
+void check_identity(const ProbeReport& report, const std::string& program, const std::string& final_image,
+                    const std::string& expect) {
   if (!report.provider) {
     std::string why = why_preload_is_ignored(find_program(program));
     throw run_error("'{}' cannot be measured: {}; nothing is reported for it", program,
@@ -69,6 +70,13 @@ void check_identity(const ProbeReport& report, const std::string& program, const
     throw run_error("'{}' cannot be measured: malloc in it is provided by {}, not by {}*: the program loads an "
                     "allocator of its own; nothing is reported for it",
                     program, report.provider->path, expect);
+  // An image that ended through exit() was the last; otherwise the one that exited must
+  // be the one the probe reported from (a program that calls _exit keeps its name).
+  if (!report.exited && report.image != final_image)
+    throw run_error("'{}' cannot be measured: it replaced itself (exec) with '{}', in which the probe library did not "
+                    "load (a statically linked or set-user-ID program, or one run with LD_PRELOAD cleared); nothing "
+                    "is reported for it",
+                    program, final_image);
 }
 
 nlohmann::json options_of(const std::string& tuning) {
@@ -101,7 +109,7 @@ nlohmann::json launch(const LauncherOptions& o) {
     throw run_error("'{}' {}{}", argv[0], how, tail.empty() ? "" : "; its stderr ends with:\n" + tail);
   }
   ProbeReport report = read_probe_report(report_file, run.pid);
-  check_identity(report, argv[0], o.expect);
+  check_identity(report, argv[0], run.final_image, o.expect);
   bool counting = o.counting == "on";
   if (counting && !report.counts)
     throw run_error("'{}' ended without running its exit handlers (_exit, or exec of a program without the counting "

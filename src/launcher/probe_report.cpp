@@ -14,7 +14,13 @@ ProbeReport read_probe_report(const std::string& path, int pid) {
     std::string kind;
     int line_pid = 0;
     if (!(words >> kind >> line_pid) || line_pid != pid) continue;
-    if (kind == "provider") {
+    if (kind == "image") {
+      words >> std::ws;
+      std::getline(words, report.image);
+      report.exited = false;
+    } else if (kind == "exit") {
+      report.exited = true;
+    } else if (kind == "provider") {
       std::string where, object;
       words >> where >> std::ws;
       std::getline(words, object);  // a path may hold blanks

@@ -74,14 +74,13 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::vector<s
   // Between samples the launcher waits on a pidfd, which wakes it the moment the program
   // ends: the wall time is not rounded up to the next sample.
   int pidfd = sample_ns > 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid, 0)) : -1;
-  int status = 0;
-  rusage usage{};
   int64_t end = 0;
-  for (;;) {
-    pid_t done = wait4(pid, &status, sample_ns > 0 ? WNOHANG : 0, &usage);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) throw run_error("cannot wait for '{}': {}", argv[0], std::strerror(errno));
-    if (done == 0) {  // still running: a timeline sample, then a wait until the next one is due
+  for (;;) {  // until it exits; WNOWAIT leaves it a zombie, whose name can still be read
+    siginfo_t info{};
+    int rc = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (sample_ns > 0 ? WNOHANG : 0));
+    if (rc == 0 && info.si_pid == pid) break;
+    if (rc < 0 && errno != EINTR) throw run_error("cannot wait for '{}': {}", argv[0], std::strerror(errno));
+    if (rc == 0) {  // still running: a timeline sample, then a wait until the next one is due
       int64_t t = now_ns() - start;
       if (int64_t rss = rss_of(pid); rss >= 0) {
         run.t_ms.push_back(static_cast<double>(t) / 1e6);
@@ -100,6 +99,12 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::vector<s
   }
   run.wall_ns = (end ? end : now_ns()) - start;
   if (pidfd >= 0) close(pidfd);
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::getline(comm, run.final_image);
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
   if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
   run.cpu_user_ns = ns_of(usage.ru_utime);

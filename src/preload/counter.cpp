@@ -18,6 +18,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 namespace {
 
@@ -104,13 +106,16 @@ Shard& shard_of(const void* p) { return shards[(reinterpret_cast<uintptr_t>(p) >
 
 constinit std::atomic<int64_t> allocs{0}, frees{0}, bytes_allocated{0}, live{0}, peak{0};
 
-// The address ranges of the loader and of an allocator library other than glibc: their
-// calls are not counted. Found at the first allocation (the allocator's constructor, which
-// runs before this library's, may allocate), while the loader starts the program.
+// The address ranges whose calls are not counted: the loader's, the allocator library's
+// and those of the libraries only the allocator needs (jemalloc and tcmalloc bring
+// libstdc++, which allocates 72 KiB as it loads, into a C program). Found at the first
+// allocation (the allocator's constructor, which runs before this library's, may
+// allocate), once every library the program starts with is mapped.
 struct Range {
   uintptr_t begin = 0, end = 0;
 };
-constinit Range uncounted[8];
+constexpr size_t max_ranges = 32;
+constinit Range uncounted[max_ranges];
 constinit size_t uncounted_ranges = 0;
 enum : int { unknown, finding, found };
 constinit std::atomic<int> ranges_state{unknown};
@@ -120,11 +125,11 @@ void find_uncounted_code();
 bool from_uncounted_code(const void* caller) {
   int state = ranges_state.load(std::memory_order_acquire);
   if (state == unknown) {
-    if (!ranges_state.compare_exchange_strong(state, finding)) return false;  // another call is finding them
+    if (!ranges_state.compare_exchange_strong(state, finding)) return false;  // another thread is finding them
     find_uncounted_code();
     ranges_state.store(found, std::memory_order_release);
   } else if (state == finding) {
-    return false;  // an allocation made while finding them (dlsym's)
+    return false;  // made while they are being found (by dlsym, or another thread): counted
   }
   auto at = reinterpret_cast<uintptr_t>(caller);
   for (size_t i = 0; i < uncounted_ranges; ++i)
@@ -132,46 +137,90 @@ bool from_uncounted_code(const void* caller) {
   return false;
 }
 
-struct Excluded {
-  uintptr_t allocator_base;  // 0 when glibc serves: its calls from libc are the program's
-  Range found[8];
+// The objects mapped at start-up, in fixed storage: this runs inside malloc.
+struct LoadedObject {
+  const char* name;  // the file's base name, as other objects' DT_NEEDED name it
+  const ElfW(Dyn) * dynamic;
+  uintptr_t base;
+  Range code[4];
+  size_t code_count;
+  bool the_programs;  // the executable, or needed by one of the program's objects
+};
+struct LoadedObjects {
+  LoadedObject objects[128];
   size_t count;
 };
 
-int note_excluded_object(dl_phdr_info* object, size_t, void* data) {
-  auto& x = *static_cast<Excluded*>(data);
-  const char* name = object->dlpi_name ? object->dlpi_name : "";
-  const char* base_name = std::strrchr(name, '/') ? std::strrchr(name, '/') + 1 : name;
-  bool loader = std::strncmp(base_name, "ld-linux", 8) == 0;
-  bool allocator = x.allocator_base && object->dlpi_addr == x.allocator_base;
-  if (!loader && !allocator) return 0;
-  for (unsigned i = 0; i < object->dlpi_phnum && x.count < 8; ++i) {
-    const auto& segment = object->dlpi_phdr[i];
-    if (segment.p_type == PT_LOAD && (segment.p_flags & PF_X))
-      x.found[x.count++] = {object->dlpi_addr + segment.p_vaddr, object->dlpi_addr + segment.p_vaddr + segment.p_memsz};
+int note_object(dl_phdr_info* info, size_t, void* data) {
+  auto& all = *static_cast<LoadedObjects*>(data);
+  if (all.count == std::size(all.objects)) return 1;
+  LoadedObject& o = all.objects[all.count];
+  const char* name = info->dlpi_name ? info->dlpi_name : "";
+  o = {std::strrchr(name, '/') ? std::strrchr(name, '/') + 1 : name, nullptr, info->dlpi_addr, {}, 0, all.count == 0};
+  for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
+    const auto& segment = info->dlpi_phdr[i];
+    uintptr_t begin = info->dlpi_addr + segment.p_vaddr;
+    if (segment.p_type == PT_DYNAMIC) o.dynamic = reinterpret_cast<const ElfW(Dyn)*>(begin);
+    if (segment.p_type == PT_LOAD && (segment.p_flags & PF_X) && o.code_count < std::size(o.code))
+      o.code[o.code_count++] = {begin, begin + segment.p_memsz};
   }
+  ++all.count;
   return 0;
 }
 
-void find_uncounted_code() {
-  Dl_info allocator{}, libc{};
-  Excluded x{};
-  void* next_malloc = dlsym(RTLD_NEXT, "malloc");
-  void* libc_symbol = dlsym(RTLD_DEFAULT, "gnu_get_libc_version");
-  if (next_malloc && libc_symbol && dladdr(next_malloc, &allocator) && dladdr(libc_symbol, &libc) &&
-      allocator.dli_fbase != libc.dli_fbase)
-    x.allocator_base = reinterpret_cast<uintptr_t>(allocator.dli_fbase);
-  dl_iterate_phdr(note_excluded_object, &x);
-  for (size_t i = 0; i < x.count; ++i) uncounted[i] = x.found[i];
-  uncounted_ranges = x.count;
+// Marks what `o` needs as the program's; true when it marked one not marked before.
+bool mark_needed(LoadedObjects& all, const LoadedObject& o) {
+  if (!o.dynamic) return false;
+  const char* strings = nullptr;
+  for (const ElfW(Dyn)* d = o.dynamic; d->d_tag != DT_NULL; ++d)
+    if (d->d_tag == DT_STRTAB) strings = reinterpret_cast<const char*>(d->d_un.d_ptr);
+  if (!strings) return false;
+  if (reinterpret_cast<uintptr_t>(strings) < o.base) strings += o.base;  // not relocated by the loader
+  bool marked = false;
+  for (const ElfW(Dyn)* d = o.dynamic; d->d_tag != DT_NULL; ++d) {
+    if (d->d_tag != DT_NEEDED) continue;
+    for (size_t i = 0; i < all.count; ++i)
+      if (!all.objects[i].the_programs && std::strcmp(all.objects[i].name, strings + d->d_un.d_val) == 0)
+        marked = all.objects[i].the_programs = true;
+  }
+  return marked;
 }
 
-void counted_allocation(void* p, size_t size, const void* caller) {
-  if (from_uncounted_code(caller)) return;
+void find_uncounted_code() {
+  Dl_info allocator{};
+  void* next_malloc = dlsym(RTLD_NEXT, "malloc");
+  uintptr_t allocator_base =
+      next_malloc && dladdr(next_malloc, &allocator) ? reinterpret_cast<uintptr_t>(allocator.dli_fbase) : 0;
+  static LoadedObjects all;  // zero-initialized: no constructor runs inside malloc
+  all.count = 0;
+  dl_iterate_phdr(note_object, &all);
+  for (bool more = true; more;) {
+    more = false;
+    for (size_t i = 0; i < all.count; ++i)
+      if (all.objects[i].the_programs && all.objects[i].base != allocator_base) more |= mark_needed(all, all.objects[i]);
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < all.count; ++i) {
+    const LoadedObject& o = all.objects[i];
+    bool loader = std::strncmp(o.name, "ld-linux", 8) == 0;
+    // glibc's malloc is the program's: libc's calls into it are the program's too.
+    bool allocator = o.base == allocator_base && std::strncmp(o.name, "libc.so", 7) != 0;
+    if (!loader && !allocator && o.the_programs) continue;
+    for (size_t c = 0; c < o.code_count && n < max_ranges; ++c) uncounted[n++] = o.code[c];
+  }
+  uncounted_ranges = n;
+}
+
+void remember(void* p, uint64_t size) {
   Shard& s = shard_of(p);
   s.lock();
   s.sizes.put(reinterpret_cast<uintptr_t>(p), size);
   s.unlock();
+}
+
+void counted_allocation(void* p, size_t size, const void* caller) {
+  if (from_uncounted_code(caller)) return;
+  remember(p, size);
   allocs.fetch_add(1, std::memory_order_relaxed);
   bytes_allocated.fetch_add(static_cast<int64_t>(size), std::memory_order_relaxed);
   int64_t now = live.fetch_add(static_cast<int64_t>(size)) + static_cast<int64_t>(size);
@@ -179,15 +228,28 @@ void counted_allocation(void* p, size_t size, const void* caller) {
   }
 }
 
-void counted_free(void* p) {
+// The size of p, no longer live; -1 when it is not an allocation seen here (bootstrap
+// memory, or a program's bug): then it is not counted.
+int64_t forget(void* p) {
   Shard& s = shard_of(p);
   uint64_t size = 0;
   s.lock();
   bool known = s.sizes.take(reinterpret_cast<uintptr_t>(p), size);
   s.unlock();
-  if (!known) return;  // not an allocation seen here (bootstrap memory, or a program's bug): not counted
+  return known ? static_cast<int64_t>(size) : -1;
+}
+
+void counted_free(int64_t size) {
+  if (size < 0) return;
   frees.fetch_add(1, std::memory_order_relaxed);
-  live.fetch_sub(static_cast<int64_t>(size));
+  live.fetch_sub(size);
+}
+
+// A fork while another thread holds a shard's lock would leave it locked in the child.
+__attribute__((constructor)) void hold_locks_across_fork() {
+  pthread_atfork([] { for (Shard& s : shards) s.lock(); },
+                 [] { for (Shard& s : shards) s.unlock(); },
+                 [] { for (Shard& s : shards) s.unlock(); });
 }
 
 // Runs at exit(), after the program's own destructors: libraries preloaded first are
@@ -206,10 +268,17 @@ __attribute__((destructor)) void report_counts() {
 namespace allocbench::preload {
 
 void on_allocation(Op, void* p, size_t size, size_t, const void* caller) { counted_allocation(p, size, caller); }
-void on_free(Op, void* p) { counted_free(p); }
-void on_realloc(void* old, void* p, size_t size, const void* caller) {  // as the replay counts it: a free, then an allocation
-  counted_free(old);
-  counted_allocation(p, size, caller);
+void on_free(Op, void* p) { counted_free(forget(p)); }
+// Counted as the replay counts it: a free, then an allocation. The old size is taken
+// before realloc runs, while no other thread can have been given its address.
+int64_t on_realloc_start(void* old) { return forget(old); }
+void on_realloc(void* old, void* p, size_t size, const void* caller, int64_t old_size) {
+  if (p || size == 0) {  // moved, resized, or (glibc's realloc(p, 0)) freed
+    counted_free(old_size);
+    if (p) counted_allocation(p, size, caller);
+  } else if (old_size >= 0) {  // failed: old is still live
+    remember(old, static_cast<uint64_t>(old_size));
+  }
 }
 
 }  // namespace allocbench::preload

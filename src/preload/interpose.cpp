@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -77,14 +78,32 @@ int aligned_into(void** out, size_t alignment, size_t size) {
   return real.posix_memalign(out, alignment, size);
 }
 
+// The program's C++ runtime, not one of this library's own: it links none, for
+// libstdc++ would make allocations of its own in every program (and operator new is
+// only ever called from C++ code, whose runtime is loaded).
+template <typename F>
+F from_cxx_runtime(const char* symbol) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, symbol));
+}
+
+std::new_handler current_new_handler() {
+  auto get = from_cxx_runtime<std::new_handler (*)()>("_ZSt15get_new_handlerv");  // std::get_new_handler
+  return get ? get() : nullptr;
+}
+
+[[noreturn]] void throw_bad_alloc() {
+  if (auto raise = from_cxx_runtime<void (*)()>("_ZSt17__throw_bad_allocv")) raise();  // std::__throw_bad_alloc
+  std::abort();
+}
+
 template <typename Allocate>
 void* new_or_throw(Allocate allocate, bool nothrow) {
   for (;;) {
     if (void* p = allocate()) return p;
-    std::new_handler handler = std::get_new_handler();
+    std::new_handler handler = current_new_handler();
     if (!handler) {
       if (nothrow) return nullptr;
-      throw std::bad_alloc();
+      throw_bad_alloc();
     }
     handler();
   }
@@ -157,14 +176,14 @@ void* realloc(void* old, size_t n) {
     return p;
   }
   if (!resolve_next_allocator()) return bootstrap_alloc(n);
-  void* p = real.realloc(old, n);
   if (!old) {
+    void* p = real.realloc(old, n);
     if (p) on_allocation(Op::malloc_, p, n, 0, caller());
-  } else if (p) {
-    on_realloc(old, p, n, caller());
-  } else if (n == 0) {
-    on_free(Op::free_, old);  // glibc's realloc(p, 0) frees p
+    return p;
   }
+  int64_t started = on_realloc_start(old);
+  void* p = real.realloc(old, n);
+  on_realloc(old, p, n, caller(), started);
   return p;
 }
 

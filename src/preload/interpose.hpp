@@ -10,6 +10,7 @@
 #include "trace/format.hpp"
 
 #include <cstddef>
+#include <cstdint>
 
 namespace allocbench::preload {
 
@@ -17,8 +18,12 @@ namespace allocbench::preload {
 void on_allocation(trace::Op op, void* p, size_t size, size_t alignment, const void* caller);
 // Before p (never null) is freed.
 void on_free(trace::Op op, void* p);
-// After realloc moved or resized `old` to p, both non-null.
-void on_realloc(void* old, void* p, size_t size, const void* caller);
+// Before realloc moves or resizes `old` (non-null): what it returns is handed to
+// on_realloc. (Once realloc has freed old, another thread may be given its address.)
+int64_t on_realloc_start(void* old);
+// After realloc of `old`: p is the new block, or null when it failed (old is untouched)
+// or, for size 0, when it freed old.
+void on_realloc(void* old, void* p, size_t size, const void* caller, int64_t started);
 
 // Finds the next allocator's functions; false while dlsym itself is allocating.
 bool resolve_next_allocator();

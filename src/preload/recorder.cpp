@@ -321,8 +321,12 @@ void on_allocation(Op op, void* p, size_t size, size_t alignment, const void*) {
   record({op, reinterpret_cast<uintptr_t>(p), 0, size, log2_of(alignment)});
 }
 void on_free(Op op, void* p) { record({op, reinterpret_cast<uintptr_t>(p), 0, 0, 0}); }
-void on_realloc(void* old, void* p, size_t size, const void*) {
-  record({Op::realloc_, reinterpret_cast<uintptr_t>(old), reinterpret_cast<uintptr_t>(p), size, 0});
+int64_t on_realloc_start(void*) { return 0; }
+void on_realloc(void* old, void* p, size_t size, const void*, int64_t) {
+  if (p)
+    record({Op::realloc_, reinterpret_cast<uintptr_t>(old), reinterpret_cast<uintptr_t>(p), size, 0});
+  else if (size == 0)
+    on_free(Op::free_, old);  // glibc's realloc(p, 0) frees p
 }
 
 }  // namespace allocbench::preload

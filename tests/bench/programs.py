@@ -84,10 +84,10 @@ def replay_against_reality(reps=9):
             shares.append((d_real, d_replay))
             print(f"   {b:9} time difference from system: real {d_real * 1e3:+7.1f} ms, replay {d_replay * 1e3:+7.1f} ms"
                   f" → the replay explains {d_replay / d_real:.0%}" if d_real else "")
-        total_real = sum(abs(r) for r, _ in shares)
-        total_replay = sum(abs(p) for _, p in shares)
-        print(f"   all together the replay explains {total_replay / total_real:.0%} of the real differences "
-              "(the rest is the allocator's effect on the program's own memory accesses)")
+        total_real = sum(r for r, _ in shares)
+        total_replay = sum(p for _, p in shares)
+        print(f"   all together (signs kept) the replay explains {total_replay / total_real:.0%} of the real "
+              "differences" if total_real else "")
         ratio, on, off = counting_cost(command, tmp)
         print(f"   counting library on the counted run (glibc): {ratio:.2f} × the uncounted run "
               f"({on:.3f} s against {off:.3f} s, medians of 7 interleaved pairs); times never come from it\n")

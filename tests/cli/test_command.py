@@ -93,6 +93,32 @@ class CommandTest(unittest.TestCase):
         self.assertIn("statically linked", p.stderr)
         self.assertEqual(json.loads(p.stdout)["results"], [])  # nothing is reported for it
 
+    def test_an_exec_into_a_program_the_probe_never_entered_is_refused(self):
+        ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+        ldd = subprocess.run(["ldd", ldconfig], capture_output=True, text=True)
+        if "statically linked" not in ldd.stdout + ldd.stderr:
+            self.skipTest("no statically linked program here")
+        # env itself runs on the backend and says so; the image that exits is ldconfig.
+        p = self.run_cmd(f"env {ldconfig} -p", "--backend", BACKENDS[-1], expect=3)
+        self.assertIn("replaced itself (exec) with 'ldconfig'", p.stderr)
+        self.assertEqual(json.loads(p.stdout)["results"], [])
+
+    def test_an_exec_chain_is_measured_in_its_last_image(self):
+        p = self.run_cmd(f"env {PROGRAM} 2 5000", "--backend", BACKENDS[-1])
+        r = self.results(p)[BACKENDS[-1]]
+        self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[BACKENDS[-1]][0]))
+        direct = self.results(self.run_cmd(f"{PROGRAM} 2 5000", "--backend", BACKENDS[-1]))[BACKENDS[-1]]
+        for name in COUNTS:  # env's own allocations end with its image
+            self.assertEqual(metric(r, name), metric(direct, name), name)
+
+    def test_a_program_that_allocates_nothing_counts_nothing(self):
+        # Neither the loader's allocations, nor an allocator's own, nor a C++ runtime
+        # the counting library brought in: `true` makes no call to malloc.
+        p = self.run_cmd("true", "--backend", "all")
+        for backend, r in self.results(p).items():
+            for name in COUNTS + ("peak_live_bytes",):
+                self.assertEqual(metric(r, name), 0, (backend, name))
+
     def test_a_program_with_its_own_malloc_is_refused(self):
         p = self.run_cmd(OWN_MALLOC, "--backend", BACKENDS[-1], expect=3)
         self.assertIn("links its own allocator", p.stderr)
@@ -125,6 +151,13 @@ class CommandTest(unittest.TestCase):
         self.assertTrue(results[tuned]["malloc_provider"].startswith(PROVIDERS[tuned.split(":")[0]][0]))
         if preload:
             self.assertEqual(results[f"preload:{slow}"]["malloc_provider"], "libslow_malloc.so")
+        # The setting reaches the program through the allocator's own variable.
+        out = os.path.join(self.tmp, "env.txt")
+        check = "import os; open(%r, 'w').write(repr(sorted(os.environ.items())))" % out
+        self.run_cmd(f"{sys.executable} -c \"{check}\"", "--backend", tuned, "--counting", "off", reps=1)
+        with open(out) as f:
+            seen = f.read()
+        self.assertIn("('MALLOC_CONF', 'narenas:2')" if "jemalloc" in BACKENDS else "glibc.malloc.arena_max=2", seen)
 
     def test_the_timeline_samples_the_programs_rss_from_outside(self):
         p = self.run_cmd(f"{sys.executable} {self.script}", "--backend", "system", "--timeline",
@@ -155,6 +188,13 @@ class CommandTest(unittest.TestCase):
             with self.subTest(command=command):
                 p = self.run_cmd(command, "--backend", "system", expect=2)
                 self.assertIn(message, p.stderr)
+
+    def test_a_library_path_ld_preload_would_split_is_refused(self):
+        odd = os.path.join(self.tmp, "a:b dir")
+        os.mkdir(odd)
+        shutil.copy(os.path.join(BUILD_DIR, "tests", "libslow_malloc.so"), odd)
+        p = self.run_cmd(PROGRAM, "--backend", f"preload:{odd}/libslow_malloc.so", expect=2)
+        self.assertIn("LD_PRELOAD splits its list at blanks and colons", p.stderr)
         p = self.run_cmd("true", "--measure", "instructions", expect=2)
         self.assertIn("natively", p.stderr)
 
