@@ -46,7 +46,7 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->check(CLI::IsMember({std::string(measure_wall), std::string(measure_instructions)}));
   app.add_option("--timeout", o.timeout_s, "Seconds one repetition may take before it is killed (default: 300).")
       ->check(CLI::Range(0.1, 86400.0));
-  app.add_option("--format", o.format, "Report format: table, json, markdown or csv (default: table).");
+  app.add_option("--format", o.format, "Report format: table, json, markdown, csv or bmf (Bencher Metric Format) (default: table).");
   app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
   app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
   app.add_flag("--leaks", o.leaks,

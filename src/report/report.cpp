@@ -16,6 +16,7 @@ const std::vector<std::pair<std::string_view, Reporter>>& reporters() {
       {"json", json_report},
       {"markdown", markdown_report},
       {"csv", csv_report},
+      {"bmf", bmf_report},
   };
   return table;
 }

@@ -36,5 +36,6 @@ std::string table_report(const ReportInput& in);
 std::string markdown_report(const ReportInput& in);
 std::string csv_report(const ReportInput& in);
 std::string json_report(const ReportInput& in);
+std::string bmf_report(const ReportInput& in);
 
 }  // namespace allocbench

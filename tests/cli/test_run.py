@@ -126,6 +126,26 @@ class OutputTest(unittest.TestCase):
         self.assertIn("allocator.allocated_bytes", metrics)  # glibc's mallinfo2
         self.assertTrue(any(",wall_ns,ns," in line for line in csv))
 
+    def test_bmf_holds_every_metric_of_every_cell_as_bencher_reads_it(self):
+        results = json.loads(allocbench("run", *self.args, "--format", "json").stdout)["results"][0]
+        bmf = json.loads(allocbench("run", *self.args, "--format", "bmf").stdout)
+        self.assertEqual(list(bmf), ["small-object-churn/system"])
+        measures = bmf["small-object-churn/system"]
+        # Bencher's own measures for time and throughput; the rest under allocbench's names,
+        # with the allocator's own statistics beside them.
+        expected = {{"wall_ns": "latency", "ops_per_s": "throughput"}.get(m, m) for m in results["metrics"]}
+        self.assertLessEqual(expected, set(measures))
+        self.assertIn("allocator.allocated_bytes", measures)  # glibc's mallinfo2
+        self.assertTrue(all(m.startswith("allocator.") for m in set(measures) - expected))
+        for name in ("peak_live_bytes", "peak_rss_bytes", "allocs", "bytes_allocated"):
+            self.assertIn(name, measures)
+        for m in measures.values():
+            self.assertEqual(set(m), {"value", "lower_value", "upper_value"})
+            self.assertLessEqual(m["lower_value"], m["value"])
+            self.assertLessEqual(m["value"], m["upper_value"])
+        # A deterministic count is the same in every run: the figures are the run's own.
+        self.assertEqual(measures["allocs"]["value"], results["metrics"]["allocs"]["median"])
+
     def test_output_file_is_written_whole_and_stdout_stays_empty(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "results.json")
