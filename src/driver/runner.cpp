@@ -111,6 +111,8 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
     if (const auto& launch = plan.cells[c].launch; launch && !launch->error.empty())
       failure[c] = fmt::format("backend '{}' cannot run programs: {}", plan.cells[c].backend.label, launch->error);
   std::string stopped;  // why the remaining jobs do not run
+  if (plan.fail_fast && std::any_of(failure.begin(), failure.end(), [](const auto& f) { return !f.empty(); }))
+    stopped = "not finished: --fail-fast stopped the run at the first failure";
   std::vector<std::vector<std::string>> environment;
   for (const Cell& cell : plan.cells)
     environment.push_back(cell.launch ? launcher_environment(cell.backend) : worker_environment(cell.backend));

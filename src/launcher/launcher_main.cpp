@@ -62,6 +62,11 @@ void check_identity(const ProbeReport& report, const std::string& program, const
     throw run_error("'{}' cannot be measured: {}; nothing is reported for it", program,
                     why.empty() ? "the probe library did not load in it (does it clear LD_PRELOAD?)" : why);
   }
+  if (report.exec_pending)
+    throw run_error("'{}' cannot be measured: it replaced itself (exec) with {}, in which the probe library did not "
+                    "load (a statically linked or set-user-ID program, or one run with LD_PRELOAD cleared); nothing "
+                    "is reported for it",
+                    program, final_image);
   if (report.provider->in_program)
     throw run_error("'{}' cannot be measured: it links its own allocator (malloc is defined in the executable {}), "
                     "so no preloaded allocator serves it; nothing is reported for it",
@@ -70,13 +75,6 @@ void check_identity(const ProbeReport& report, const std::string& program, const
     throw run_error("'{}' cannot be measured: malloc in it is provided by {}, not by {}*: the program loads an "
                     "allocator of its own; nothing is reported for it",
                     program, report.provider->path, expect);
-  // An image that ended through exit() was the last; otherwise the one that exited must
-  // be the one the probe reported from (a program that calls _exit keeps its name).
-  if (!report.exited && report.image != final_image)
-    throw run_error("'{}' cannot be measured: it replaced itself (exec) with '{}', in which the probe library did not "
-                    "load (a statically linked or set-user-ID program, or one run with LD_PRELOAD cleared); nothing "
-                    "is reported for it",
-                    program, final_image);
 }
 
 nlohmann::json options_of(const std::string& tuning) {

@@ -14,13 +14,10 @@ ProbeReport read_probe_report(const std::string& path, int pid) {
     std::string kind;
     int line_pid = 0;
     if (!(words >> kind >> line_pid) || line_pid != pid) continue;
-    if (kind == "image") {
-      words >> std::ws;
-      std::getline(words, report.image);
-      report.exited = false;
-    } else if (kind == "exit") {
-      report.exited = true;
+    if (kind == "exec" || kind == "exec-failed") {
+      report.exec_pending = kind == "exec";
     } else if (kind == "provider") {
+      report.exec_pending = false;
       std::string where, object;
       words >> where >> std::ws;
       std::getline(words, object);  // a path may hold blanks

@@ -18,8 +18,7 @@ struct ProgramCounts {
 
 struct ProbeReport {
   std::optional<MallocProvider> provider;  // none: the probe never ran in that process
-  std::string image;                       // the kernel's name of the image the probe last ran in
-  bool exited = false;                     // that image ended through exit(): no exec came after it
+  bool exec_pending = false;               // an exec that no image's report followed: the probe is not in the last
   std::optional<ProgramCounts> counts;     // none: the counting library did not run, or the process skipped exit()
 };
 

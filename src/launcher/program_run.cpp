@@ -100,10 +100,12 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::vector<s
   run.wall_ns = (end ? end : now_ns()) - start;
   if (pidfd >= 0) close(pidfd);
   std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::getline(comm, run.final_image);
+  if (std::string name; std::getline(comm, name)) run.final_image = "'" + name + "'";
   int status = 0;
   rusage usage{};
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  for (;;) {
+    if (wait4(pid, &status, 0, &usage) == pid) break;
+    if (errno != EINTR) throw run_error("cannot collect '{}' after its exit: {}", argv[0], std::strerror(errno));
   }
   if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);

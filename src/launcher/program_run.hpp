@@ -13,7 +13,7 @@ struct ProgramRun {
   int exit_code = -1;  // when it exited
   int signal = 0;      // when a signal ended it
   int64_t wall_ns = 0; // from spawn to exit
-  std::string final_image;  // the kernel's name of the image that exited (an exec changes it)
+  std::string final_image = "another program";  // the kernel's name of the image that exited, quoted
   int64_t cpu_user_ns = 0, cpu_sys_ns = 0;
   int64_t peak_rss_bytes = 0;  // the largest of the process and its waited-for children
   int64_t minor_faults = 0, major_faults = 0, ctx_switches_vol = 0, ctx_switches_invol = 0;

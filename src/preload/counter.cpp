@@ -150,6 +150,7 @@ struct LoadedObjects {
   LoadedObject objects[128];
   size_t count;
 };
+constinit LoadedObjects loaded{};  // constant-initialized: no guard, which libstdc++ would provide
 
 int note_object(dl_phdr_info* info, size_t, void* data) {
   auto& all = *static_cast<LoadedObjects*>(data);
@@ -191,7 +192,7 @@ void find_uncounted_code() {
   void* next_malloc = dlsym(RTLD_NEXT, "malloc");
   uintptr_t allocator_base =
       next_malloc && dladdr(next_malloc, &allocator) ? reinterpret_cast<uintptr_t>(allocator.dli_fbase) : 0;
-  static LoadedObjects all;  // zero-initialized: no constructor runs inside malloc
+  LoadedObjects& all = loaded;
   all.count = 0;
   dl_iterate_phdr(note_object, &all);
   for (bool more = true; more;) {
@@ -211,11 +212,16 @@ void find_uncounted_code() {
   uncounted_ranges = n;
 }
 
+// Set in the thread that forks, between fork's prepare and its parent and child
+// handlers: it holds every shard's lock then, and may still allocate (another fork
+// handler can), which it does without taking them again.
+constinit __attribute__((tls_model("initial-exec"))) thread_local bool forking = false;
+
 void remember(void* p, uint64_t size) {
   Shard& s = shard_of(p);
-  s.lock();
+  if (!forking) s.lock();
   s.sizes.put(reinterpret_cast<uintptr_t>(p), size);
-  s.unlock();
+  if (!forking) s.unlock();
 }
 
 void counted_allocation(void* p, size_t size, const void* caller) {
@@ -233,9 +239,9 @@ void counted_allocation(void* p, size_t size, const void* caller) {
 int64_t forget(void* p) {
   Shard& s = shard_of(p);
   uint64_t size = 0;
-  s.lock();
+  if (!forking) s.lock();
   bool known = s.sizes.take(reinterpret_cast<uintptr_t>(p), size);
-  s.unlock();
+  if (!forking) s.unlock();
   return known ? static_cast<int64_t>(size) : -1;
 }
 
@@ -246,14 +252,19 @@ void counted_free(int64_t size) {
 }
 
 // A fork while another thread holds a shard's lock would leave it locked in the child.
-__attribute__((constructor)) void hold_locks_across_fork() {
-  pthread_atfork([] { for (Shard& s : shards) s.lock(); },
-                 [] { for (Shard& s : shards) s.unlock(); },
-                 [] { for (Shard& s : shards) s.unlock(); });
+void lock_all() {
+  for (Shard& s : shards) s.lock();
+  forking = true;
 }
+void unlock_all() {
+  forking = false;
+  for (Shard& s : shards) s.unlock();
+}
+__attribute__((constructor)) void hold_locks_across_fork() { pthread_atfork(lock_all, unlock_all, unlock_all); }
 
-// Runs at exit(), after the program's own destructors: libraries preloaded first are
-// finalized last.
+// Runs at exit(), after the executable's destructors and atexit handlers but before those
+// of its shared libraries (finalized in the reverse order of their constructors, which
+// ran before this library's): what those free then still counts as live at the end.
 __attribute__((destructor)) void report_counts() {
   char line[256];
   int n = std::snprintf(line, sizeof line, "counts %d %lld %lld %lld %lld %lld\n", static_cast<int>(getpid()),

@@ -133,6 +133,32 @@ void* memalign_from(size_t alignment, size_t n, const void* caller) {
   return p;
 }
 
+// The entry points pass on their own caller: a call through another entry point would
+// name this library's code, whose calls are not the program's.
+void* malloc_from(size_t n, const void* caller) {
+  void* p = call_real([n] { return real.malloc(n); }, n);
+  if (p) on_allocation(Op::malloc_, p, n, 0, caller);
+  return p;
+}
+
+void* realloc_from(void* old, size_t n, const void* caller) {
+  if (from_bootstrap(old)) {  // moved to the real heap; its size is unknown, the arena's end bounds it
+    void* p = malloc_from(n, caller);
+    if (p) std::memcpy(p, old, std::min<size_t>(n, static_cast<size_t>(bootstrap + sizeof bootstrap - static_cast<unsigned char*>(old))));
+    return p;
+  }
+  if (!resolve_next_allocator()) return bootstrap_alloc(n);
+  if (!old) {
+    void* p = real.realloc(old, n);
+    if (p) on_allocation(Op::malloc_, p, n, 0, caller);
+    return p;
+  }
+  int64_t started = on_realloc_start(old);
+  void* p = real.realloc(old, n);
+  on_realloc(old, p, n, caller, started);
+  return p;
+}
+
 // Every free and operator delete: bootstrap memory is never freed.
 void release(Op op, void* p) {
   if (!p || from_bootstrap(p) || !resolve_next_allocator()) return;
@@ -151,11 +177,7 @@ using allocbench::trace::Op;
 
 extern "C" {
 
-void* malloc(size_t n) {
-  void* p = call_real([n] { return real.malloc(n); }, n);
-  if (p) on_allocation(Op::malloc_, p, n, 0, caller());
-  return p;
-}
+void* malloc(size_t n) { return malloc_from(n, caller()); }
 
 void* calloc(size_t count, size_t n) {
   if (n && count > SIZE_MAX / n) {
@@ -169,30 +191,14 @@ void* calloc(size_t count, size_t n) {
 
 void free(void* p) { release(Op::free_, p); }
 
-void* realloc(void* old, size_t n) {
-  if (from_bootstrap(old)) {  // moved to the real heap; its size is unknown, the arena's end bounds it
-    void* p = malloc(n);
-    if (p) std::memcpy(p, old, std::min<size_t>(n, static_cast<size_t>(bootstrap + sizeof bootstrap - static_cast<unsigned char*>(old))));
-    return p;
-  }
-  if (!resolve_next_allocator()) return bootstrap_alloc(n);
-  if (!old) {
-    void* p = real.realloc(old, n);
-    if (p) on_allocation(Op::malloc_, p, n, 0, caller());
-    return p;
-  }
-  int64_t started = on_realloc_start(old);
-  void* p = real.realloc(old, n);
-  on_realloc(old, p, n, caller(), started);
-  return p;
-}
+void* realloc(void* old, size_t n) { return realloc_from(old, n, caller()); }
 
 void* reallocarray(void* old, size_t count, size_t n) {
   if (n && count > SIZE_MAX / n) {
     errno = ENOMEM;
     return nullptr;
   }
-  return realloc(old, count * n);
+  return realloc_from(old, count * n, caller());
 }
 
 int posix_memalign(void** out, size_t alignment, size_t n) {

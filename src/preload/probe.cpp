@@ -2,18 +2,19 @@
 // runs, it reports which object provides malloc there, so that no figure is ever
 // reported for an allocator that did not serve the program: "provider PID library
 // PATH", or "provider PID program PATH" when the executable defines malloc itself.
-// Beside it, "image PID NAME" (the kernel's name of the image, which the launcher
-// compares with the name of the image that exited: an exec into a program the probe
-// never loaded into shows there) and, at exit(), "exit PID". It interposes nothing.
-// The counting library (counter.cpp) includes it.
+// It interposes the exec family alone: "exec PID" before an exec, "exec-failed PID"
+// when it returns, so that an exec into an image the probe never loads into (a static
+// or set-user-ID program) shows as an exec that no image's report followed. The
+// counting library (counter.cpp) includes it.
 #include "preload/report_line.hpp"
 
+#include <alloca.h>
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,18 +27,6 @@ void report(const char* kind, const char* text) {
   char line[PATH_MAX + 64];
   int n = std::snprintf(line, sizeof line, "%s %d %s\n", kind, static_cast<int>(getpid()), text);
   if (n > 0) allocbench::preload::append_report_line(line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
-}
-
-// The name the kernel gave this image at exec (before the program can rename itself:
-// preloaded constructors run before the program's).
-void report_image() {
-  char name[64] = {};
-  int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd >= 0 ? read(fd, name, sizeof name - 1) : -1;
-  if (fd >= 0) close(fd);
-  if (n <= 0) return;
-  if (name[n - 1] == '\n') name[n - 1] = 0;
-  report("image", name);
 }
 
 __attribute__((constructor)) void report_malloc_provider() {
@@ -54,13 +43,86 @@ __attribute__((constructor)) void report_malloc_provider() {
   char executable[PATH_MAX] = {}, provider[PATH_MAX] = {};
   bool in_program = realpath("/proc/self/exe", executable) &&
                     (!*path || (realpath(path, provider) && std::strcmp(provider, executable) == 0));
-  report_image();
   char where[PATH_MAX + 16];
   std::snprintf(where, sizeof where, "%s %s", in_program ? "program" : "library", in_program ? executable : path);
   report("provider", where);
   errno = saved_errno;
 }
 
-__attribute__((destructor)) void report_exit() { report("exit", ""); }
+template <typename F>
+F next(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+
+// Runs an exec through the next definition of `name`, reported before, and after when it fails.
+template <typename F, typename... Args>
+int reported_exec(const char* name, Args... args) {
+  report("exec", "");
+  auto exec = next<F>(name);
+  int rc = exec ? exec(args...) : (errno = ENOSYS, -1);
+  int saved_errno = errno;
+  report("exec-failed", "");
+  errno = saved_errno;
+  return rc;
+}
+
+// How many arguments execl and its kin were given, the first included, before the null pointer.
+size_t count_args(va_list args) {
+  va_list counting;
+  va_copy(counting, args);
+  size_t n = 1;
+  while (va_arg(counting, char*)) ++n;
+  va_end(counting);
+  return n;
+}
 
 }  // namespace
+
+using Exec = int (*)(const char*, char* const[], char* const[]);
+using ExecNoEnv = int (*)(const char*, char* const[]);
+
+extern "C" {
+
+int execve(const char* path, char* const argv[], char* const envp[]) {
+  return reported_exec<Exec>("execve", path, argv, envp);
+}
+int execv(const char* path, char* const argv[]) { return reported_exec<ExecNoEnv>("execv", path, argv); }
+int execvp(const char* file, char* const argv[]) { return reported_exec<ExecNoEnv>("execvp", file, argv); }
+int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  return reported_exec<Exec>("execvpe", file, argv, envp);
+}
+int fexecve(int fd, char* const argv[], char* const envp[]) {
+  return reported_exec<int (*)(int, char* const[], char* const[])>("fexecve", fd, argv, envp);
+}
+int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
+  return reported_exec<int (*)(int, const char*, char* const[], char* const[], int)>("execveat", dirfd, path, argv,
+                                                                                    envp, flags);
+}
+
+// execl, execlp and execle gather their arguments and go through the ones above.
+#define GATHER_ARGS(first, argv)                                        \
+  va_list args;                                                         \
+  va_start(args, first);                                                \
+  size_t n = count_args(args);                                          \
+  auto argv = static_cast<char**>(alloca((n + 1) * sizeof(char*)));     \
+  argv[0] = const_cast<char*>(first);                                   \
+  for (size_t i = 1; i <= n; ++i) argv[i] = va_arg(args, char*);
+
+int execl(const char* path, const char* arg, ...) {
+  GATHER_ARGS(arg, argv)
+  va_end(args);
+  return execv(path, argv);
+}
+int execlp(const char* file, const char* arg, ...) {
+  GATHER_ARGS(arg, argv)
+  va_end(args);
+  return execvp(file, argv);
+}
+int execle(const char* path, const char* arg, ...) {
+  GATHER_ARGS(arg, argv)
+  char* const* envp = va_arg(args, char* const*);
+  va_end(args);
+  return execve(path, argv, envp);
+}
+
+}  // extern "C"
