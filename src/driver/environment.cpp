@@ -1,34 +1,21 @@
 #include "driver/environment.hpp"
 
 #include "build_info.hpp"
+#include "common/cpu_info.hpp"
 
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <thread>
 
 namespace allocbench {
-namespace {
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "unknown";
-}
-
-}  // namespace
 
 Environment current_environment() {
   Environment e;
   char host[256] = {};
   e.host = ::gethostname(host, sizeof host - 1) == 0 ? host : "unknown";
-  e.cpu = cpu_model();
+  e.cpu = cpuinfo_field("model name");
+  if (e.cpu.empty()) e.cpu = "unknown";
   e.cores = std::thread::hardware_concurrency();
   utsname u{};
   e.kernel = ::uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown";

@@ -46,7 +46,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->check(CLI::IsMember({std::string(measure_wall), std::string(measure_instructions)}));
   app.add_option("--timeout", o.timeout_s, "Seconds one repetition may take before it is killed (default: 300).")
       ->check(CLI::Range(0.1, 86400.0));
-  app.add_option("--format", o.format, "Report format: table, json, markdown, csv or bmf (Bencher Metric Format) (default: table).");
+  app.add_option("--format", o.format,
+                 "Report format: table, json, markdown, csv, bmf (Bencher Metric Format) or gbench (Google "
+                 "Benchmark's JSON) (default: table).");
   app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
   app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
   app.add_flag("--leaks", o.leaks,
@@ -142,6 +144,8 @@ int64_t parse_size(const std::string& text, std::string_view flag) {
 
 Plan make_plan(const RunOptions& o) {
   find_reporter(o.format);
+  if (o.format == "gbench" && o.measure == measure_instructions)
+    throw usage_error("--format gbench: Google Benchmark's JSON holds times, and --measure instructions measures none");
   if (o.no_cache) trace::disable_cache();
   std::vector<BackendSpec> backends = select_backends(o.backends);
   std::vector<const WorkloadInfo*> workloads = select_workloads(o.workloads);

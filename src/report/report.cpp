@@ -17,6 +17,7 @@ const std::vector<std::pair<std::string_view, Reporter>>& reporters() {
       {"markdown", markdown_report},
       {"csv", csv_report},
       {"bmf", bmf_report},
+      {"gbench", gbench_report},
   };
   return table;
 }

@@ -37,5 +37,6 @@ std::string markdown_report(const ReportInput& in);
 std::string csv_report(const ReportInput& in);
 std::string json_report(const ReportInput& in);
 std::string bmf_report(const ReportInput& in);
+std::string gbench_report(const ReportInput& in);
 
 }  // namespace allocbench

@@ -146,6 +146,61 @@ class OutputTest(unittest.TestCase):
         # A deterministic count is the same in every run: the figures are the run's own.
         self.assertEqual(measures["allocs"]["value"], results["metrics"]["allocs"]["median"])
 
+    def test_gbench_is_google_benchmarks_json_and_its_compare_py_reads_it(self):
+        runs = []
+        for _ in range(2):
+            runs.append(json.loads(allocbench("run", *self.args[:4], "--reps", "3", *self.args[6:],
+                                              "--format", "gbench").stdout))
+        context, benchmarks = runs[0]["context"], runs[0]["benchmarks"]
+        for field in ("date", "host_name", "num_cpus", "mhz_per_cpu", "caches", "library_build_type"):
+            self.assertIn(field, context)
+        self.assertEqual(context["library_build_type"], "release")
+        name = "small-object-churn/system"
+        iterations = [b for b in benchmarks if b["run_type"] == "iteration"]
+        self.assertEqual([b["repetition_index"] for b in iterations], [0, 1, 2])
+        for b in iterations:  # what compare.py, github-action-benchmark and Bencher's adapter read
+            self.assertEqual((b["name"], b["time_unit"], b["repetitions"], b["iterations"], b["threads"]),
+                             (name, "ns", 3, 1, 1))
+            self.assertGreater(b["real_time"], 0)
+            self.assertGreater(b["cpu_time"], 0)
+            self.assertGreater(b["peak_rss_bytes"], 0)  # memory figures as user counters
+            self.assertEqual(b["allocs"], 30000)
+        aggregates = {b["aggregate_name"]: b for b in benchmarks if b["run_type"] == "aggregate"}
+        self.assertEqual(list(aggregates), ["mean", "median", "stddev", "cv"])
+        times = sorted(b["real_time"] for b in iterations)
+        self.assertEqual(aggregates["median"]["name"], name + "_median")
+        self.assertEqual(aggregates["median"]["real_time"], times[1])
+        self.assertAlmostEqual(aggregates["mean"]["real_time"], sum(times) / 3, delta=1)
+        self.assertEqual(aggregates["cv"]["aggregate_unit"], "percentage")
+        p = allocbench("run", *self.args, "--measure", "instructions", "--format", "gbench")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--format gbench: Google Benchmark's JSON holds times", p.stderr)
+
+        compare_py = "/usr/share/benchmark/compare.py"  # Debian's libbenchmark-tools, which install-deps.sh installs
+        scipy = subprocess.run(["/usr/bin/python3", "-c", "import scipy"], capture_output=True)
+        if not os.path.exists(compare_py) or scipy.returncode != 0:
+            self.skipTest("Google Benchmark's compare.py or python3-scipy is missing: run install-deps.sh")
+        with tempfile.TemporaryDirectory() as d:
+            files = []
+            for i, run in enumerate(runs):
+                files.append(os.path.join(d, f"{i}.json"))
+                with open(files[-1], "w") as f:
+                    json.dump(run, f)
+            p = subprocess.run(["/usr/bin/python3", compare_py, "--no-color", "benchmarks", *files],
+                               capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pvalue = re.search(r"(?m)^small-object-churn/system_pvalue\s+([\d.]+)\s+([\d.]+)\s+U Test, Repetitions: 3 vs 3",
+                           p.stdout)
+        self.assertIsNotNone(pvalue, p.stdout)
+        # Its U test is scipy's two-sided one on our repetitions' times.
+        old, new = ([b["real_time"] for b in r["benchmarks"] if b["run_type"] == "iteration"] for r in runs)
+        expected = subprocess.run(["/usr/bin/python3", "-c", "import sys, json; from scipy.stats import mannwhitneyu; "
+                                   "a, b = json.loads(sys.argv[1]); print(mannwhitneyu(a, b, alternative='two-sided').pvalue)",
+                                   json.dumps([old, new])], capture_output=True, text=True, check=True).stdout
+        self.assertAlmostEqual(float(pvalue.group(1)), float(expected), places=4)
+        # Each repetition's time, old and new, as compare.py lists it.
+        self.assertIn(f"{int(old[0])}", p.stdout)
+
     def test_output_file_is_written_whole_and_stdout_stays_empty(self):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "results.json")
