@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <thread>
 
 namespace allocbench {
@@ -70,6 +71,9 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_flag("--no-cache", o.no_cache,
                "Prepare trace: workloads for replay in a temporary directory, removed at exit, not in the replay "
                "cache (see clear-cache).");
+  app.add_option("--shard", o.shard,
+                 "K/N: run only the K-th of N parts of the cells (backend x workload), for CI jobs that split a "
+                 "run; 'allocbench merge' puts the parts' results back together.");
   auto* fail_fast = app.add_flag("--fail-fast", o.fail_fast, "Stop the run at the first failed repetition.");
   // The default, accepted so that a script can say so.
   app.add_flag_callback("--keep-going", [] {}, "After a failed repetition, run the other cells (the default).")
@@ -134,6 +138,20 @@ std::map<std::string, std::map<std::string, std::string>> split_params(
   return out;
 }
 
+// --shard K/N, 1 <= K <= N: {K - 1, N}; {0, 1} when not given.
+std::pair<size_t, size_t> parse_shard(std::string_view text) {
+  if (text.empty()) return {0, 1};
+  auto whole = [](std::string_view digits, size_t& value) {
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return error == std::errc{} && end == digits.data() + digits.size();
+  };
+  size_t slash = text.find('/'), k = 0, n = 0;
+  if (slash == std::string_view::npos || !whole(text.substr(0, slash), k) || !whole(text.substr(slash + 1), n) ||
+      k < 1 || k > n)
+    throw usage_error("--shard '{}': expected K/N with 1 <= K <= N, such as 2/3", text);
+  return {k - 1, n};
+}
+
 int64_t parse_size(const std::string& text, std::string_view flag) {
   if (text.empty()) return 0;
   ParamSpec spec{std::string(flag), ParamType::bytes, 0, 1, int64_t{1} << 50, {}};
@@ -144,6 +162,7 @@ int64_t parse_size(const std::string& text, std::string_view flag) {
 
 Plan make_plan(const RunOptions& o) {
   find_reporter(o.format);
+  auto [shard, shards] = parse_shard(o.shard);
   if (o.format == "gbench" && o.measure == measure_instructions)
     throw usage_error("--format gbench: Google Benchmark's JSON holds times, and --measure instructions measures none");
   if (o.no_cache) trace::disable_cache();
@@ -178,6 +197,16 @@ Plan make_plan(const RunOptions& o) {
       plan.cells.push_back({b, w, params, threads, std::nullopt});
       if (w->kind == WorkloadKind::command) plan.cells.back().launch = launches[b.label];
     }
+  }
+  // A shard's cells: every N-th of the plan's, from the K-th on, the same in every job
+  // that gives the same flags. The cells are still interleaved as in any run.
+  if (shards > 1) {
+    std::vector<Cell> mine;
+    for (size_t c = shard; c < plan.cells.size(); c += shards) mine.push_back(std::move(plan.cells[c]));
+    if (mine.empty())
+      throw usage_error("--shard {}: the run has {} cells, so shard {} has none; use at most {} shards", o.shard,
+                        plan.cells.size(), shard + 1, plan.cells.size());
+    plan.cells = std::move(mine);
   }
   if (simulated) {  // valgrind must run every backend's worker, before anything is measured
     plan.callgrind = find_callgrind();

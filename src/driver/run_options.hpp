@@ -40,6 +40,7 @@ struct RunOptions {
   std::string max_rss, max_live;  // sizes such as 64M
   bool fail_fast = false;
   bool no_cache = false;  // trace: workloads prepare into a temporary directory, not the replay cache
+  std::string shard;      // K/N: run the K-th of N parts of the cells
 };
 
 void add_run_options(CLI::App& app, RunOptions& options);
