@@ -9,6 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
   valgrind  # callgrind.h for the worker, and --measure instructions
   libbenchmark-tools python3-scipy  # the tests read --format gbench with Google Benchmark's compare.py
+  chromium  # the tests render the HTML report in a real browser
 )
 # --fuzz: clang and its libFuzzer runtime too
 [[ "${1:-}" == "--fuzz" ]] && packages+=(clang libclang-rt-14-dev)

@@ -91,7 +91,10 @@ Checked check(const RunCommand& o) {
 std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict,
                         const std::vector<BudgetBreach>& breaches) {
   ReportInput input{run.results, run.failures, o.run.stats, verdict, o.run.measure};
-  if (o.run.format == "csv") return find_reporter(o.run.format)(input);
+  // The CSV and the HTML report carry the verdict in their own form; a verdict table
+  // after the files other tools read (bmf, gbench) would break them.
+  if (o.run.format != "table" && o.run.format != "markdown" && o.run.format != "json")
+    return find_reporter(o.run.format)(input);
   if (o.run.format == "json") {
     if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);
     nlohmann::json j = to_json(run.results);
@@ -174,9 +177,9 @@ void setup_run(CLI::App& app, int& exit_code) {
     // Flags whose effect would be lost are refused rather than ignored.
     const RunOptions& r = opt->run;
     bool budgets = !r.max_rss.empty() || !r.max_live.empty();
-    if (r.timeline && r.format != "json" && opt->save_baseline.empty())
-      throw usage_error("--timeline: the timeline is kept in the JSON only: add --format json (and --output FILE for "
-                        "'allocbench plot'), or --save-baseline FILE");
+    if (r.timeline && r.format != "json" && r.format != "html" && opt->save_baseline.empty())
+      throw usage_error("--timeline: the timeline is kept in the JSON and drawn in the HTML report only: add "
+                        "--format json (and --output FILE for 'allocbench plot'), --format html, or --save-baseline FILE");
     if (cmd->count("--timeline-interval") && !r.timeline && !budgets)
       throw usage_error("--timeline-interval: sets the interval of --timeline (or of --max-rss/--max-live): give one of them");
     exit_code = run_run(*opt);

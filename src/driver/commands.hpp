@@ -14,6 +14,7 @@ void setup_list(CLI::App& app, int& exit_code);
 void setup_run(CLI::App& app, int& exit_code);
 void setup_compare(CLI::App& app, int& exit_code);
 void setup_merge(CLI::App& app, int& exit_code);
+void setup_report(CLI::App& app, int& exit_code);
 void setup_calibrate(CLI::App& app, int& exit_code);
 void setup_plot(CLI::App& app, int& exit_code);
 void setup_record(CLI::App& app, int& exit_code);

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   allocbench::setup_run(app, exit_code);
   allocbench::setup_compare(app, exit_code);
   allocbench::setup_merge(app, exit_code);
+  allocbench::setup_report(app, exit_code);
   allocbench::setup_calibrate(app, exit_code);
   allocbench::setup_plot(app, exit_code);
   allocbench::setup_record(app, exit_code);

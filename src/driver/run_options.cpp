@@ -48,8 +48,8 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   app.add_option("--timeout", o.timeout_s, "Seconds one repetition may take before it is killed (default: 300).")
       ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--format", o.format,
-                 "Report format: table, json, markdown, csv, bmf (Bencher Metric Format) or gbench (Google "
-                 "Benchmark's JSON) (default: table).");
+                 "Report format: table, json, markdown, csv, bmf (Bencher Metric Format), gbench (Google "
+                 "Benchmark's JSON) or html (a self-contained page of charts) (default: table).");
   app.add_option("--output", o.output, "Write the report to FILE (atomically) instead of stdout.");
   app.add_flag("--verbose", o.verbose, "Print a line per repetition on stderr.");
   app.add_flag("--leaks", o.leaks,

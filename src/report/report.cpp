@@ -18,6 +18,7 @@ const std::vector<std::pair<std::string_view, Reporter>>& reporters() {
       {"csv", csv_report},
       {"bmf", bmf_report},
       {"gbench", gbench_report},
+      {"html", html_report},
   };
   return table;
 }

@@ -38,5 +38,6 @@ std::string csv_report(const ReportInput& in);
 std::string json_report(const ReportInput& in);
 std::string bmf_report(const ReportInput& in);
 std::string gbench_report(const ReportInput& in);
+std::string html_report(const ReportInput& in);
 
 }  // namespace allocbench

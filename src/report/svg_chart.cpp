@@ -9,10 +9,35 @@
 namespace allocbench {
 namespace {
 
-constexpr double width = 900, bar_height = 18, label_width = 300, plot_width = 520, line_height = 220;
+constexpr double bar_height = 18, label_width = 150, plot_width = 300, value_width = 130;
+constexpr double chart_width = label_width + plot_width + value_width;
+constexpr double line_height = 220, line_chart_width = 2 * chart_width + 30;
 constexpr const char* palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
 
-std::string escape(const std::string& s) {
+const Summary* summary_of(const Result& r, const char* metric) {
+  auto it = r.metrics.find(metric);
+  return it == r.metrics.end() ? nullptr : &it->second;
+}
+double median_of(const Result& r, const char* metric) {
+  const Summary* s = summary_of(r, metric);
+  return s ? s->median : 0;
+}
+
+std::string text(double x, double y, const std::string& s, const char* extra = "") {
+  return fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" {}>{}</text>\n", x, y, extra, xml_escape(s));
+}
+
+Chart finish(const std::string& body, double width, double height) {
+  return {fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
+                      "viewBox=\"0 0 {:.0f} {:.0f}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{}</svg>\n",
+                      width, height, width, height, body),
+          width, height};
+}
+
+}  // namespace
+
+std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -26,36 +51,63 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-double median_of(const Result& r, const char* metric) {
-  auto it = r.metrics.find(metric);
-  return it == r.metrics.end() ? 0 : it->second.median;
-}
-
-std::string text(double x, double y, const std::string& s, const char* extra = "") {
-  return fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" {}>{}</text>\n", x, y, extra, escape(s));
-}
-
-// One bar per backend for `metric`, scaled to the largest; returns the height used.
-double bars(std::string& out, double y, const std::string& title, const std::vector<const Result*>& rows,
-            const char* metric, std::string (*format)(double)) {
-  out += text(10, y + 14, title, "font-weight=\"bold\"");
-  y += 22;
+Chart time_chart(const std::vector<const Result*>& rows) {
+  bool timed = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return summary_of(*r, "wall_ns"); });
+  const char* metric = timed ? "wall_ns" : "est_cycles";
+  auto format = timed ? format_duration_ns : format_quantity;
+  std::string body = text(0, 14, timed ? "time: median, whisker from fastest to slowest repetition"
+                                        : "estimated cycles (callgrind): median, fastest to slowest",
+                          "font-weight=\"bold\"");
   double top = 0;
-  for (const Result* r : rows) top = std::max(top, median_of(*r, metric));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    double v = median_of(*rows[i], metric);
-    double w = top > 0 ? plot_width * v / top : 0;
-    out += text(label_width - 6, y + 13, rows[i]->backend, "text-anchor=\"end\"");
-    out += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
-                       label_width, y, w, bar_height - 4, palette[i % std::size(palette)], escape(format(v)));
-    out += text(label_width + w + 6, y + 13, v > 0 ? format(v) : "-");
-    y += bar_height;
+  for (const Result* r : rows)
+    if (const Summary* s = summary_of(*r, metric)) top = std::max(top, s->max);
+  double y = 24;
+  for (size_t i = 0; i < rows.size(); ++i, y += bar_height) {
+    const Summary* s = summary_of(*rows[i], metric);
+    body += text(label_width - 6, y + 13, rows[i]->backend, "text-anchor=\"end\"");
+    if (!s || top <= 0) {
+      body += text(label_width + 4, y + 13, "-");
+      continue;
+    }
+    auto at = [&](double v) { return label_width + plot_width * v / top; };
+    body += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\" stroke=\"#333\" "
+                        "stroke-width=\"0.5\"><title>{}</title></rect>\n",
+                        label_width, y, at(s->median) - label_width, bar_height - 4, palette[i % std::size(palette)],
+                        xml_escape(rows[i]->backend + ": " + format(s->median)));
+    double mid = y + (bar_height - 4) / 2;
+    body += fmt::format("<path d=\"M{0:.1f},{1:.1f} H{2:.1f} M{0:.1f},{3:.1f} V{4:.1f} M{2:.1f},{3:.1f} V{4:.1f}\" "
+                        "stroke=\"black\" stroke-width=\"1.2\" fill=\"none\"/>\n",
+                        at(s->min), mid, at(s->max), mid - 4, mid + 4);
+    std::string spread = s->median > 0 ? fmt::format(" ±{}", format_percent(relative_spread(*s))) : "";
+    body += text(at(s->max) + 6, y + 13, format(s->median) + spread);
   }
-  return y + 10;
+  return finish(body, chart_width, y + 8);
 }
 
-// RSS (solid) and live bytes (dashed) per backend over the phase.
-double timelines(std::string& out, double y, const std::vector<const Result*>& rows) {
+Chart memory_chart(const std::vector<const Result*>& rows) {
+  std::string body = text(0, 14, "memory: peak live bytes (grey), peak RSS (outlined)", "font-weight=\"bold\"");
+  double top = 0;
+  for (const Result* r : rows) top = std::max({top, median_of(*r, "peak_live_bytes"), median_of(*r, "peak_rss_bytes")});
+  double y = 24, half = (bar_height - 4) / 2;
+  for (const Result* r : rows) {
+    body += text(label_width - 6, y + 13, r->backend, "text-anchor=\"end\"");
+    double live = median_of(*r, "peak_live_bytes"), rss = median_of(*r, "peak_rss_bytes");
+    auto bar = [&](double v, double at_y, const char* fill, const char* what) {
+      double w = top > 0 ? plot_width * v / top : 0;
+      body += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" stroke=\"black\" "
+                          "stroke-width=\"1\"><title>{}</title></rect>\n",
+                          label_width, at_y, w, half, fill, xml_escape(r->backend + " " + what + ": " + format_bytes(v)));
+    };
+    bar(live, y, "#bbb", "peak live");
+    bar(rss, y + half, "white", "peak RSS");
+    body += text(label_width + (top > 0 ? plot_width * std::max(live, rss) / top : 0) + 6, y + 13,
+                 fmt::format("{} / {}", live > 0 ? format_bytes(live) : "-", rss > 0 ? format_bytes(rss) : "-"));
+    y += bar_height + 2;
+  }
+  return finish(body, chart_width, y + 8);
+}
+
+std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
   double t_max = 0, bytes_max = 0;
   for (const Result* r : rows) {
     if (r->timeline.t_ms.empty()) continue;
@@ -63,56 +115,67 @@ double timelines(std::string& out, double y, const std::vector<const Result*>& r
     for (double b : r->timeline.rss_bytes) bytes_max = std::max(bytes_max, b);
     for (double b : r->timeline.live_bytes) bytes_max = std::max(bytes_max, b);
   }
-  if (t_max <= 0 || bytes_max <= 0) return y;
-  out += text(10, y + 14, "memory over the phase: RSS solid, live bytes dashed", "font-weight=\"bold\"");
-  y += 24;
-  double x0 = 80, x1 = width - 20, y0 = y + line_height, y1 = y;
-  out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", x0, y1,
-                     x1 - x0, y0 - y1);
-  out += text(x0 - 4, y1 + 10, format_bytes(bytes_max), "text-anchor=\"end\"");
-  out += text(x0 - 4, y0, "0", "text-anchor=\"end\"");
-  out += text(x1, y0 + 16, fmt::format("{:.0f} ms", t_max), "text-anchor=\"end\"");
+  if (t_max <= 0 || bytes_max <= 0) return std::nullopt;
+  std::string body = text(0, 14, "memory over the measured phase: RSS solid, live bytes dashed", "font-weight=\"bold\"");
+  double x0 = 80, x1 = line_chart_width - 110, y1 = 28, y0 = y1 + line_height;
+  body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", x0, y1,
+                      x1 - x0, y0 - y1);
+  body += text(x0 - 4, y1 + 10, format_bytes(bytes_max), "text-anchor=\"end\"");
+  body += text(x0 - 4, y0, "0", "text-anchor=\"end\"");
+  body += text(x1, y0 + 16, fmt::format("{:.0f} ms", t_max), "text-anchor=\"end\"");
   for (size_t i = 0; i < rows.size(); ++i) {
     const Timeline& t = rows[i]->timeline;
-    auto polyline = [&](const std::vector<double>& series, const char* dash) {
+    auto polyline = [&](const std::vector<double>& series, const char* dash, const char* what, bool labelled) {
       if (series.empty()) return;
       std::string points;
       for (size_t k = 0; k < series.size(); ++k)
         points += fmt::format("{:.1f},{:.1f} ", x0 + (x1 - x0) * t.t_ms[k] / t_max, y0 - (y0 - y1) * series[k] / bytes_max);
-      out += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"{}><title>{}</title></polyline>\n",
-                         points, palette[i % std::size(palette)], dash, escape(rows[i]->backend));
+      body += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"{}><title>{}</title>"
+                          "</polyline>\n",
+                          points, palette[i % std::size(palette)], dash, xml_escape(rows[i]->backend + " " + what));
+      // The backend's name at the RSS line's end: the lines read without their colours (live
+      // bytes, the program's own, barely differ between backends: their labels would overlap).
+      if (labelled)
+        body += text(x0 + (x1 - x0) * t.t_ms[series.size() - 1] / t_max + 4,
+                     y0 - (y0 - y1) * series.back() / bytes_max + 4, rows[i]->backend, "font-size=\"10\"");
     };
-    polyline(t.rss_bytes, "");
-    polyline(t.live_bytes, " stroke-dasharray=\"4 3\"");
+    polyline(t.rss_bytes, "", "RSS", true);
+    polyline(t.live_bytes, " stroke-dasharray=\"4 3\"", "live bytes", false);
   }
-  return y0 + 30;
+  return finish(body, line_chart_width, y0 + 24);
 }
 
-}  // namespace
+std::vector<std::pair<std::string, std::vector<const Result*>>> by_workload(const Results& results) {
+  std::vector<std::pair<std::string, std::vector<const Result*>>> groups;
+  for (const auto& r : results.results) {
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == r.workload; });
+    if (g == groups.end()) g = groups.insert(groups.end(), {r.workload, {}});
+    g->second.push_back(&r);
+  }
+  return groups;
+}
 
 std::string svg_chart(const Results& results) {
-  std::vector<std::string> workloads;
-  for (const auto& r : results.results)
-    if (std::find(workloads.begin(), workloads.end(), r.workload) == workloads.end()) workloads.push_back(r.workload);
-
   std::string body;
-  double y = 10;
-  for (const auto& w : workloads) {
-    std::vector<const Result*> rows;
-    for (const auto& r : results.results)
-      if (r.workload == w) rows.push_back(&r);
-    body += text(10, y + 18, w, "font-size=\"18\" font-weight=\"bold\"");
+  double y = 10, width = line_chart_width + 20;
+  auto place = [&](const Chart& c, double x) {  // a nested <svg> is placed by its x and y
+    body += fmt::format("<g transform=\"translate({:.0f},{:.0f})\">\n{}</g>\n", x, y, c.svg);
+  };
+  for (const auto& [workload, rows] : by_workload(results)) {
+    body += text(10, y + 18, workload, "font-size=\"18\" font-weight=\"bold\"");
     y += 30;
-    bool timed = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("wall_ns"); });
-    if (timed) y = bars(body, y, "time (median)", rows, "wall_ns", format_duration_ns);
-    else y = bars(body, y, "estimated cycles (callgrind, median)", rows, "est_cycles", format_quantity);
-    y = bars(body, y, "peak live bytes", rows, "peak_live_bytes", format_bytes);
-    y = bars(body, y, "peak RSS", rows, "peak_rss_bytes", format_bytes);
-    y = timelines(body, y, rows);
+    Chart time = time_chart(rows), memory = memory_chart(rows);
+    place(time, 10);
+    place(memory, 10 + chart_width + 30);
+    y += std::max(time.height, memory.height) + 10;
+    if (auto timeline = timeline_chart(rows)) {
+      place(*timeline, 10);
+      y += timeline->height + 10;
+    }
     y += 10;
   }
   return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{:.0f}\" "
+                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
                      "font-family=\"sans-serif\" font-size=\"12\">\n"
                      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{}</svg>\n",
                      width, y, body);

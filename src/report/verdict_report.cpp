@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "report/format_units.hpp"
+#include "report/svg_chart.hpp"
 #include "report/text_columns.hpp"
 #include "results/metrics.hpp"
 #include "results/statistics.hpp"
@@ -196,6 +197,25 @@ std::string verdict_markdown(const CompareReport& r) {
   }
   bool alarming = r.regressions() || r.not_comparable();
   return out + fmt::format("\n{}\n", alarming ? "**" + verdict_summary(r) + "**" : verdict_summary(r));
+}
+
+std::string verdict_html(const CompareReport& r) {
+  std::string out = fmt::format("<section class=\"verdict\">\n<h2>{}</h2>\n", xml_escape(title(r)));
+  for (const auto& note : notes(r)) out += fmt::format("<p class=\"note\">{}</p>\n", xml_escape(note));
+  out += "<table>\n<thead><tr>";
+  for (size_t i = 0; i < header.size(); ++i)
+    out += fmt::format("<th{}>{}</th>", i >= 4 && i < 8 ? " class=\"num\"" : "", header[i]);
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : rows(r, true)) {
+    bool alarming = row[0] == "REGRESSION" || row[0] == "NOT COMPARABLE";
+    out += alarming ? "<tr class=\"alarm\">" : "<tr>";
+    for (size_t i = 0; i < row.size(); ++i)
+      out += fmt::format("<td{}>{}</td>", i >= 4 && i < 8 ? " class=\"num\"" : "", xml_escape(row[i]));
+    out += "</tr>\n";
+  }
+  bool alarming = r.regressions() || r.not_comparable();
+  return out + fmt::format("</tbody>\n</table>\n<p class=\"{}\">{}</p>\n</section>\n", alarming ? "summary alarm" : "summary",
+                           xml_escape(verdict_summary(r)));
 }
 
 std::string render_verdict(const CompareReport& r, std::string_view format, std::string_view flag) {

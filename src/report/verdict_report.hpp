@@ -12,6 +12,8 @@ namespace allocbench {
 
 std::string verdict_table(const CompareReport& report);
 std::string verdict_markdown(const CompareReport& report);
+// A <section> for the HTML report: the notes and the table, regressions first.
+std::string verdict_html(const CompareReport& report);
 nlohmann::json verdict_json(const CompareReport& report);
 
 // By format name: table, markdown or json; a usage error names `flag` otherwise.

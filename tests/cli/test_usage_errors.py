@@ -25,7 +25,7 @@ CASES = [
     (["run", "--seed", "-1"], "--seed"),
     (["run", "--no-such-flag"], "--no-such-flag"),
     (["run", "--output", "/nonexistent-dir/r.json"], "--output '/nonexistent-dir/r.json': cannot write"),
-    (["run", "--workload", "empty", "--timeline"], "--timeline: the timeline is kept in the JSON only"),
+    (["run", "--workload", "empty", "--timeline"], "--timeline: the timeline is kept in the JSON and drawn in the HTML report only"),
     (["run", "--workload", "empty", "--timeline-interval", "5"], "--timeline-interval: sets the interval of --timeline"),
     (["list", "--format", "xml"], "--format"),
     ([], "A subcommand is required"),

@@ -73,7 +73,7 @@ TEST_CASE("unit_report_csv_has_one_row_per_metric_and_quotes_fields") {
 }
 
 TEST_CASE("unit_report_unknown_format_lists_known_ones") {
-  CHECK_THROWS_WITH_AS(find_reporter("xml"), "--format: unknown format 'xml'; expected one of: table, json, markdown, csv, bmf, gbench",
+  CHECK_THROWS_WITH_AS(find_reporter("xml"), "--format: unknown format 'xml'; expected one of: table, json, markdown, csv, bmf, gbench, html",
                        Error);
 }
 
