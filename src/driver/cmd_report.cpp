@@ -24,6 +24,8 @@ struct ReportCommand {
 
 int run_report(const ReportCommand& o) {
   CompareOptions options = o.gate.parse();
+  if (o.gate.given() && o.baseline.empty())
+    throw usage_error("--threshold, --metric and --ignore-env judge results: give --baseline FILE");
   check_writable(o.output, "--output");
   Results results = read_results_file(o.results, "results");
   std::optional<CompareReport> verdict;

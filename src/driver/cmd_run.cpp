@@ -55,6 +55,9 @@ std::vector<ResultKey> planned_keys(const Plan& plan) {
 }
 
 Checked check(const RunCommand& o) {
+  if (!o.reference.empty() && !o.run.shard.empty())
+    throw usage_error("--reference: judges the backends of one run against each other, and with --shard a workload's "
+                      "backends may run in other jobs: merge the parts, then compare them with a baseline");
   Checked c{make_plan(o.run), std::nullopt, {}, o.gate.parse()};
   if (!o.baseline.empty()) {
     c.baseline = read_results_file(o.baseline, "baseline");
@@ -93,8 +96,11 @@ std::string report_text(const RunCommand& o, const RunOutcome& run, const Compar
   ReportInput input{run.results, run.failures, o.run.stats, verdict, o.run.measure};
   // The CSV and the HTML report carry the verdict in their own form; a verdict table
   // after the files other tools read (bmf, gbench) would break them.
-  if (o.run.format != "table" && o.run.format != "markdown" && o.run.format != "json")
+  if (o.run.format != "table" && o.run.format != "markdown" && o.run.format != "json") {
+    if (verdict && (o.run.format == "bmf" || o.run.format == "gbench"))  // which cells regressed: on stderr
+      fmt::print(stderr, "{}", render_verdict(*verdict, "table"));
     return find_reporter(o.run.format)(input);
+  }
   if (o.run.format == "json") {
     if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);
     nlohmann::json j = to_json(run.results);

@@ -198,11 +198,13 @@ Plan make_plan(const RunOptions& o) {
       if (w->kind == WorkloadKind::command) plan.cells.back().launch = launches[b.label];
     }
   }
-  // A shard's cells: every N-th of the plan's, from the K-th on, the same in every job
-  // that gives the same flags. The cells are still interleaved as in any run.
+  // A shard's cells: the K-th of N contiguous blocks of the plan's (workload by workload,
+  // so a workload's backends run side by side in one job wherever the blocks allow), the
+  // same in every job that gives the same flags, and interleaved as in any run.
   if (shards > 1) {
     std::vector<Cell> mine;
-    for (size_t c = shard; c < plan.cells.size(); c += shards) mine.push_back(std::move(plan.cells[c]));
+    size_t cells = plan.cells.size();
+    for (size_t c = shard * cells / shards; c < (shard + 1) * cells / shards; ++c) mine.push_back(std::move(plan.cells[c]));
     if (mine.empty())
       throw usage_error("--shard {}: the run has {} cells, so shard {} has none; use at most {} shards", o.shard,
                         plan.cells.size(), shard + 1, plan.cells.size());

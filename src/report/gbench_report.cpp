@@ -3,8 +3,9 @@
 // benchmark per cell, named "workload/backend" (the backend label holds a variant's
 // settings): an "iteration" entry per repetition (one phase: iterations 1, real_time its
 // wall time, cpu_time its user + system CPU time, in ns), then the mean, median, stddev
-// and cv aggregates. Memory figures are user counters. The context describes the machine
-// the report is written on, which is the one that ran when `run` writes it.
+// and cv aggregates (from two repetitions on). Memory figures are user counters; a failed
+// cell is an entry with error_occurred. The context describes the machine the report is
+// written on, which is the one that ran when `run` writes it.
 #include "report/report.hpp"
 
 #include "common/cpu_info.hpp"
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <numeric>
+#include <optional>
 
 namespace allocbench {
 namespace {
@@ -54,8 +56,14 @@ Json context(const Environment& e) {
           {"library_build_type", e.build_type.starts_with("Debug") ? "debug" : "release"}};
 }
 
-// The value of a metric at repetition i: counted metrics have one sample for all.
-double at(const Summary& s, size_t i) { return s.samples.size() > i ? s.samples[i] : s.median; }
+// A metric's value at each repetition: its samples when every repetition has one, the
+// one figure of the counted run for all; none otherwise (peak RSS where some repetitions
+// could not read it), when the value of a repetition is unknown.
+std::optional<std::vector<double>> per_repetition(const Summary& s, size_t reps) {
+  if (s.samples.size() == reps) return s.samples;
+  if (s.samples.size() == 1) return std::vector<double>(reps, s.samples[0]);
+  return std::nullopt;
+}
 
 double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); }
 
@@ -88,16 +96,18 @@ std::string gbench_report(const ReportInput& in) {
     if (wall == r.metrics.end()) continue;  // simulated: no time to report (refused before the run)
     std::string name = r.workload + "/" + r.backend;
     size_t reps = wall->second.samples.size();
-    // Per repetition: wall time, CPU time and the counters.
-    std::vector<double> real(reps), cpu(reps);
-    std::map<std::string, std::vector<double>> counters;
-    for (size_t i = 0; i < reps; ++i) {
-      real[i] = at(wall->second, i);
-      for (const char* m : {"cpu_user_ns", "cpu_sys_ns"})
-        if (auto s = r.metrics.find(m); s != r.metrics.end()) cpu[i] += at(s->second, i);
-      for (const char* m : counter_metrics)
-        if (auto s = r.metrics.find(m); s != r.metrics.end()) counters[m].push_back(at(s->second, i));
-    }
+    std::vector<double> real = wall->second.samples, cpu(reps, 0.0);
+    for (const char* m : {"cpu_user_ns", "cpu_sys_ns"})
+      if (auto s = r.metrics.find(m); s != r.metrics.end())
+        if (auto values = per_repetition(s->second, reps))
+          for (size_t i = 0; i < reps; ++i) cpu[i] += (*values)[i];
+    std::map<std::string, std::vector<double>> counters;  // per repetition
+    std::map<std::string, const Summary*> summaries;        // for the aggregates
+    for (const char* m : counter_metrics)
+      if (auto s = r.metrics.find(m); s != r.metrics.end()) {
+        summaries[m] = &s->second;
+        if (auto values = per_repetition(s->second, reps)) counters[m] = *values;
+      }
     Json common = {{"family_index", family++},
                    {"per_family_instance_index", 0},
                    {"run_name", name},
@@ -115,6 +125,7 @@ std::string gbench_report(const ReportInput& in) {
       for (const auto& [m, values] : counters) entry[m] = values[i];
       benchmarks.push_back(entry);
     }
+    if (reps < 2) continue;  // as Google Benchmark: aggregates of repetitions only
     for (const Aggregate& a : aggregates) {
       Json entry = {{"name", name + "_" + a.name}};
       entry.update(common);
@@ -125,10 +136,16 @@ std::string gbench_report(const ReportInput& in) {
                     {"real_time", a.of(real)},
                     {"cpu_time", a.of(cpu)},
                     {"time_unit", "ns"}});
-      for (const auto& [m, values] : counters) entry[m] = a.of(values);
+      for (const auto& [m, s] : summaries) entry[m] = a.of(s->samples);
       benchmarks.push_back(entry);
     }
   }
+  for (const FailedCell& f : in.failures)  // as Google Benchmark reports a benchmark that failed
+    benchmarks.push_back({{"name", f.workload + "/" + f.backend},
+                          {"run_name", f.workload + "/" + f.backend},
+                          {"run_type", "iteration"},
+                          {"error_occurred", true},
+                          {"error_message", f.reason}});
   return Json{{"context", context(in.results.environment)}, {"benchmarks", benchmarks}}.dump(2) + "\n";
 }
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace allocbench {
 namespace {
 
@@ -40,25 +42,23 @@ std::string environment_line(const Environment& e) {
                      e.compiler, e.build_type, e.allocbench_version, e.git_commit);
 }
 
-std::string settings_line(const Result& r) {
-  std::string params = params_text(r.params, " ");
-  if (!r.directory.empty()) return fmt::format("{} repetitions · run in {}", r.reps, r.directory);
-  return fmt::format("{} repetitions · seed {} · {} thread{}{}{}{}", r.reps, r.seed, r.threads, r.threads == 1 ? "" : "s",
-                     params.empty() ? "" : " · ", params, r.measure == measure_wall ? "" : " · measured by " + r.measure);
-}
-
 }  // namespace
 
 std::string html_report(const ReportInput& in) {
   std::string body = "<h1>allocbench report</h1>\n";
-  body += fmt::format("<p class=\"env\">{}</p>\n", xml_escape(environment_line(in.results.environment)));
+  std::vector<std::string> machines;  // a merged file's entries may come from several
+  for (const auto& r : in.results.results)
+    if (std::string line = environment_line(r.environment); std::find(machines.begin(), machines.end(), line) == machines.end())
+      machines.push_back(line);
+  if (machines.empty()) machines.push_back(environment_line(in.results.environment));
+  for (const auto& line : machines) body += fmt::format("<p class=\"env\">{}</p>\n", xml_escape(line));
   if (in.verdict) body += verdict_html(*in.verdict);
   for (const FailedCell& f : in.failures)
     body += fmt::format("<p class=\"failed\"><strong>failed: {} · {}</strong>: {}</p>\n", xml_escape(f.backend),
                         xml_escape(f.workload), xml_escape(f.reason));
-  for (const auto& [workload, rows] : by_workload(in.results)) {
-    body += fmt::format("<section class=\"workload\">\n<h2>{}</h2>\n<p class=\"settings\">{}</p>\n", xml_escape(workload),
-                        xml_escape(settings_line(*rows.front())));
+  for (const auto& rows : by_work(in.results)) {
+    body += fmt::format("<section class=\"workload\">\n<h2>{}</h2>\n<p class=\"settings\">{}</p>\n",
+                        xml_escape(rows.front()->workload), xml_escape(work_settings(*rows.front())));
     body += "<div class=\"charts\">\n" + time_chart(rows).svg + memory_chart(rows).svg + "</div>\n";
     if (auto timeline = timeline_chart(rows)) body += timeline->svg;
     body += "</section>\n";

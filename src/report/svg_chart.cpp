@@ -9,10 +9,17 @@
 namespace allocbench {
 namespace {
 
-constexpr double bar_height = 18, label_width = 150, plot_width = 300, value_width = 130;
-constexpr double chart_width = label_width + plot_width + value_width;
-constexpr double line_height = 220, line_chart_width = 2 * chart_width + 30;
+constexpr double bar_height = 18, plot_width = 260, value_width = 170;
+constexpr double line_height = 220, line_chart_width = 2 * (150 + plot_width + value_width) + 30;
 constexpr const char* palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
+
+// Wide enough for the longest backend label (a variant's settings, a preload: path), at
+// about 7 px a character of the 12 px font.
+double label_width_for(const std::vector<const Result*>& rows) {
+  size_t longest = 0;
+  for (const Result* r : rows) longest = std::max(longest, r->backend.size());
+  return std::max(150.0, 7.0 * static_cast<double>(longest) + 12);
+}
 
 const Summary* summary_of(const Result& r, const char* metric) {
   auto it = r.metrics.find(metric);
@@ -37,6 +44,13 @@ Chart finish(const std::string& body, double width, double height) {
 
 }  // namespace
 
+std::string work_settings(const Result& r) {
+  std::string params = params_text(r.params, " ");
+  if (!r.directory.empty()) return fmt::format("{} repetitions · run in {}", r.reps, r.directory);
+  return fmt::format("{} repetitions · seed {} · {} thread{}{}{}{}", r.reps, r.seed, r.threads, r.threads == 1 ? "" : "s",
+                     params.empty() ? "" : " · ", params, r.measure == measure_wall ? "" : " · measured by " + r.measure);
+}
+
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -55,6 +69,7 @@ Chart time_chart(const std::vector<const Result*>& rows) {
   bool timed = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return summary_of(*r, "wall_ns"); });
   const char* metric = timed ? "wall_ns" : "est_cycles";
   auto format = timed ? format_duration_ns : format_quantity;
+  double label_width = label_width_for(rows);
   std::string body = text(0, 14, timed ? "time: median, whisker from fastest to slowest repetition"
                                         : "estimated cycles (callgrind): median, fastest to slowest",
                           "font-weight=\"bold\"");
@@ -78,14 +93,15 @@ Chart time_chart(const std::vector<const Result*>& rows) {
     body += fmt::format("<path d=\"M{0:.1f},{1:.1f} H{2:.1f} M{0:.1f},{3:.1f} V{4:.1f} M{2:.1f},{3:.1f} V{4:.1f}\" "
                         "stroke=\"black\" stroke-width=\"1.2\" fill=\"none\"/>\n",
                         at(s->min), mid, at(s->max), mid - 4, mid + 4);
-    std::string spread = s->median > 0 ? fmt::format(" ±{}", format_percent(relative_spread(*s))) : "";
+    std::string spread = s->median > 0 ? fmt::format(", spread {}", format_percent(relative_spread(*s))) : "";
     body += text(at(s->max) + 6, y + 13, format(s->median) + spread);
   }
-  return finish(body, chart_width, y + 8);
+  return finish(body, label_width + plot_width + value_width, y + 8);
 }
 
 Chart memory_chart(const std::vector<const Result*>& rows) {
   std::string body = text(0, 14, "memory: peak live bytes (grey), peak RSS (outlined)", "font-weight=\"bold\"");
+  double label_width = label_width_for(rows);
   double top = 0;
   for (const Result* r : rows) top = std::max({top, median_of(*r, "peak_live_bytes"), median_of(*r, "peak_rss_bytes")});
   double y = 24, half = (bar_height - 4) / 2;
@@ -104,7 +120,7 @@ Chart memory_chart(const std::vector<const Result*>& rows) {
                  fmt::format("{} / {}", live > 0 ? format_bytes(live) : "-", rss > 0 ? format_bytes(rss) : "-"));
     y += bar_height + 2;
   }
-  return finish(body, chart_width, y + 8);
+  return finish(body, label_width + plot_width + value_width, y + 8);
 }
 
 std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
@@ -127,6 +143,9 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
     const Timeline& t = rows[i]->timeline;
     auto polyline = [&](const std::vector<double>& series, const char* dash, const char* what, bool labelled) {
       if (series.empty()) return;
+      if (series.size() == 1)  // one sample (a phase shorter than the interval): a dot, not a line
+        body += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", x0 + (x1 - x0) * t.t_ms[0] / t_max,
+                            y0 - (y0 - y1) * series[0] / bytes_max, palette[i % std::size(palette)]);
       std::string points;
       for (size_t k = 0; k < series.size(); ++k)
         points += fmt::format("{:.1f},{:.1f} ", x0 + (x1 - x0) * t.t_ms[k] / t_max, y0 - (y0 - y1) * series[k] / bytes_max);
@@ -145,12 +164,15 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
   return finish(body, line_chart_width, y0 + 24);
 }
 
-std::vector<std::pair<std::string, std::vector<const Result*>>> by_workload(const Results& results) {
-  std::vector<std::pair<std::string, std::vector<const Result*>>> groups;
+std::vector<std::vector<const Result*>> by_work(const Results& results) {
+  std::vector<std::vector<const Result*>> groups;
+  auto work = [](const Result& r) {  // the entry's key, less its backend
+    return std::tie(r.workload, r.params, r.seed, r.threads, r.measure, r.directory);
+  };
   for (const auto& r : results.results) {
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == r.workload; });
-    if (g == groups.end()) g = groups.insert(groups.end(), {r.workload, {}});
-    g->second.push_back(&r);
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return work(*g.front()) == work(r); });
+    if (g == groups.end()) g = groups.insert(groups.end(), std::vector<const Result*>{});
+    g->push_back(&r);
   }
   return groups;
 }
@@ -161,12 +183,14 @@ std::string svg_chart(const Results& results) {
   auto place = [&](const Chart& c, double x) {  // a nested <svg> is placed by its x and y
     body += fmt::format("<g transform=\"translate({:.0f},{:.0f})\">\n{}</g>\n", x, y, c.svg);
   };
-  for (const auto& [workload, rows] : by_workload(results)) {
-    body += text(10, y + 18, workload, "font-size=\"18\" font-weight=\"bold\"");
-    y += 30;
+  for (const auto& rows : by_work(results)) {
+    body += text(10, y + 18, rows.front()->workload, "font-size=\"18\" font-weight=\"bold\"");
+    body += text(10, y + 34, work_settings(*rows.front()), "fill=\"#444\"");
+    y += 46;
     Chart time = time_chart(rows), memory = memory_chart(rows);
+    width = std::max(width, 10 + time.width + 30 + memory.width + 10);
     place(time, 10);
-    place(memory, 10 + chart_width + 30);
+    place(memory, 10 + time.width + 30);
     y += std::max(time.height, memory.height) + 10;
     if (auto timeline = timeline_chart(rows)) {
       place(*timeline, 10);

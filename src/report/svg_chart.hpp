@@ -27,8 +27,12 @@ Chart memory_chart(const std::vector<const Result*>& rows);
 // RSS (solid) and live bytes (dashed) over the measured phase; none without timelines.
 std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows);
 
-// The workloads of `results` in their first order, with their entries.
-std::vector<std::pair<std::string, std::vector<const Result*>>> by_workload(const Results& results);
+// The entries of `results` grouped by the work they did (workload, parameters, seed,
+// threads, measure, directory: their key less the backend), in their first order.
+std::vector<std::vector<const Result*>> by_work(const Results& results);
+
+// "5 repetitions · seed 1 · 1 thread · max_size=1024 ops=8000000": what a group did.
+std::string work_settings(const Result& r);
 
 // `allocbench plot`: every workload's charts, one under the other, in one SVG document.
 std::string svg_chart(const Results& results);

@@ -129,6 +129,16 @@ class ReportTest(unittest.TestCase):
         self.assertIn("missing.json", p.stderr)
         self.assertFalse(os.path.exists(self.path("x.html")))
 
+    def test_what_a_user_names_is_escaped(self):
+        out = self.path("odd.html")
+        p = allocbench("run", "--backend", "system", "--workload", "cmd:echo '<b>&\"x'", "--reps", "1", "--format",
+                       "html", "--output", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out) as f:
+            html = f.read()
+        self.assertIn("cmd:echo '&lt;b&gt;&amp;&quot;x'", html)
+        self.assertNotIn("<b>", html)
+
     def test_a_real_browser_draws_the_report_and_it_fetches_nothing(self):
         if not CHROMIUM:
             self.skipTest("chromium is not installed: run install-deps.sh")

@@ -2,6 +2,7 @@ import json
 import os
 import pty
 import re
+import statistics
 import subprocess
 import tempfile
 import unittest
@@ -143,8 +144,15 @@ class OutputTest(unittest.TestCase):
             self.assertEqual(set(m), {"value", "lower_value", "upper_value"})
             self.assertLessEqual(m["lower_value"], m["value"])
             self.assertLessEqual(m["value"], m["upper_value"])
-        # A deterministic count is the same in every run: the figures are the run's own.
-        self.assertEqual(measures["allocs"]["value"], results["metrics"]["allocs"]["median"])
+        # The figures are the run's own: one run, saved as a baseline and reported as BMF.
+        with tempfile.TemporaryDirectory() as d:
+            saved = os.path.join(d, "saved.json")
+            bmf = json.loads(allocbench("run", *self.args, "--format", "bmf", "--save-baseline", saved).stdout)
+            with open(saved) as f:
+                metrics = json.load(f)["results"][0]["metrics"]
+        for name, s in metrics.items():
+            m = bmf["small-object-churn/system"][{"wall_ns": "latency", "ops_per_s": "throughput"}.get(name, name)]
+            self.assertEqual((m["value"], m["lower_value"], m["upper_value"]), (s["median"], s["min"], s["max"]), name)
 
     def test_gbench_is_google_benchmarks_json_and_its_compare_py_reads_it(self):
         runs = []
@@ -172,6 +180,16 @@ class OutputTest(unittest.TestCase):
         self.assertEqual(aggregates["median"]["real_time"], times[1])
         self.assertAlmostEqual(aggregates["mean"]["real_time"], sum(times) / 3, delta=1)
         self.assertEqual(aggregates["cv"]["aggregate_unit"], "percentage")
+        for agg, value in (("stddev", statistics.stdev(times)), ("cv", statistics.stdev(times) / statistics.mean(times))):
+            self.assertAlmostEqual(aggregates[agg]["real_time"], value, delta=abs(value) * 1e-9 + 1e-9)
+        for b in iterations:  # counters belong to their own repetition
+            self.assertIn(b["peak_rss_bytes"], runs[0]["benchmarks"][b["repetition_index"]].values())
+        # A failed cell is reported as Google Benchmark reports a failed benchmark.
+        p = allocbench("run", "--backend", "system", "--workload", "cmd:false", "--reps", "1", "--format", "gbench")
+        self.assertEqual(p.returncode, 3)
+        failed = json.loads(p.stdout)["benchmarks"]
+        self.assertEqual([(b["name"], b["error_occurred"]) for b in failed], [("cmd:false/system", True)])
+        self.assertIn("exited with code 1", failed[0]["error_message"])
         p = allocbench("run", *self.args, "--measure", "instructions", "--format", "gbench")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--format gbench: Google Benchmark's JSON holds times", p.stderr)

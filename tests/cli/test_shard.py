@@ -40,13 +40,29 @@ class ShardTest(unittest.TestCase):
         sizes = [len(cells(p)) for p in parts]
         self.assertLessEqual(max(sizes) - min(sizes), 1)  # balanced
         self.assertEqual(sorted(c for p in parts for c in cells(p)), cells(self.path("whole.json")))  # disjoint, whole
+        # As many parts as workloads: each part is one workload, its backends side by side.
+        for p in parts:
+            self.assertEqual(len({c[1] for c in cells(p)}), 1)
+            self.assertEqual(sorted({c[0] for c in cells(p)}), sorted(BACKENDS))
+        # Each entry keeps the environment it ran in: one part says it ran elsewhere.
+        with open(parts[1]) as f:
+            moved = json.load(f)
+        for r in moved["results"]:
+            r["environment"]["host"] = "another-runner"
+        with open(parts[1], "w") as f:
+            json.dump(moved, f)
         self.run_ok("merge", *parts, "-o", self.path("merged.json"))
         self.assertEqual(cells(self.path("merged.json")), cells(self.path("whole.json")))
         with open(self.path("merged.json")) as f:
-            self.assertTrue(all("environment" in r for r in json.load(f)["results"]))  # each keeps its own
+            hosts = {r["workload"]: r["environment"]["host"] for r in json.load(f)["results"]}
+        self.assertEqual(list(hosts.values()).count("another-runner"), 1)
         # The merged file is a results file like a run's: compare, --baseline and reports take it.
-        p = allocbench("compare", self.path("merged.json"), self.path("whole.json"))
+        p = allocbench("compare", self.path("merged.json"), self.path("whole.json"), "--ignore-env")
         self.assertIn(p.returncode, (0, 1), p.stderr)
+        self.assertIn("against baseline", p.stdout)
+        self.run_ok("report", self.path("merged.json"), "-o", self.path("merged.html"))
+        with open(self.path("merged.html")) as f:
+            self.assertIn("another-runner", f.read())  # the machines of a merged file, each named
         p = allocbench(*RUN, "--baseline", self.path("merged.json"))
         self.assertIn(p.returncode, (0, 1), p.stderr)
         self.assertIn("against baseline", p.stdout + p.stderr)
@@ -70,13 +86,18 @@ class ShardTest(unittest.TestCase):
             self.assertIn(f"'{part}' and '{second}' both hold", p.stderr)
             self.assertFalse(os.path.exists(self.path("out.json")))
 
+    def test_a_reference_needs_the_whole_run(self):
+        p = allocbench(*RUN, "--shard", "1/2", "--reference", BACKENDS[0])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--reference: judges the backends of one run against each other", p.stderr)
+
     def test_bad_shards_and_parts_are_usage_errors(self):
         for shard in ("0/3", "4/3", "3", "a/b", "1/", "/2", "-1/2"):
             p = allocbench(*RUN, "--shard", shard)
             self.assertEqual(p.returncode, 2, shard)
             self.assertIn(f"--shard '{shard}': expected K/N", p.stderr)
         cells_in_run = len(BACKENDS) * len(WORKLOADS)
-        p = allocbench(*RUN, "--shard", f"{cells_in_run + 1}/{cells_in_run + 1}")
+        p = allocbench(*RUN, "--shard", f"1/{cells_in_run + 1}")
         self.assertEqual(p.returncode, 2)
         self.assertIn("has none", p.stderr)
         broken = self.path("broken.json")
