@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 #include <thread>
 
 namespace allocbench {
@@ -187,16 +188,10 @@ Plan make_plan(const RunOptions& o) {
   if (programs && simulated)
     throw usage_error("--measure instructions: cmd: workloads run natively only (callgrind would measure the launcher)");
   if (programs && o.leaks) throw usage_error("--leaks: cmd: workloads have no leak sites (the counting library keeps none)");
-  std::map<std::string, Launch> launches;
-  if (programs)
-    for (const auto& b : backends) launches[b.label] = launch_of(b);
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
     unsigned threads = resolve_threads(*w, o.threads, std::thread::hardware_concurrency());
-    for (const auto& b : backends) {
-      plan.cells.push_back({b, w, params, threads, std::nullopt});
-      if (w->kind == WorkloadKind::command) plan.cells.back().launch = launches[b.label];
-    }
+    for (const auto& b : backends) plan.cells.push_back({b, w, params, threads, std::nullopt});
   }
   // A shard's cells: the K-th of N contiguous blocks of the plan's (workload by workload,
   // so a workload's backends run side by side in one job wherever the blocks allow), the
@@ -210,9 +205,21 @@ Plan make_plan(const RunOptions& o) {
                         plan.cells.size(), shard + 1, plan.cells.size());
     plan.cells = std::move(mine);
   }
+  // The checks that start a backend's worker run once for each backend this run (or
+  // shard) has, and for no other.
+  std::map<std::string, Launch> launches;
+  for (Cell& cell : plan.cells)
+    if (cell.workload->kind == WorkloadKind::command) {
+      auto [at, fresh] = launches.try_emplace(cell.backend.label);
+      if (fresh) at->second = launch_of(cell.backend);
+      cell.launch = at->second;
+    }
   if (simulated) {  // valgrind must run every backend's worker, before anything is measured
     plan.callgrind = find_callgrind();
-    for (const auto& b : backends) check_callgrind_runs(*plan.callgrind, identify_argv(b), worker_environment(b));
+    std::set<std::string> checked;
+    for (const Cell& cell : plan.cells)
+      if (checked.insert(cell.backend.label).second)
+        check_callgrind_runs(*plan.callgrind, identify_argv(cell.backend), worker_environment(cell.backend));
   }
   // With counting, the first warm-up round is the counted one (or an extra round without warm-ups).
   std::vector<JobKind> rounds;
