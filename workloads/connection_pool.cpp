@@ -11,6 +11,7 @@
 // interleaving; only `waits` does. Each request's digest follows its own work in order
 // (every size, every copy); the requests' digests are summed, as any handler may serve any.
 #include "workloads/blocking_pool.hpp"
+#include "workloads/object_pool.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
 #include "workloads/workload.hpp"
@@ -24,13 +25,16 @@
 namespace allocbench {
 namespace {
 
+using Buffer = std::vector<char, ObjectAllocator<char>>;
+using Text = std::basic_string<char, std::char_traits<char>, ObjectAllocator<char>>;
+
 struct Connection {
-  std::vector<char> read_buffer;
-  std::vector<char> write_buffer;
+  Buffer read_buffer;
+  Buffer write_buffer;
   uint64_t requests_served = 0;
 };
 
-using ConnectionPtr = std::unique_ptr<Connection>;
+using ConnectionPtr = Pooled<Connection>;
 
 class ConnectionPoolWorkload final : public Workload {
  public:
@@ -40,9 +44,11 @@ class ConnectionPoolWorkload final : public Workload {
         connections_(static_cast<size_t>(c.params.at("connections"))),
         recycle_every_(static_cast<uint64_t>(c.params.at("recycle_every"))),
         max_body_(static_cast<size_t>(c.params.at("max_body"))),
+        pools_(c.threads, c.params.at("allocate") == 0),
         sums_(c.threads) {}
 
   void setup() override {
+    ObjectPools::Use objects(pools_, 0);
     std::vector<ConnectionPtr> conns;
     for (size_t i = 0; i < connections_; ++i) {
       conns.push_back(connect(mix(cfg_.seed, i, 0xc0)));
@@ -50,6 +56,7 @@ class ConnectionPoolWorkload final : public Workload {
     }
     pool_ = std::make_unique<BlockingPool<ConnectionPtr>>(std::move(conns));
     handlers_ = std::make_unique<PhasedThreads>(cfg_.threads, [this](unsigned t, Phase p) {
+      ObjectPools::Use objects(pools_, t);
       if (p == Phase::run) handle_requests(sums_[t].value);
     });
     handlers_->setup();
@@ -58,6 +65,7 @@ class ConnectionPoolWorkload final : public Workload {
   void run() override { handlers_->run(); }
 
   void teardown() override {
+    ObjectPools::Use objects(pools_, 0);
     handlers_->teardown();
     borrows_ = pool_->borrows();
     waits_ = pool_->waits();
@@ -76,16 +84,16 @@ class ConnectionPoolWorkload final : public Workload {
  private:
   static ConnectionPtr connect(uint64_t seed) {
     Rng rng(seed);
-    auto c = std::make_unique<Connection>();
+    auto c = make_pooled<Connection>();
     c->read_buffer.resize(rng.between(4, 64) * 1024);
     c->write_buffer.resize(rng.between(4, 64) * 1024);
     return c;
   }
 
   // Content is cheap to make (one letter repeated): the allocation is what is measured.
-  static std::string text(Rng& rng, size_t min, size_t max) {
+  static Text text(Rng& rng, size_t min, size_t max) {
     size_t n = rng.between(min, max);
-    return std::string(n, static_cast<char>('a' + rng.below(26)));
+    return Text(n, static_cast<char>('a' + rng.below(26)));
   }
 
   // Requests are taken in any order by any handler: the sum of their digests is the same.
@@ -100,17 +108,18 @@ class ConnectionPoolWorkload final : public Workload {
     Rng rng(mix(cfg_.seed, r, 0x5e));
     ConnectionPtr conn = pool_->borrow();
 
-    std::vector<std::pair<std::string, std::string>> headers;
+    std::vector<std::pair<Text, Text>, ObjectAllocator<std::pair<Text, Text>>> headers;
     size_t header_count = rng.between(4, 12);
     for (size_t i = 0; i < header_count; ++i) headers.emplace_back(text(rng, 8, 24), text(rng, 8, 80));
-    std::map<std::string, std::string> query;
-    for (size_t i = rng.between(1, 6); i > 0; --i) query.emplace(text(rng, 4, 20), text(rng, 1, 40));
+    std::map<Text, Text, std::less<>, ObjectAllocator<std::pair<const Text, Text>>> query;
+    // try_emplace: a repeated name allocates no node, as emplace does only with std::allocator.
+    for (size_t i = rng.between(1, 6); i > 0; --i) query.try_emplace(text(rng, 4, 20), text(rng, 1, 40));
 
     // "Receive": the request's bytes land in the connection's read buffer.
     size_t at = 0;
     uint64_t digest = r;
     for (const auto& [k, v] : headers) {
-      for (const std::string* s : {&k, &v}) {
+      for (const Text* s : {&k, &v}) {
         size_t n = std::min(s->size(), conn->read_buffer.size() - at);
         std::copy_n(s->data(), n, conn->read_buffer.data() + at);
         at = (at + n) % conn->read_buffer.size();
@@ -120,7 +129,7 @@ class ConnectionPoolWorkload final : public Workload {
     for (const auto& [k, v] : query) digest = mix(digest, k.size(), v.size());
 
     // "Respond": a body built in a string, copied to the write buffer.
-    std::string body = text(rng, 64, max_body_);
+    Text body = text(rng, 64, max_body_);
     size_t n = std::min(body.size(), conn->write_buffer.size());
     std::copy_n(body.data(), n, conn->write_buffer.data());
     digest = mix(digest, body.size(), static_cast<unsigned char>(conn->write_buffer[n - 1]));
@@ -140,6 +149,7 @@ class ConnectionPoolWorkload final : public Workload {
   size_t connections_;
   uint64_t recycle_every_;
   size_t max_body_;
+  ObjectPools pools_;  // outlives the connections and everything a request holds
   struct alignas(64) Sum {  // one cache line per handler
     uint64_t value = 0;
   };
@@ -164,6 +174,7 @@ extern const WorkloadInfo connection_pool_workload{
         {"recycle_every", ParamType::count, 500, 1, 1'000'000'000,
          "one request in this many tears its connection down and reconnects"},
         {"max_body", ParamType::bytes, 4096, 64, 16 << 20, "largest response body"},
+        allocate_param(),
     },
     2,
     WorkloadKind::standard,

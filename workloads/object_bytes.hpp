@@ -1,11 +1,12 @@
-// Raw objects as a program would use them: allocated with operator new, written to
-// when created, read back when destroyed, freed with sized delete.
+// Raw objects as a program would use them: allocated (object_pool.hpp), written to
+// when created, read back when destroyed, freed with their size.
 #pragma once
+
+#include "workloads/object_pool.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <new>
 
 namespace allocbench {
 
@@ -27,9 +28,9 @@ inline uint64_t read_object(const void* object) {
   return value;
 }
 
-// Allocates `size` ≥ 8 bytes with operator new and fills them with `value`.
+// Allocates `size` ≥ 8 bytes (obtain: operator new, or the pool) and fills them with `value`.
 inline void* make_object(std::size_t size, uint64_t value) {
-  void* p = ::operator new(size);
+  void* p = obtain(size);
   fill_object(p, size, value);
   return p;
 }
@@ -38,7 +39,7 @@ inline void* make_object(std::size_t size, uint64_t value) {
 // the value it held and its size.
 inline uint64_t destroy_object(void* p, std::size_t size) {
   uint64_t value = read_object(p);
-  ::operator delete(p, size);
+  release(p, size);
   return value ^ size;
 }
 

@@ -40,6 +40,7 @@ class PoolContention final : public Workload {
         max_size_(static_cast<uint32_t>(c.params.at("max_size"))),
         local_percent_(static_cast<uint32_t>(c.params.at("local_percent"))),
         queue_(static_cast<size_t>(c.params.at("queue_capacity"))),
+        pools_(c.threads, c.params.at("allocate") == 0),
         producers_done_(c.threads),
         per_thread_(c.threads) {}
 
@@ -87,6 +88,7 @@ class PoolContention final : public Workload {
   }
 
   void step(unsigned t, Phase phase) {
+    ObjectPools::Use objects(pools_, t);
     PerThread& me = per_thread_[t];
     Rng rng(mix(cfg_.seed, t, static_cast<uint64_t>(phase)));
     switch (phase) {
@@ -131,6 +133,7 @@ class PoolContention final : public Workload {
   uint32_t max_size_;
   uint32_t local_percent_;
   BoundedQueue<Message> queue_;
+  ObjectPools pools_;
   Barrier producers_done_;
   std::vector<PerThread> per_thread_;
   std::unique_ptr<PhasedThreads> threads_;
@@ -146,6 +149,7 @@ extern const WorkloadInfo pool_contention_workload{
         {"max_size", ParamType::bytes, 512, 16, 1 << 20, "largest message or local object (smallest: 16 B)"},
         {"local_percent", ParamType::count, 30, 0, 100, "share of steps that churn the thread's own window"},
         {"queue_capacity", ParamType::count, 1024, 2, 1 << 24, "queue slots (rounded up to a power of two)"},
+        allocate_param(),
     },
     0,
     WorkloadKind::standard,

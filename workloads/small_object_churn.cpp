@@ -26,6 +26,7 @@ class SmallObjectChurn final : public Workload {
         window_(static_cast<size_t>(c.params.at("window"))),
         max_size_(static_cast<uint32_t>(c.params.at("max_size"))),
         tail_percent_(static_cast<uint32_t>(c.params.at("tail_percent"))),
+        pools_(c.threads, c.params.at("allocate") == 0),
         per_thread_(c.threads) {}
 
   void setup() override {
@@ -54,6 +55,7 @@ class SmallObjectChurn final : public Workload {
   }
 
   void step(unsigned t, Phase phase) {
+    ObjectPools::Use objects(pools_, t);
     PerThread& me = per_thread_[t];
     Rng rng(mix(cfg_.seed, t, phase == Phase::setup ? 0 : 1));
     switch (phase) {
@@ -87,6 +89,7 @@ class SmallObjectChurn final : public Workload {
   size_t window_;
   uint32_t max_size_;
   uint32_t tail_percent_;
+  ObjectPools pools_;  // outlives the objects: destroyed after per_thread_
   std::vector<PerThread> per_thread_;
   std::unique_ptr<PhasedThreads> threads_;
 };
@@ -101,6 +104,7 @@ extern const WorkloadInfo small_object_churn_workload{
         {"window", ParamType::count, 20'000, 1, 10'000'000, "live objects per thread"},
         {"max_size", ParamType::bytes, 1024, 257, 1 << 20, "largest object of the size tail"},
         {"tail_percent", ParamType::count, 10, 0, 100, "share of objects drawn from 257 B to max_size"},
+        allocate_param(),
     },
     1,
     WorkloadKind::standard,

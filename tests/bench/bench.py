@@ -13,22 +13,11 @@ import sys
 import tempfile
 import time
 
-from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict, worker
+from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, paired_ratio, spin, verdict, worker
+import harness
 import instructions
 import programs
 import replay
-
-
-def paired_ratio(backend, workload, with_args, without_args, pairs):
-    """Median wall time of fresh workers with / without some flags, in interleaved pairs."""
-    runs = {"with": [], "without": []}
-    worker(backend, workload, *with_args)  # warm the page cache
-    for i in range(pairs):
-        # Alternate which goes first, so that drift hits both alike.
-        for mode in (("with", "without") if i % 2 == 0 else ("without", "with")):
-            runs[mode].append(worker(backend, workload, *(with_args if mode == "with" else without_args)))
-    a, b = statistics.median(runs["with"]), statistics.median(runs["without"])
-    return a / b, a, b
 
 
 def counting_cost(backend="mimalloc", pairs=11):
@@ -189,6 +178,7 @@ ITEMS = {
     "12": instructions.agreement,
     "13": replay.scale,
     "14": programs.replay_against_reality,
+    "15": harness.share,
 }
 
 if __name__ == "__main__":

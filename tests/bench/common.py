@@ -1,6 +1,7 @@
 """What every `make bench` item uses: the build, running allocbench, and the verdict words."""
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -22,6 +23,18 @@ def worker(backend, workload, *args):
     out = subprocess.run([os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", workload, *args],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)["metrics"]["wall_ns"]
+
+
+def paired_ratio(backend, workload, with_args, without_args, pairs):
+    """Median wall time of fresh workers with / without some flags, in interleaved pairs."""
+    runs = {"with": [], "without": []}
+    worker(backend, workload, *with_args)  # warm the page cache
+    for i in range(pairs):
+        # Alternate which goes first, so that drift hits both alike.
+        for mode in (("with", "without") if i % 2 == 0 else ("without", "with")):
+            runs[mode].append(worker(backend, workload, *(with_args if mode == "with" else without_args)))
+    a, b = statistics.median(runs["with"]), statistics.median(runs["without"])
+    return a / b, a, b
 
 
 def allocbench(*args, env=None, ok=(0,)):

@@ -111,7 +111,7 @@ class OutputTest(unittest.TestCase):
     def test_table_is_the_default(self):
         p = allocbench("run", *self.args)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertRegex(p.stdout, r"^small-object-churn · 1 thread · 2 reps · seed 1 · max_size=1024 ops=30000")
+        self.assertRegex(p.stdout, r"^small-object-churn · 1 thread · 2 reps · seed 1 · allocate=1 max_size=1024 ops=30000")
         self.assertIn("vs fastest", p.stdout)
         self.assertRegex(p.stdout, r"(?m)^\s+system\s+[\d.]+ (ns|µs|ms|s)\s+[\d.]+%")
 

@@ -4,10 +4,12 @@
 #include "trace/summary.hpp"
 #include "worker/counting.hpp"
 #include "workloads/digest.hpp"
+#include "workloads/object_pool.hpp"
 #include "workloads/workload.hpp"
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -92,6 +94,65 @@ TEST_CASE("unit_workloads_checksum_depends_on_every_parameter") {
       CHECK(run(name, 1, 1, other).outcome.checksum != base);
     }
   }
+}
+
+// allocate=0, the harness's own cost: the same work and checksum, and not one allocator
+// call in the phase, on one thread and with cross-thread frees.
+TEST_CASE("unit_workloads_allocate_0_does_the_same_work_without_the_allocator") {
+  for (const auto& [name, params] : small) {
+    for (unsigned threads : {1u, 3u}) {
+      CAPTURE(name);
+      CAPTURE(threads);
+      auto pooled = params;
+      pooled.emplace("allocate", "0");
+      Run with = run(name, threads, 4, params), without = run(name, threads, 4, pooled);
+      CHECK(with.counts.allocs > 0);
+      CHECK(without.counts.allocs == 0);
+      CHECK(without.counts.frees == 0);
+      CHECK(without.counts.bytes_allocated == 0);
+      CHECK(without.outcome.checksum == with.outcome.checksum);
+      CHECK(without.leaked == 0);
+    }
+  }
+}
+
+// Size classes as allocators round: never smaller than asked, at most 1/8 (or 15 B) more.
+TEST_CASE("unit_object_pool_size_classes_fit_and_waste_little") {
+  size_t last = 0;
+  for (size_t size = 1; size <= (size_t{1} << 32); size += size < 4096 ? 1 : size / 7) {
+    CAPTURE(size);
+    size_t c = ObjectPool::class_of(size), bytes = ObjectPool::class_size(c);
+    CHECK(c >= last);
+    CHECK(bytes >= size);
+    CHECK(bytes <= std::max(size + 15, size + size / 8));
+    last = c;
+  }
+  CHECK(ObjectPool::class_size(ObjectPool::class_of(0)) == 16);
+  CHECK_THROWS_AS(ObjectPool::class_of((size_t{1} << 32) + 1), Error);
+}
+
+// A block freed on another thread is reused there; what a pool carved is unmapped with it.
+TEST_CASE("unit_object_pool_reuses_blocks_across_threads") {
+  ObjectPools pools(2, true);
+  void* a;
+  {
+    ObjectPools::Use use(pools, 0);
+    a = obtain(100);
+    std::memset(a, 1, 100);
+  }
+  {
+    ObjectPools::Use use(pools, 1);
+    release(a, 100);
+    CHECK(obtain(112) == a);  // the same class: 97-112 B
+    void* b = obtain(112);
+    CHECK(b != a);
+    release(b, 112);
+    release(a, 100);
+  }
+  CHECK(current_pool == nullptr);
+  ObjectPools inactive(1, false);
+  ObjectPools::Use use(inactive, 0);
+  CHECK(current_pool == nullptr);  // allocate=1: the allocator serves
 }
 
 TEST_CASE("unit_workloads_digest_follows_the_order") {
