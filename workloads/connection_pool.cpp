@@ -11,6 +11,7 @@
 // interleaving; only `waits` does. Each request's digest follows its own work in order
 // (every size, every copy); the requests' digests are summed, as any handler may serve any.
 #include "workloads/blocking_pool.hpp"
+#include "workloads/digest.hpp"
 #include "workloads/object_pool.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
@@ -91,9 +92,11 @@ class ConnectionPoolWorkload final : public Workload {
   }
 
   // Content is cheap to make (one letter repeated): the allocation is what is measured.
+  // One draw: its low half the length, its high half the letter.
   static Text text(Rng& rng, size_t min, size_t max) {
-    size_t n = rng.between(min, max);
-    return Text(n, static_cast<char>('a' + rng.below(26)));
+    uint64_t d = rng.next();
+    size_t n = min + (((d & 0xffffffff) * (max - min + 1)) >> 32);
+    return Text(n, static_cast<char>('a' + (((d >> 32) * 26) >> 32)));
   }
 
   // Requests are taken in any order by any handler: the sum of their digests is the same.
@@ -117,31 +120,32 @@ class ConnectionPoolWorkload final : public Workload {
 
     // "Receive": the request's bytes land in the connection's read buffer.
     size_t at = 0;
-    uint64_t digest = r;
+    Digest digest;
+    digest.add(r);
     for (const auto& [k, v] : headers) {
       for (const Text* s : {&k, &v}) {
         size_t n = std::min(s->size(), conn->read_buffer.size() - at);
         std::copy_n(s->data(), n, conn->read_buffer.data() + at);
         at = (at + n) % conn->read_buffer.size();
-        digest = mix(digest, s->size(), static_cast<unsigned char>((*s)[0]));
+        digest.add(s->size() << 8 | static_cast<unsigned char>((*s)[0]));
       }
     }
-    for (const auto& [k, v] : query) digest = mix(digest, k.size(), v.size());
+    for (const auto& [k, v] : query) digest.add(k.size() << 32 | v.size());
 
     // "Respond": a body built in a string, copied to the write buffer.
     Text body = text(rng, 64, max_body_);
     size_t n = std::min(body.size(), conn->write_buffer.size());
     std::copy_n(body.data(), n, conn->write_buffer.data());
-    digest = mix(digest, body.size(), static_cast<unsigned char>(conn->write_buffer[n - 1]));
+    digest.add(body.size() << 8 | static_cast<unsigned char>(conn->write_buffer[n - 1]));
     ++conn->requests_served;
 
     if (rng.below(recycle_every_) == 0) {  // the peer went away: reconnect
       conn = connect(mix(cfg_.seed, r, 0xc1));
-      digest = mix(digest, conn->read_buffer.size(), conn->write_buffer.size());
+      digest.add(conn->read_buffer.size() << 32 | conn->write_buffer.size());
       recycles_.fetch_add(1, std::memory_order_relaxed);
     }
     pool_->give_back(std::move(conn));
-    return digest;
+    return digest.value();
   }
 
   WorkloadConfig cfg_;

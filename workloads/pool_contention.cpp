@@ -1,24 +1,27 @@
-// pool-contention: T threads share one bounded queue, kept half full like a pipeline's.
-// Each step a thread either churns its own small window or allocates a message, hands
-// it to the queue and frees the oldest message in it, usually one another thread
-// allocated. Stands for producer/
-// consumer pipelines, work-stealing executors and message passing between threads:
-// the cross-thread free is the hard case for thread-caching allocators (remote frees,
-// cache drift between threads, contention on shared arenas).
+// pool-contention: T threads in a ring, each passing messages to the next through a
+// single-producer ring kept half full like a pipeline's. Each step a thread either churns
+// its own small window or allocates a message, hands it to the next thread and frees the
+// oldest message the previous thread handed it. Stands for producer/consumer pipelines,
+// executors and message passing between threads: every message is freed by a thread
+// other than the one that allocated it, the hard case for thread-caching allocators
+// (remote frees, cache drift between threads, contention on shared arenas). One ring per
+// pair of threads, not one shared queue: a message costs a slot's store rather than a
+// contended read-modify-write, so the allocators' cross-thread frees are what is timed.
 //
 // Message contents come from (seed, thread, step), and every message is freed exactly
-// once, so counts and the checksum do not depend on which thread frees which message:
-// each thread digests what it makes and frees of its own in order, and the messages
-// freed are summed, in whatever order and on whichever thread they were.
+// once, so counts and the checksum do not depend on the interleaving: each thread digests
+// what it makes and frees of its own in order, and the messages freed are summed, in
+// whatever order they were.
 #include "common/error.hpp"
-#include "workloads/barrier.hpp"
-#include "workloads/bounded_queue.hpp"
 #include "workloads/digest.hpp"
 #include "workloads/object_bytes.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
+#include "workloads/spsc_ring.hpp"
 #include "workloads/workload.hpp"
 
+#include <atomic>
+#include <deque>
 #include <thread>
 
 namespace allocbench {
@@ -39,10 +42,11 @@ class PoolContention final : public Workload {
         ops_(static_cast<uint64_t>(c.params.at("ops"))),
         max_size_(static_cast<uint32_t>(c.params.at("max_size"))),
         local_percent_(static_cast<uint32_t>(c.params.at("local_percent"))),
-        queue_(static_cast<size_t>(c.params.at("queue_capacity"))),
         pools_(c.threads, c.params.at("allocate") == 0),
-        producers_done_(c.threads),
-        per_thread_(c.threads) {}
+        producing_(c.threads),
+        per_thread_(c.threads) {
+    for (unsigned t = 0; t < c.threads; ++t) rings_.emplace_back(static_cast<size_t>(c.params.at("queue_capacity")));
+  }
 
   void setup() override {
     threads_ = std::make_unique<PhasedThreads>(cfg_.threads, [this](unsigned t, Phase p) { step(t, p); });
@@ -77,49 +81,56 @@ class PoolContention final : public Workload {
 
   void consume(unsigned t, const Message& m) {
     per_thread_[t].consumed += destroy_object(m.object, m.size);
-    if (m.owner != t) ++per_thread_[t].cross_thread_frees;
+    per_thread_[t].cross_thread_frees += m.owner != t;
   }
 
-  Message make(unsigned t, Rng& rng) {
-    auto size = static_cast<uint32_t>(rng.between(16, max_size_));
-    uint64_t value = rng.next();
-    per_thread_[t].digest.add(value ^ size);
-    return {make_object(size, value), size, t};
+  // One draw makes a message: its top 24 bits the size, the whole draw its contents.
+  Message make(unsigned t, uint64_t r) {
+    auto size = 16 + static_cast<uint32_t>(((r >> 40) * (max_size_ - 15)) >> 24);
+    per_thread_[t].digest.add(r ^ size);
+    return {make_object(size, r), size, t};
   }
 
   void step(unsigned t, Phase phase) {
     ObjectPools::Use objects(pools_, t);
     PerThread& me = per_thread_[t];
+    SpscRing<Message>& out = rings_[t];
+    SpscRing<Message>& in = rings_[(t + cfg_.threads - 1) % cfg_.threads];
     Rng rng(mix(cfg_.seed, t, static_cast<uint64_t>(phase)));
     switch (phase) {
-      case Phase::setup: {
-        for (size_t i = 0; i < local_window; ++i) me.window.push_back(make(t, rng));
-        size_t backlog = queue_.capacity() / 2 / cfg_.threads;
-        for (size_t i = 0; i < backlog; ++i) ALLOCBENCH_CHECK(queue_.try_push(make(t, rng)));
+      case Phase::setup:
+        producing_[t].store(true, std::memory_order_relaxed);
+        for (size_t i = 0; i < local_window; ++i) me.window.push_back(make(t, rng.next()));
+        for (size_t i = 0; i < out.capacity() / 2; ++i) ALLOCBENCH_CHECK(out.try_push(make(t, rng.next())));
         break;
-      }
       case Phase::run: {
         uint64_t n = ops_ / cfg_.threads + (t < ops_ % cfg_.threads ? 1 : 0);
         for (uint64_t i = 0; i < n; ++i) {
-          if (rng.below(100) < local_percent_) {
-            Message& slot = me.window[rng.below(local_window)];
+          uint64_t r = rng.next();  // low 8 bits: local or not; next 8: the slot; top 24: the size
+          if ((r & 0xff) * 100 < uint64_t{local_percent_} << 8) {
+            Message& slot = me.window[(r >> 8) & (local_window - 1)];
             me.digest.add(destroy_object(slot.object, slot.size));
-            slot = make(t, rng);
+            slot = make(t, r);
             continue;
           }
-          Message m = make(t, rng);
-          while (!queue_.try_push(m)) {  // full: do a consumer's share, then retry
+          Message m = make(t, r);
+          while (!out.try_push(m)) {  // full: do a consumer's share, then retry
             ++me.queue_full;
             Message other;
-            if (queue_.try_pop(other)) consume(t, other);
+            if (in.try_pop(other)) consume(t, other);
             else std::this_thread::yield();
           }
           Message other;
-          if (queue_.try_pop(other)) consume(t, other);
+          if (in.try_pop(other)) consume(t, other);
         }
-        // Every thread has stopped producing: what is left is drained, by all.
-        producers_done_.arrive_and_wait();
-        for (Message other; queue_.try_pop(other);) consume(t, other);
+        // Done: the previous thread may still produce (its steps are not all messages), so
+        // its ring is drained until it is done too, then to the end.
+        producing_[t].store(false, std::memory_order_release);
+        const auto& previous = producing_[(t + cfg_.threads - 1) % cfg_.threads];
+        for (Message other; previous.load(std::memory_order_acquire);)
+          if (in.try_pop(other)) consume(t, other);
+          else std::this_thread::yield();
+        for (Message other; in.try_pop(other);) consume(t, other);
         break;
       }
       case Phase::teardown:
@@ -132,9 +143,9 @@ class PoolContention final : public Workload {
   uint64_t ops_;
   uint32_t max_size_;
   uint32_t local_percent_;
-  BoundedQueue<Message> queue_;
   ObjectPools pools_;
-  Barrier producers_done_;
+  std::deque<SpscRing<Message>> rings_;  // rings_[t]: from thread t to the next
+  std::vector<std::atomic<bool>> producing_;  // until the thread has made its last message
   std::vector<PerThread> per_thread_;
   std::unique_ptr<PhasedThreads> threads_;
 };
@@ -143,12 +154,13 @@ class PoolContention final : public Workload {
 
 extern const WorkloadInfo pool_contention_workload{
     "pool-contention",
-    "threads pass messages through one bounded queue: allocated on one thread, freed on another",
+    "threads in a ring pass messages to the next: allocated on one thread, freed on another",
     {
         {"ops", ParamType::count, 6'000'000, 1, 1'000'000'000, "steps, over all threads"},
         {"max_size", ParamType::bytes, 512, 16, 1 << 20, "largest message or local object (smallest: 16 B)"},
         {"local_percent", ParamType::count, 30, 0, 100, "share of steps that churn the thread's own window"},
-        {"queue_capacity", ParamType::count, 1024, 2, 1 << 24, "queue slots (rounded up to a power of two)"},
+        {"queue_capacity", ParamType::count, 512, 2, 1 << 24,
+         "slots of each thread's ring to the next (rounded up to a power of two), kept half full"},
         allocate_param(),
     },
     0,

@@ -49,10 +49,15 @@ class SmallObjectChurn final : public Workload {
   };
 
   // Mostly 16–256 B, a tail of tail_percent up to max_size: the shape of typical C++ heaps.
-  uint32_t draw_size(Rng& rng) const {
-    if (rng.below(100) < tail_percent_) return static_cast<uint32_t>(rng.between(257, max_size_));
-    return static_cast<uint32_t>(rng.between(16, 256));
+  // From the top 32 bits of one draw: 8 choose the tail (in 1/256ths), 24 the size.
+  uint32_t draw_size(uint64_t bits) const {
+    uint64_t size_bits = bits >> 40;
+    if (((bits >> 32) & 0xff) * 100 < uint64_t{tail_percent_} << 8)
+      return 257 + static_cast<uint32_t>((size_bits * (max_size_ - 256)) >> 24);
+    return 16 + static_cast<uint32_t>((size_bits * 241) >> 24);
   }
+  // A slot from the low 32 bits of the same draw.
+  size_t draw_slot(uint64_t bits) const { return ((bits & 0xffffffff) * window_) >> 32; }
 
   void step(unsigned t, Phase phase) {
     ObjectPools::Use objects(pools_, t);
@@ -62,18 +67,25 @@ class SmallObjectChurn final : public Workload {
       case Phase::setup:
         me.window.resize(window_);
         for (auto& slot : me.window) {
-          slot.size = draw_size(rng);
-          slot.object = make_object(slot.size, rng.next());
+          uint64_t r = rng.next();
+          slot.size = draw_size(r);
+          slot.object = make_object(slot.size, r);
         }
         break;
       case Phase::run: {
         uint64_t n = ops_ / cfg_.threads + (t < ops_ % cfg_.threads ? 1 : 0);
         Digest digest = me.digest;  // a local in the loop: no store to the shared line per step
+        // One draw per step, taken a step ahead: the next victim is prefetched while this
+        // step works, as an out-of-order core would if the choice did not depend on a load.
+        uint64_t r = rng.next();
         for (uint64_t i = 0; i < n; ++i) {
-          Slot& slot = me.window[rng.below(window_)];
+          uint64_t next = rng.next();
+          __builtin_prefetch(me.window[draw_slot(next)].object);
+          Slot& slot = me.window[draw_slot(r)];
           digest.add(destroy_object(slot.object, slot.size));
-          slot.size = draw_size(rng);
-          slot.object = make_object(slot.size, rng.next());
+          slot.size = draw_size(r);
+          slot.object = make_object(slot.size, r);
+          r = next;
         }
         me.digest = digest;
         break;
