@@ -23,19 +23,13 @@ void** words(void* p) { return static_cast<void**>(p); }
 }  // namespace
 
 size_t ObjectPool::large_class(size_t size) {
-  if (size > largest) throw run_error("allocate=0: the object pool serves objects up to 4 GiB, not {} bytes", size);
-  unsigned lg = 64 - static_cast<unsigned>(__builtin_clzll(size - 1));  // size in (2^(lg-1), 2^lg]
-  return 65 + (lg - 11) * 8 + (((size - 1) >> (lg - 4)) & 7);
-}
-
-size_t ObjectPool::class_size(size_t c) {
-  if (c <= 64) return std::max<size_t>(c, 1) * 16;
-  size_t lg = 11 + (c - 65) / 8;
-  return (size_t{1} << (lg - 1)) + ((c - 65) % 8 + 1) * (size_t{1} << (lg - 4));
+  if (size > size_classes::largest)
+    throw run_error("allocate=0: the object pool serves objects up to 4 GiB, not {} bytes", size);
+  return size_classes::class_of(size);
 }
 
 void* ObjectPool::carve(size_t c) {
-  size_t size = class_size(c);
+  size_t size = size_classes::class_size(c);
   if (static_cast<size_t>(end_ - next_) < size) {
     size_t bytes = std::max(chunk_bytes, chunk_header + size);
     void* chunk = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -10,6 +10,7 @@
 // free as much as they allocate, so the lists stay balanced, up to random drift.
 #pragma once
 
+#include "common/size_classes.hpp"
 #include "workloads/params.hpp"
 
 #include <array>
@@ -27,8 +28,6 @@ ParamSpec allocate_param();
 
 class ObjectPool {
  public:
-  static constexpr size_t largest = size_t{1} << 32;
-
   void* take(size_t size) {
     size_t c = class_of(size);
     void* p = lists_[c];
@@ -48,17 +47,14 @@ class ObjectPool {
   ObjectPool(const ObjectPool&) = delete;
   ObjectPool& operator=(const ObjectPool&) = delete;
 
-  // 16-byte steps to 1 KiB (class 0 is 0 bytes, served as 16), then eight classes per
-  // power of two, as allocators space them.
+  // common/size_classes.hpp, with a check above 1 KiB.
   static size_t class_of(size_t size) { return size <= 1024 ? (size + 15) >> 4 : large_class(size); }
-  static size_t class_size(size_t c);
 
  private:
-  static constexpr size_t classes = 65 + (32 - 10) * 8;
   static size_t large_class(size_t size);
   void* carve(size_t c);
 
-  std::array<void*, classes> lists_{};
+  std::array<void*, size_classes::count> lists_{};
   char* next_ = nullptr;  // the unused rest of the current chunk
   char* end_ = nullptr;
   void* mappings_ = nullptr;  // every chunk, linked through its first word

@@ -9,8 +9,10 @@
 #pragma once
 
 #include "workloads/barrier.hpp"
+#include "workloads/workload.hpp"
 
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -58,6 +60,25 @@ class PhasedThreads {
   Body body_;
   Barrier gate_;
   std::vector<std::thread> threads_;
+};
+
+// A workload whose every phase runs step(thread, phase) on each of its threads.
+class ThreadedWorkload : public Workload {
+ public:
+  explicit ThreadedWorkload(unsigned threads) : thread_count_(threads) {}
+  void setup() override {
+    threads_ = std::make_unique<PhasedThreads>(thread_count_, [this](unsigned t, Phase p) { step(t, p); });
+    threads_->setup();
+  }
+  void run() override { threads_->run(); }
+  void teardown() override { threads_->teardown(); }
+
+ protected:
+  virtual void step(unsigned thread, Phase phase) = 0;
+
+ private:
+  unsigned thread_count_;
+  std::unique_ptr<PhasedThreads> threads_;
 };
 
 }  // namespace allocbench

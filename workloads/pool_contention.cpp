@@ -17,12 +17,8 @@
 #include "workloads/object_bytes.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/rng.hpp"
-#include "workloads/spsc_ring.hpp"
+#include "workloads/ring_handoff.hpp"
 #include "workloads/workload.hpp"
-
-#include <atomic>
-#include <deque>
-#include <thread>
 
 namespace allocbench {
 namespace {
@@ -35,38 +31,24 @@ struct Message {
 
 constexpr size_t local_window = 256;
 
-class PoolContention final : public Workload {
+class PoolContention final : public ThreadedWorkload {
  public:
   explicit PoolContention(const WorkloadConfig& c)
-      : cfg_(c),
+      : ThreadedWorkload(c.threads),
+        cfg_(c),
         ops_(static_cast<uint64_t>(c.params.at("ops"))),
         max_size_(static_cast<uint32_t>(c.params.at("max_size"))),
         local_percent_(static_cast<uint32_t>(c.params.at("local_percent"))),
         pools_(c.threads, c.params.at("allocate") == 0),
-        producing_(c.threads),
-        per_thread_(c.threads) {
-    for (unsigned t = 0; t < c.threads; ++t) rings_.emplace_back(static_cast<size_t>(c.params.at("queue_capacity")));
-  }
-
-  void setup() override {
-    threads_ = std::make_unique<PhasedThreads>(cfg_.threads, [this](unsigned t, Phase p) { step(t, p); });
-    threads_->setup();
-  }
-  void run() override { threads_->run(); }
-  void teardown() override { threads_->teardown(); }
+        handoff_(c.threads, static_cast<size_t>(c.params.at("queue_capacity"))),
+        per_thread_(c.threads) {}
 
   WorkloadOutcome outcome() const override {
-    WorkloadOutcome o{ops_, 0, {Stat{"cross_thread_frees"}, Stat{"queue_full"}}};
-    Digest all;
-    uint64_t consumed = 0;
+    WorkloadOutcome o{ops_, handoff_checksum(per_thread_), {Stat{"cross_thread_frees"}, Stat{"queue_full"}}};
     for (const auto& t : per_thread_) {
-      all.add(t.digest.value());
-      consumed += t.consumed;
       o.stats[0].value += t.cross_thread_frees;
       o.stats[1].value += t.queue_full;
     }
-    all.add(consumed);
-    o.checksum = all.value();
     return o;
   }
 
@@ -91,17 +73,17 @@ class PoolContention final : public Workload {
     return {make_object(size, r), size, t};
   }
 
-  void step(unsigned t, Phase phase) {
+  void step(unsigned t, Phase phase) override {
     ObjectPools::Use objects(pools_, t);
     PerThread& me = per_thread_[t];
-    SpscRing<Message>& out = rings_[t];
-    SpscRing<Message>& in = rings_[(t + cfg_.threads - 1) % cfg_.threads];
+    auto take = [this, t](const Message& m) { consume(t, m); };
     Rng rng(mix(cfg_.seed, t, static_cast<uint64_t>(phase)));
     switch (phase) {
       case Phase::setup:
-        producing_[t].store(true, std::memory_order_relaxed);
+        handoff_.start(t);
         for (size_t i = 0; i < local_window; ++i) me.window.push_back(make(t, rng.next()));
-        for (size_t i = 0; i < out.capacity() / 2; ++i) ALLOCBENCH_CHECK(out.try_push(make(t, rng.next())));
+        for (size_t i = 0; i < handoff_.out(t).capacity() / 2; ++i)
+          ALLOCBENCH_CHECK(handoff_.out(t).try_push(make(t, rng.next())));
         break;
       case Phase::run: {
         uint64_t n = ops_ / cfg_.threads + (t < ops_ % cfg_.threads ? 1 : 0);
@@ -113,24 +95,10 @@ class PoolContention final : public Workload {
             slot = make(t, r);
             continue;
           }
-          Message m = make(t, r);
-          while (!out.try_push(m)) {  // full: do a consumer's share, then retry
-            ++me.queue_full;
-            Message other;
-            if (in.try_pop(other)) consume(t, other);
-            else std::this_thread::yield();
-          }
-          Message other;
-          if (in.try_pop(other)) consume(t, other);
+          me.queue_full += handoff_.send(t, make(t, r), take);
+          handoff_.receive(t, take);
         }
-        // Done: the previous thread may still produce (its steps are not all messages), so
-        // its ring is drained until it is done too, then to the end.
-        producing_[t].store(false, std::memory_order_release);
-        const auto& previous = producing_[(t + cfg_.threads - 1) % cfg_.threads];
-        for (Message other; previous.load(std::memory_order_acquire);)
-          if (in.try_pop(other)) consume(t, other);
-          else std::this_thread::yield();
-        for (Message other; in.try_pop(other);) consume(t, other);
+        handoff_.finish(t, take);
         break;
       }
       case Phase::teardown:
@@ -144,10 +112,8 @@ class PoolContention final : public Workload {
   uint32_t max_size_;
   uint32_t local_percent_;
   ObjectPools pools_;
-  std::deque<SpscRing<Message>> rings_;  // rings_[t]: from thread t to the next
-  std::vector<std::atomic<bool>> producing_;  // until the thread has made its last message
+  RingHandoff<Message> handoff_;
   std::vector<PerThread> per_thread_;
-  std::unique_ptr<PhasedThreads> threads_;
 };
 
 }  // namespace

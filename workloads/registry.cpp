@@ -49,18 +49,19 @@ const std::vector<const WorkloadInfo*>& all_workloads() {
 
 const WorkloadInfo& find_workload(std::string_view name) {
   if (name.starts_with("trace:")) return recorded_workload(name);
+  if (name.starts_with("profile:")) return profile_workload(name);
   if (name.starts_with(command_prefix)) return command_workload(name);
   for (const auto* w : all_workloads())
     if (w->name == name) return *w;
   std::vector<std::string_view> known;
   for (const auto* w : all_workloads())
     if (w->kind != WorkloadKind::test) known.push_back(w->name);
-  throw usage_error("--workload: unknown workload '{}'; known: {}, trace:FILE, 'cmd:PROGRAM ARGS'", name, fmt::join(known, ", "));
+  throw usage_error("--workload: unknown workload '{}'; known: {}, trace:FILE, profile:FILE, 'cmd:PROGRAM ARGS'", name, fmt::join(known, ", "));
 }
 
 unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores) {
   if (info.kind == WorkloadKind::command) return 0;
-  if (requested && info.kind != WorkloadKind::recorded) return requested;
+  if (requested && info.kind != WorkloadKind::recorded && info.kind != WorkloadKind::profiled) return requested;
   return info.default_threads ? info.default_threads : std::max(2u, cores);
 }
 

@@ -18,23 +18,17 @@ struct Slot {
   uint32_t size;
 };
 
-class SmallObjectChurn final : public Workload {
+class SmallObjectChurn final : public ThreadedWorkload {
  public:
   explicit SmallObjectChurn(const WorkloadConfig& c)
-      : cfg_(c),
+      : ThreadedWorkload(c.threads),
+        cfg_(c),
         ops_(static_cast<uint64_t>(c.params.at("ops"))),
         window_(static_cast<size_t>(c.params.at("window"))),
         max_size_(static_cast<uint32_t>(c.params.at("max_size"))),
         tail_percent_(static_cast<uint32_t>(c.params.at("tail_percent"))),
         pools_(c.threads, c.params.at("allocate") == 0),
         per_thread_(c.threads) {}
-
-  void setup() override {
-    threads_ = std::make_unique<PhasedThreads>(cfg_.threads, [this](unsigned t, Phase p) { step(t, p); });
-    threads_->setup();
-  }
-  void run() override { threads_->run(); }
-  void teardown() override { threads_->teardown(); }
 
   WorkloadOutcome outcome() const override {
     Digest all;  // each thread's work is fixed: combined in thread order
@@ -59,7 +53,7 @@ class SmallObjectChurn final : public Workload {
   // A slot from the low 32 bits of the same draw.
   size_t draw_slot(uint64_t bits) const { return ((bits & 0xffffffff) * window_) >> 32; }
 
-  void step(unsigned t, Phase phase) {
+  void step(unsigned t, Phase phase) override {
     ObjectPools::Use objects(pools_, t);
     PerThread& me = per_thread_[t];
     Rng rng(mix(cfg_.seed, t, phase == Phase::setup ? 0 : 1));
@@ -103,7 +97,6 @@ class SmallObjectChurn final : public Workload {
   uint32_t tail_percent_;
   ObjectPools pools_;  // outlives the objects: destroyed after per_thread_
   std::vector<PerThread> per_thread_;
-  std::unique_ptr<PhasedThreads> threads_;
 };
 
 }  // namespace

@@ -54,6 +54,7 @@ enum class WorkloadKind {
   test,         // built only with the tests, never listed: provokes failures on purpose
   recorded,     // trace:FILE, a program's recorded allocations; runs with the program's threads
   command,      // cmd:PROGRAM ARGS, a real program (command.hpp); run by the launcher, not a worker
+  profiled,     // profile:FILE, a program's allocation profile; runs with the profile's threads
 };
 
 struct WorkloadInfo {
@@ -69,12 +70,16 @@ struct WorkloadInfo {
 const std::vector<const WorkloadInfo*>& all_workloads();
 
 // Throws a usage error listing the known names when `name` is unknown. `trace:FILE`
-// reads FILE (a usage error names the file and offset of what is wrong in it);
+// reads FILE (a usage error names the file and offset of what is wrong in it), as does
+// `profile:FILE` (the line and field);
 // `cmd:PROGRAM ARGS` finds PROGRAM.
 const WorkloadInfo& find_workload(std::string_view name);
 
 // The workload that runs the program of `cmd:PROGRAM ARGS`.
 const WorkloadInfo& command_workload(std::string_view name);
+
+// The workload that allocates as the profile `profile:FILE` describes.
+const WorkloadInfo& profile_workload(std::string_view name);
 
 // The workload that replays the trace `trace:FILE`.
 const WorkloadInfo& recorded_workload(std::string_view name);

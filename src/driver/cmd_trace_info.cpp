@@ -1,6 +1,8 @@
 // allocbench trace-info: what a recorded trace holds.
 #include "driver/commands.hpp"
+#include "common/atomic_file.hpp"
 #include "report/trace_report.hpp"
+#include "trace/profile.hpp"
 #include "trace/summary.hpp"
 
 #include <CLI/CLI.hpp>
@@ -14,6 +16,7 @@ namespace {
 struct TraceInfoOptions {
   std::string file;
   std::string format = "table";
+  std::string profile;
 };
 
 }  // namespace
@@ -24,8 +27,18 @@ void setup_trace_info(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<TraceInfoOptions>();
   cmd->add_option("TRACE", opt->file, "Trace file (allocbench record -o TRACE -- PROGRAM).")->required();
   cmd->add_option("--format", opt->format, "table or json.")->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("--profile", opt->profile,
+                  "Also write the trace's allocation profile to this CSV file, for --workload profile:FILE: per size "
+                  "class its rate, lifetimes and threads, no addresses and no order.");
   cmd->callback([opt, &exit_code] {
+    if (!opt->profile.empty()) check_writable(opt->profile, "--profile");
     trace::TraceSummary s = trace::summarise_trace(opt->file);
+    if (!opt->profile.empty())
+      write_file_atomically(opt->profile,
+                            trace::profile_csv(trace::profile_of_trace(opt->file),
+                                               fmt::format("allocbench profile of {}: {} operations, {} threads",
+                                                           opt->file, s.operations, s.threads)),
+                            "--profile");
     if (opt->format == "json") fmt::print("{}\n", trace_json(opt->file, s).dump(2));
     else fmt::print("{}", trace_text(opt->file, s));
     exit_code = 0;

@@ -98,9 +98,10 @@ nlohmann::json run_once(const WorkerOptions& opt, const Settings& settings) {
   if (opt.leaks) leak_sites::start();
   auto workload = info.make(cfg);
   workload->setup();
-  // A replayed program had nothing live before its first recorded call: its peak is
+  // A replayed or profiled program had nothing live before its first call: its peak is
   // counted from the phase's start, without the replay's own threads and tables.
-  int64_t peak_base = info.kind == WorkloadKind::recorded ? counting::snapshot().live_bytes : before.live_bytes;
+  bool from_phase = info.kind == WorkloadKind::recorded || info.kind == WorkloadKind::profiled;
+  int64_t peak_base = from_phase ? counting::snapshot().live_bytes : before.live_bytes;
   int64_t harness_rss = workload->resident_harness_bytes();
 
   counting::begin_phase();

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, paired_ratio, spin, verdict, worker
+import cross_thread
 import harness
 import instructions
 import programs
@@ -179,6 +180,7 @@ ITEMS = {
     "13": replay.scale,
     "14": programs.replay_against_reality,
     "15": harness.share,
+    "16": cross_thread.explain,
 }
 
 if __name__ == "__main__":

@@ -121,13 +121,14 @@ TEST_CASE("unit_object_pool_size_classes_fit_and_waste_little") {
   size_t last = 0;
   for (size_t size = 1; size <= (size_t{1} << 32); size += size < 4096 ? 1 : size / 7) {
     CAPTURE(size);
-    size_t c = ObjectPool::class_of(size), bytes = ObjectPool::class_size(c);
+    size_t c = ObjectPool::class_of(size), bytes = size_classes::class_size(c);
     CHECK(c >= last);
     CHECK(bytes >= size);
     CHECK(bytes <= std::max(size + 15, size + size / 8));
+    CHECK(size_classes::class_floor(c) <= size);
     last = c;
   }
-  CHECK(ObjectPool::class_size(ObjectPool::class_of(0)) == 16);
+  CHECK(size_classes::class_size(ObjectPool::class_of(0)) == 16);
   CHECK_THROWS_AS(ObjectPool::class_of((size_t{1} << 32) + 1), Error);
 }
 
