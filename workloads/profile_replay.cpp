@@ -18,6 +18,7 @@
 #include "workloads/workload.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <queue>
@@ -82,42 +83,37 @@ class ProfileReplay final : public ThreadedWorkload {
 
   // A lifetime in operations of the whole program: from the class's histogram, else
   // exponential around Little's law; `never` for an object the program keeps.
-  static uint64_t draw_lifetime(const trace::ProfileClass& c, size_t tenth, uint64_t freed_weight, double shape,
-                                Rng& rng) {
+  static uint64_t draw_lifetime(const trace::ProfileClass& c, size_t tenth, uint64_t freed_weight, Rng& rng) {
     if (rng.below(1'000'000) < static_cast<uint64_t>(c.kept[tenth] * 10'000)) return never;
     auto unit = [&rng] { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1p-53; };  // (0, 1)
     if (freed_weight == 0) return static_cast<uint64_t>(std::llround(-std::log(unit()) * c.little_lifetime()));
     uint64_t pick = rng.below(freed_weight);
     size_t b = 0;
     while (pick >= c.lifetimes[b]) pick -= c.lifetimes[b++];
-    return static_cast<uint64_t>(std::llround(trace::lifetime_in_bucket(b, shape, unit())));
+    return static_cast<uint64_t>(std::llround(trace::lifetime_in_bucket(b, unit())));
   }
 
-  // Thread t's steps, drawn from the profile: an allocation each turn, after the frees
-  // that have come due.
+  // Thread t's steps, drawn from the profile.
   void draw_schedule(unsigned t, PerThread& me) {
     const unsigned threads = cfg_.threads;
     std::vector<const trace::ProfileClass*> classes;
-    std::vector<double> cumulative;  // of the rates, per thread, of the classes this thread allocates
+    std::array<std::vector<double>, 10> cumulative;  // per tenth: the rates, per thread, of this thread's classes
+    std::array<double, 10> total{};
     std::vector<uint64_t> freed_weights;
-    std::vector<double> shapes;
-    double total = 0;
     for (const auto& c : profile_.classes) {
       if (c.threads <= t) continue;
       classes.push_back(&c);
-      total += c.rate / c.threads;
-      cumulative.push_back(total);
+      for (size_t d = 0; d < 10; ++d) cumulative[d].push_back(total[d] += c.rate[d] / c.threads);
       uint64_t w = 0;
       for (uint64_t n : c.lifetimes) w += n;
       freed_weights.push_back(w);
-      shapes.push_back(trace::lifetime_shape(c));
     }
     uint64_t budget = ops_ / threads + (t < ops_ % threads ? 1 : 0);
     me.schedule.reserve(budget);
     if (classes.empty()) return;
 
     struct Due {
-      uint64_t at;
+      double at;
       uint32_t slot;  // with Step::remote
       bool operator>(const Due& o) const { return at > o.at; }
     };
@@ -125,18 +121,36 @@ class ProfileReplay final : public ThreadedWorkload {
     std::vector<uint32_t> free_slots;
     uint32_t slots = 0;
     Rng rng(mix(cfg_.seed, t, 0x9f));
-    for (uint64_t now = 0; now < budget;) {
-      if (!due.empty() && due.top().at <= now) {
+    auto unit = [&rng] { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1p-53; };  // (0, 1)
+    auto tenth_at = [budget](double at) { return std::min<size_t>(9, static_cast<size_t>(at * 10 / budget)); };
+    // Allocations arrive at the rates of the tenth of the run the clock is in (a Poisson
+    // process, in the program's operations), each object is freed when its life ends, and
+    // the steps are both, in the order of their times.
+    double clock = 0, next = -1;  // next: the time of the next allocation, or of a tenth without any
+    bool allocates = false;
+    while (me.schedule.size() < budget) {
+      if (next < 0) {
+        size_t tenth = tenth_at(clock);
+        double rate = std::min(1.0, total[tenth] * threads / 1000);  // allocations per operation, this thread's share
+        allocates = rate > 0;
+        if (!allocates && tenth == 9 && due.empty()) break;
+        next = allocates ? clock - std::log(unit()) / rate : static_cast<double>((tenth + 1) * budget) / 10;
+      }
+      if (!due.empty() && due.top().at <= next) {
         Due d = due.top();
         due.pop();
+        clock = std::max(clock, d.at);
         me.schedule.push_back({d.slot, 0});
         free_slots.push_back(d.slot & ~Step::remote);
-        ++now;
         continue;
       }
-      double x = static_cast<double>(rng.next() >> 11) * 0x1p-53 * total;
-      size_t i = std::min<size_t>(std::upper_bound(cumulative.begin(), cumulative.end(), x) - cumulative.begin(),
-                                  classes.size() - 1);
+      clock = next;
+      next = -1;
+      if (!allocates) continue;
+      size_t tenth = tenth_at(clock);
+      const auto& sums = cumulative[tenth];
+      double x = unit() * total[tenth];
+      size_t i = std::min<size_t>(std::upper_bound(sums.begin(), sums.end(), x) - sums.begin(), classes.size() - 1);
       const trace::ProfileClass& c = *classes[i];
       auto size = static_cast<uint32_t>(rng.between(c.size_min, c.size_max));
       uint32_t slot = slots;
@@ -148,11 +162,10 @@ class ProfileReplay final : public ThreadedWorkload {
       }
       if (slot >= Step::remote) throw run_error("profile: more than 2^31 objects live at once on one thread");
       me.schedule.push_back({slot, size});
-      ++now;
-      uint64_t lifetime = draw_lifetime(c, std::min<uint64_t>(9, now * 10 / budget), freed_weights[i], shapes[i], rng);
+      uint64_t lifetime = draw_lifetime(c, tenth, freed_weights[i], rng);
       if (lifetime == never) continue;
       bool remote = rng.below(1'000'000) < static_cast<uint64_t>(c.remote_percent * 10'000);
-      due.push({now + std::max<uint64_t>(1, lifetime / threads), slot | (remote ? Step::remote : 0)});
+      due.push({clock + static_cast<double>(lifetime) / threads, slot | (remote ? Step::remote : 0)});
     }
     me.slots.resize(slots);
   }

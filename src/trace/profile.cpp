@@ -18,10 +18,9 @@
 namespace allocbench::trace {
 namespace {
 
-std::vector<std::string> header_fields() {
-  std::vector<std::string> names{"size_min", "size_max", "rate", "live", "kept"};
-  for (uint64_t bound : lifetime_bounds) names.push_back(fmt::format("lifetime_{}", bound));
-  names.insert(names.end(), {"lifetime_more", "lifetime_mean", "threads", "remote_percent"});
+const std::vector<std::string>& header_fields() {
+  static const std::vector<std::string> names{"size_min", "size_max", "rate",    "live",
+                                              "kept",     "lifetimes", "threads", "remote_percent"};
   return names;
 }
 
@@ -61,19 +60,33 @@ class Fields {
     return v;
   }
 
-  // One percentage for every tenth of the run, or ten separated by ';'.
-  std::array<double, 10> tenths(size_t i) const {
-    std::array<double, 10> out{};
+  // One number for every tenth of the run, or ten separated by ';'.
+  Tenths tenths(size_t i, double max) const {
+    Tenths out{};
     std::vector<std::string> parts;
     std::istringstream in(values_[i]);
     for (std::string part; std::getline(in, part, ';');) parts.push_back(part);
-    if (parts.size() != 1 && parts.size() != out.size())
-      fail(i, "a percentage, or ten separated by ';' (one per tenth of the run)");
+    std::string expected = fmt::format("a number from 0 to {}, or ten separated by ';' (one per tenth of the run)", max);
+    if (parts.size() != 1 && parts.size() != out.size()) fail(i, expected);
     for (size_t d = 0; d < out.size(); ++d) {
       const std::string& text = parts[parts.size() == 1 ? 0 : d];
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out[d]);
-      if (ec != std::errc() || end != text.data() + text.size() || !(out[d] >= 0 && out[d] <= 100))
-        fail(i, "percentages from 0 to 100 (one, or ten separated by ';')");
+      if (ec != std::errc() || end != text.data() + text.size() || !(out[d] >= 0 && out[d] <= max)) fail(i, expected);
+    }
+    return out;
+  }
+
+  // Lifetime weights separated by ';', up to lifetime_buckets of them; empty: none.
+  std::array<uint64_t, lifetime_buckets> weights(size_t i) const {
+    std::array<uint64_t, lifetime_buckets> out{};
+    std::vector<std::string> parts;
+    std::istringstream in(values_[i]);
+    for (std::string part; std::getline(in, part, ';');) parts.push_back(part);
+    std::string expected = fmt::format("at most {} whole numbers separated by ';'", lifetime_buckets);
+    if (parts.size() > out.size()) fail(i, expected);
+    for (size_t b = 0; b < parts.size(); ++b) {
+      auto [end, ec] = std::from_chars(parts[b].data(), parts[b].data() + parts[b].size(), out[b]);
+      if (ec != std::errc() || end != parts[b].data() + parts[b].size() || out[b] > UINT64_MAX / 1024) fail(i, expected);
     }
     return out;
   }
@@ -92,11 +105,18 @@ class Fields {
 
 std::string number_text(double v) { return fmt::format("{:.6g}", v); }
 
-std::string kept_text(const std::array<double, 10>& kept) {
-  if (std::all_of(kept.begin(), kept.end(), [&kept](double k) { return k == kept[0]; })) return number_text(kept[0]);
+std::string tenths_text(const Tenths& values) {
+  if (std::all_of(values.begin(), values.end(), [&values](double v) { return v == values[0]; }))
+    return number_text(values[0]);
   std::vector<std::string> parts;
-  for (double k : kept) parts.push_back(number_text(k));
+  for (double v : values) parts.push_back(number_text(v));
   return fmt::format("{}", fmt::join(parts, ";"));
+}
+
+std::string weights_text(const std::array<uint64_t, lifetime_buckets>& weights) {
+  size_t used = weights.size();
+  while (used > 0 && weights[used - 1] == 0) --used;
+  return fmt::format("{}", fmt::join(weights.begin(), weights.begin() + static_cast<ptrdiff_t>(used), ";"));
 }
 
 // What profile_of_trace keeps of a live object.
@@ -107,50 +127,30 @@ struct ProfiledObject : Allocation {
 
 struct ClassCounts {
   uint64_t allocations = 0, frees = 0, remote_frees = 0;
-  std::array<uint64_t, 10> per_tenth{}, kept{};  // allocations, and those live at the end, by tenth of the run
-  double freed_lifetimes = 0;
+  std::array<uint64_t, 10> per_tenth{};  // allocations, by tenth of the run
+  std::array<uint64_t, lifetime_buckets> freed{}, cut_short{};  // by lifetime; live at the end, by age then
   double lifetime_sum = 0;  // Σ (free or end − birth)
-  std::array<uint64_t, lifetime_bounds.size() + 1> lifetimes{};
   std::vector<uint64_t> per_thread;  // allocations
   uint64_t size_min = UINT64_MAX, size_max = 0;
 };
 
-// Bucket b's lifetimes: [1, 10], [11, 100], ..., and ten times the last bound above it.
-std::pair<double, double> bucket_range(size_t b) {
-  double lo = b == 0 ? 1 : static_cast<double>(lifetime_bounds[b - 1]) + 1;
-  double hi = b < lifetime_bounds.size() ? static_cast<double>(lifetime_bounds[b]) : (lo - 1) * 10;
-  return {lo, hi};
-}
-
-double histogram_mean(const ProfileClass& c, double shape) {
-  double sum = 0, weight = 0;
-  for (size_t b = 0; b < c.lifetimes.size(); ++b) {
-    if (!c.lifetimes[b]) continue;
-    double mean = 0;
-    for (int i = 0; i < 64; ++i) mean += lifetime_in_bucket(b, shape, (i + 0.5) / 64) / 64;
-    sum += mean * static_cast<double>(c.lifetimes[b]);
-    weight += static_cast<double>(c.lifetimes[b]);
-  }
-  return weight ? sum / weight : 0;
-}
-
 }  // namespace
 
-double lifetime_in_bucket(size_t b, double shape, double u) {
-  auto [lo, hi] = bucket_range(b);
-  double p = shape + 1;
-  if (std::abs(p) < 1e-9) return lo * std::pow(hi / lo, u);
-  return std::pow(std::pow(lo, p) + u * (std::pow(hi, p) - std::pow(lo, p)), 1 / p);
+size_t lifetime_bucket(uint64_t lifetime) {
+  if (lifetime <= 1) return 0;
+  auto k = static_cast<size_t>(std::ceil(4 * std::log10(static_cast<double>(lifetime))) - 1);
+  return std::min(k, lifetime_buckets - 1);
 }
 
-double lifetime_shape(const ProfileClass& c) {
-  if (c.lifetime_mean <= 0) return -1;
-  double low = -6, high = 3;  // the mean grows with the shape: bisection
-  for (int i = 0; i < 50; ++i) {
-    double mid = (low + high) / 2;
-    (histogram_mean(c, mid) < c.lifetime_mean ? low : high) = mid;
-  }
-  return (low + high) / 2;
+double lifetime_in_bucket(size_t b, double u) {
+  double lo = std::pow(10, static_cast<double>(b) / 4), hi = std::pow(10, static_cast<double>(b + 1) / 4);
+  return lo * std::pow(hi / lo, u);
+}
+
+double ProfileClass::mean_rate() const {
+  double sum = 0;
+  for (double r : rate) sum += r;
+  return sum / static_cast<double>(rate.size());
 }
 
 unsigned Profile::threads() const {
@@ -182,23 +182,25 @@ Profile read_profile(const std::string& path) {
     ProfileClass c;
     c.size_min = f.integer(0, 1, profile_largest_size);
     c.size_max = f.integer(1, c.size_min, profile_largest_size);
-    c.rate = f.number(2, 1e-9, 1000);
+    c.rate = f.tenths(2, 1000);
+    if (c.mean_rate() <= 0) f.fail(2, "a rate above 0 in some tenth of the run");
     c.live = f.number(3, 0, 1e9);
-    c.kept = f.tenths(4);
-    for (size_t b = 0; b < c.lifetimes.size(); ++b) c.lifetimes[b] = f.integer(5 + b, 0, UINT64_MAX / 1024);
-    size_t at = 5 + c.lifetimes.size();
-    c.lifetime_mean = f.number(at++, 0, 1e15);
+    c.kept = f.tenths(4, 100);
+    c.lifetimes = f.weights(5);
+    size_t at = 6;
     c.threads = static_cast<unsigned>(f.integer(at, 1, profile_max_threads));
     c.remote_percent = f.number(at + 1, 0, 100);
     p.classes.push_back(c);
   }
   if (!header) throw usage_error("profile {}: expected the header '{}', found none", path, fmt::join(names, ","));
   if (p.classes.empty()) throw usage_error("profile {}: expected at least one size class after the header", path);
-  double rates = 0;
-  for (const auto& c : p.classes) rates += c.rate;
-  if (rates > 1000)
-    throw usage_error("profile {}: the rates add up to {} allocations per 1000 operations, more than 1000", path,
-                      number_text(rates));
+  for (size_t d = 0; d < 10; ++d) {
+    double rates = 0;
+    for (const auto& c : p.classes) rates += c.rate[d];
+    if (rates > 1000)
+      throw usage_error("profile {}: the rates add up to {} allocations per 1000 operations, more than 1000", path,
+                        number_text(rates));
+  }
   if (p.threads() == 1)
     for (size_t i = 0; i < p.classes.size(); ++i)
       if (p.classes[i].remote_percent > 0)
@@ -212,9 +214,9 @@ Profile read_profile(const std::string& path) {
 std::string profile_csv(const Profile& profile, const std::string& comment) {
   std::string out = fmt::format("# {}\n{}\n", comment, fmt::join(header_fields(), ","));
   for (const auto& c : profile.classes)
-    out += fmt::format("{},{},{},{},{},{},{},{},{}\n", c.size_min, c.size_max, number_text(c.rate),
-                       number_text(c.live), kept_text(c.kept), fmt::join(c.lifetimes, ","),
-                       number_text(c.lifetime_mean), c.threads, number_text(c.remote_percent));
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", c.size_min, c.size_max, tenths_text(c.rate),
+                       number_text(c.live), tenths_text(c.kept), weights_text(c.lifetimes), c.threads,
+                       number_text(c.remote_percent));
   return out;
 }
 
@@ -224,22 +226,23 @@ Profile profile_of_trace(const std::string& path) {
   auto tenth = [total](uint64_t index) { return std::min<size_t>(9, index * 10 / std::max<uint64_t>(total, 1)); };
   std::map<size_t, ClassCounts> counts;
   std::unordered_map<uint64_t, ProfiledObject> alive;  // by address: what is live at the end was kept
+  // The profile's clock counts allocations and frees, as a replay makes them: a realloc is
+  // both, and a free of an object the trace never allocated neither.
   uint64_t operations = 0;
+  std::array<uint64_t, 10> tenth_operations{};
   auto class_of = [](uint64_t size) { return size_classes::class_of(std::min<uint64_t>(size, profile_largest_size)); };
   walk<ProfiledObject>(in, available_memory() / 2,
                        [&](const Operation& op, uint64_t index, const ProfiledObject* freed, ProfiledObject* made) {
-                         operations = index + 1;
                          if (freed) {
                            ClassCounts& c = counts[class_of(freed->size)];
-                           uint64_t lifetime = index - freed->index;
+                           uint64_t lifetime = operations - freed->index;
                            ++c.frees;
                            c.remote_frees += freed->thread != op.thread;
-                           c.freed_lifetimes += static_cast<double>(lifetime);
                            c.lifetime_sum += static_cast<double>(lifetime);
-                           ++c.lifetimes[static_cast<size_t>(
-                               std::lower_bound(lifetime_bounds.begin(), lifetime_bounds.end(), lifetime) -
-                               lifetime_bounds.begin())];
+                           ++c.freed[lifetime_bucket(lifetime)];
                            alive.erase(op.address);
+                           ++operations;
+                           ++tenth_operations[tenth(index)];
                          }
                          if (made) {
                            ClassCounts& c = counts[class_of(made->size)];
@@ -250,14 +253,18 @@ Profile profile_of_trace(const std::string& path) {
                            uint64_t size = std::max<uint64_t>(1, std::min(made->size, profile_largest_size));
                            c.size_min = std::min(c.size_min, size);
                            c.size_max = std::max(c.size_max, size);
+                           made->index = operations;
                            alive[op.op == Op::realloc_ ? op.address2 : op.address] = *made;
+                           ++operations;
+                           ++tenth_operations[tenth(index)];
                          }
                        });
   if (operations == 0) throw usage_error("trace {}: it holds no operations to make a profile of", path);
   for (const auto& [address, o] : alive) {
     ClassCounts& c = counts[class_of(o.size)];
-    ++c.kept[tenth(o.index)];
-    c.lifetime_sum += static_cast<double>(operations - o.index);
+    uint64_t age = operations - o.index;
+    ++c.cut_short[lifetime_bucket(age)];
+    c.lifetime_sum += static_cast<double>(age);
   }
   Profile p;
   for (const auto& [cls, c] : counts) {
@@ -265,12 +272,25 @@ Profile profile_of_trace(const std::string& path) {
     ProfileClass pc;
     pc.size_min = c.size_min;
     pc.size_max = c.size_max;
-    pc.rate = static_cast<double>(c.allocations) * 1000 / static_cast<double>(operations);
+    for (size_t d = 0; d < pc.rate.size(); ++d)
+      pc.rate[d] = tenth_operations[d]
+                       ? static_cast<double>(c.per_tenth[d]) * 1000 / static_cast<double>(tenth_operations[d])
+                       : 0;
     pc.live = c.lifetime_sum / static_cast<double>(operations);  // Little's law, over the whole recording
-    for (size_t d = 0; d < pc.kept.size(); ++d)
-      pc.kept[d] = c.per_tenth[d] ? 100.0 * static_cast<double>(c.kept[d]) / static_cast<double>(c.per_tenth[d]) : 0;
-    pc.lifetimes = c.lifetimes;
-    pc.lifetime_mean = c.frees ? c.freed_lifetimes / static_cast<double>(c.frees) : 0;
+    // The life table: in each bucket, the share of the objects alive at its start that are
+    // freed in it; those still live at the end are at risk only half of the bucket they end in.
+    double at_risk = static_cast<double>(c.allocations), surviving = 1;
+    std::array<double, lifetime_buckets> weights{};
+    for (size_t b = 0; b < weights.size(); ++b) {
+      double deaths = static_cast<double>(c.freed[b]), cut = static_cast<double>(c.cut_short[b]);
+      double hazard = at_risk - cut / 2 > 0 ? std::min(1.0, deaths / (at_risk - cut / 2)) : 0;
+      weights[b] = surviving * hazard;
+      surviving -= weights[b];
+      at_risk -= deaths + cut;
+    }
+    pc.kept.fill(100 * std::max(0.0, surviving));
+    double scale = static_cast<double>(c.allocations);
+    for (size_t b = 0; b < weights.size(); ++b) pc.lifetimes[b] = static_cast<uint64_t>(std::llround(weights[b] * scale));
     // The threads that make a share of the class worth replaying on a thread of its own:
     // a main thread that allocates a few of a class does not spread it over one more.
     auto busy = std::count_if(c.per_thread.begin(), c.per_thread.end(),

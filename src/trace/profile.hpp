@@ -3,23 +3,22 @@
 // addresses and no order, so it can be shared where the trace cannot.
 //
 // A CSV file: lines starting with '#' are comments, then this header and a line per class.
-//   size_min,size_max,rate,live,kept,lifetime_10,...,lifetime_more,lifetime_mean,threads,remote_percent
+//   size_min,size_max,rate,live,kept,lifetimes,threads,remote_percent
 // - size_min, size_max: bytes requested, drawn uniformly between them.
 // - rate: allocations per 1000 operations of the program (an operation: a call that
-//   allocates or frees).
-// - live: mean live objects. Lifetimes follow Little's law, live / rate, unless given.
-// - kept: the percentage of allocations never freed; one for the whole run, or ten
-//   separated by ';', one per tenth of it (a program that builds a table at its start
-//   and one that is cut off in its steady state keep objects at different times).
-// - lifetime_N (N = 10 … 1000000, and more): freed objects whose lifetime, in operations
-//   of the whole program, is at most N; all zero: exponential lifetimes of mean live / rate.
-// - lifetime_mean: the freed objects' mean lifetime; it shapes the lifetimes within each
-//   bucket (0: spread evenly on a log scale).
+//   allocates or frees); one for the whole run, or ten separated by ';', one per tenth of
+//   it, for a program that builds its data first and works on it after.
+// - live: mean live objects. Without `lifetimes`, lifetimes are exponential of mean
+//   live / rate (Little's law, as fleetbench's empirical driver).
+// - kept: the percentage of allocations never freed (one, or ten by tenth of the run).
+// - lifetimes: how many of the freed objects live how long, in operations of the whole
+//   program, as weights separated by ';': the k-th counts lifetimes up to 10^((k+1)/4),
+//   four buckets a decade from 1 to 10^7 (missing ones are 0; empty: Little's law). From
+//   a recording they are a life table: objects still live at its end count as lives cut
+//   short, not as lives of that length.
 // - threads: how many threads allocate the class (its allocations spread over the first ones).
 // - remote_percent: frees made by a thread other than the allocating one.
 #pragma once
-
-#include "trace/summary.hpp"
 
 #include <array>
 #include <cstdint>
@@ -28,25 +27,23 @@
 
 namespace allocbench::trace {
 
+using Tenths = std::array<double, 10>;  // a figure for each tenth of the run
+
+inline constexpr size_t lifetime_buckets = 28;
+
 struct ProfileClass {
   uint64_t size_min = 1, size_max = 1;
-  double rate = 0;
+  Tenths rate{};
   double live = 0;
-  std::array<double, 10> kept{};  // percent, by tenth of the run
-  std::array<uint64_t, lifetime_bounds.size() + 1> lifetimes{};
-  double lifetime_mean = 0;
+  Tenths kept{};  // percent
+  std::array<uint64_t, lifetime_buckets> lifetimes{};
   unsigned threads = 1;
   double remote_percent = 0;
 
+  double mean_rate() const;
   // The mean lifetime of an object, in operations (Little's law, for want of a histogram).
-  double little_lifetime() const { return rate > 0 ? live / rate * 1000 : 0; }
+  double little_lifetime() const { return mean_rate() > 0 ? live / mean_rate() * 1000 : 0; }
 };
-
-// Lifetimes within a bucket of the histogram have the density x^shape, one shape per
-// class, fitted so that their mean is the class's lifetime_mean (-1, log-uniform, without).
-double lifetime_shape(const ProfileClass& c);
-// The lifetime at quantile u ∈ (0, 1) of bucket b.
-double lifetime_in_bucket(size_t b, double shape, double u);
 
 struct Profile {
   std::vector<ProfileClass> classes;
@@ -55,6 +52,11 @@ struct Profile {
 
 inline constexpr uint64_t profile_largest_size = uint64_t{1} << 30;
 inline constexpr unsigned profile_max_threads = 256;
+
+// The lifetime bucket of `lifetime`, and the lifetime at quantile u ∈ (0, 1) of bucket b
+// (log-uniform within it).
+size_t lifetime_bucket(uint64_t lifetime);
+double lifetime_in_bucket(size_t b, double u);
 
 // Reads and checks a profile: a usage error (exit 2) names the file, the line and the field.
 Profile read_profile(const std::string& path);

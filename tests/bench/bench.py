@@ -16,6 +16,7 @@ import time
 from common import ALLOCBENCH, BUILD, ENV, SLOW_MALLOC, WORKLOADS, allocbench, paired_ratio, spin, verdict, worker
 import cross_thread
 import harness
+import profiles
 import instructions
 import programs
 import replay
@@ -181,6 +182,7 @@ ITEMS = {
     "14": programs.replay_against_reality,
     "15": harness.share,
     "16": cross_thread.explain,
+    "17": profiles.replay_against_recording,
 }
 
 if __name__ == "__main__":
