@@ -8,16 +8,8 @@ import sys
 import tempfile
 
 from common import ALLOCBENCH, BUILD, ENV, verdict
-from programs import PROGRAM_ENV
+from programs import PROGRAM_ENV, python_work
 
-WORK = """
-import json, random
-random.seed(7)
-rows = [{"id": i, "name": f"user{i}", "tags": [random.random() for _ in range(8)]} for i in range(6000)]
-for _ in range(2):
-    back = json.loads(json.dumps(rows))
-    back.sort(key=lambda r: r["tags"][0])
-"""
 
 
 def info(trace, *args):
@@ -62,7 +54,7 @@ def replay_against_recording():
     with tempfile.TemporaryDirectory(prefix="allocbench-bench-") as tmp:
         script = os.path.join(tmp, "work.py")
         with open(script, "w") as f:
-            f.write(WORK)
+            f.write(python_work(rows=6000, rounds=2))
         churn = [os.path.join(BUILD, "allocbench-worker-system"), "--workload", "small-object-churn", "--param",
                  "ops=400000", "--param", "window=5000", "--preloaded", "liballocbench-recorder.so"]
         compare("window churn, 1 thread", tmp, record(*churn))

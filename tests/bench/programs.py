@@ -10,17 +10,19 @@ import tempfile
 from common import ALLOCBENCH, BUILD, ENV, allocbench
 
 BACKENDS = ["system", "mimalloc", "jemalloc", "tcmalloc"]
+PROGRAM_ENV = dict(ENV, PYTHONMALLOC="malloc", PYTHONHASHSEED="0")
 
-# CPython with every object from malloc: JSON dump and parse, and sorting.
-WORK = """
+
+def python_work(rows=60000, rounds=3):
+    """CPython with every object from malloc: JSON dump and parse, and sorting."""
+    return f"""
 import json, random
 random.seed(7)
-rows = [{"id": i, "name": f"user{i}", "tags": [random.random() for _ in range(8)]} for i in range(60000)]
-for _ in range(3):
+rows = [{{"id": i, "name": f"user{{i}}", "tags": [random.random() for _ in range(8)]}} for i in range({rows})]
+for _ in range({rounds}):
     back = json.loads(json.dumps(rows))
     back.sort(key=lambda r: r["tags"][0])
 """
-PROGRAM_ENV = dict(ENV, PYTHONMALLOC="malloc", PYTHONHASHSEED="0")
 
 
 def ranked(results, comparison, reference="system"):
@@ -61,7 +63,7 @@ def replay_against_reality(reps=9):
     with tempfile.TemporaryDirectory(prefix="allocbench-bench-") as tmp:
         script = os.path.join(tmp, "work.py")
         with open(script, "w") as f:
-            f.write(WORK)
+            f.write(python_work())
         command = f"{sys.executable} {script}"
         trace = os.path.join(tmp, "work.trace")
         subprocess.run([ALLOCBENCH, "record", "-o", trace, "--", sys.executable, script], env=PROGRAM_ENV,
