@@ -36,8 +36,8 @@ void setup_trace_info(CLI::App& app, int& exit_code) {
     if (!opt->profile.empty())
       write_file_atomically(opt->profile,
                             trace::profile_csv(trace::profile_of_trace(opt->file),
-                                               fmt::format("allocbench profile of {}: {} operations, {} threads",
-                                                           opt->file, s.operations, s.threads)),
+                                               fmt::format("allocbench profile of {}: {} operations on {} thread{}",
+                                                           opt->file, s.operations, s.threads, s.threads == 1 ? "" : "s")),
                             "--profile");
     if (opt->format == "json") fmt::print("{}\n", trace_json(opt->file, s).dump(2));
     else fmt::print("{}", trace_text(opt->file, s));
