@@ -50,6 +50,7 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         return self.info(trace)
 
+    @unittest.skipIf(os.environ.get("ALLOCBENCH_TEST_SANITIZER"), "a sanitizer's runtime must be loaded first")
     def test_a_recording_replayed_from_its_profile_has_its_sizes_lifetimes_and_peak(self):
         # A real program in a steady state: the system worker churning a window of objects,
         # recorded; then its profile replayed, recorded too.

@@ -215,6 +215,34 @@ TEST_CASE("unit_trace_replay_of_a_multi_threaded_recording_matches_the_trace") {
   }
 }
 
+// A profile on three threads whose objects are freed by the next thread: the same work and
+// checksum however the threads interleave (run under TSan too), nothing left live.
+TEST_CASE("unit_profile_replay_hands_objects_between_threads") {
+  auto path = std::filesystem::temp_directory_path() / "allocbench-unit-profile.csv";
+  {
+    std::ofstream out(path);
+    out << "size_min,size_max,rate,live,kept,lifetimes,threads,remote_percent\n"
+           "16,256,400,300,0,,3,40\n"
+           "1000,5000,50;0;0;0;0;0;0;0;0;100,20,5,1;2;3;4;5;6;7;8,2,0\n";
+  }
+  const std::string name = "profile:" + path.string();
+  const WorkloadInfo& info = find_workload(name);
+  REQUIRE(info.default_threads == 3);
+  Run first = run(name, 3, 2, {{"ops", "60000"}});
+  CHECK(first.outcome.stats[0].name == "remote_frees");
+  CHECK(first.outcome.stats[0].value > 0);
+  CHECK(first.counts.allocs > 20000);
+  CHECK(first.leaked == 0);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Run again = run(name, 3, 2, {{"ops", "60000"}});
+    CHECK(again.outcome.checksum == first.outcome.checksum);
+    CHECK(again.counts.allocs == first.counts.allocs);
+    CHECK(again.counts.bytes_allocated == first.counts.bytes_allocated);
+  }
+  CHECK(run(name, 3, 3, {{"ops", "60000"}}).outcome.checksum != first.outcome.checksum);
+  std::filesystem::remove(path);
+}
+
 // A trace refused for any reason leaves no descriptor open: trace-info, record and the
 // driver read many traces in one process, and the fuzzer millions.
 TEST_CASE("unit_trace_reader_closes_its_file_on_every_error") {
