@@ -4,6 +4,7 @@
 
 #include "workloads/object_pool.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -41,6 +42,29 @@ inline uint64_t destroy_object(void* p, std::size_t size) {
   uint64_t value = read_object(p);
   release(p, size);
   return value ^ size;
+}
+
+// A program's object of any size, as a replay makes it (trace:, profile:): written as
+// constructing it would, each cache line of its first 4 KiB and its last byte. A replay
+// cannot tell what the program wrote into a large buffer later, and writing all of it would
+// fault in pages a program that reserves capacity never uses. Objects under a word get
+// their bytes.
+constexpr std::size_t touched_prefix = 4096;
+inline void touch(void* p, std::size_t size, uint64_t value) {
+  if (size < sizeof value) {
+    std::memcpy(p, &value, size);
+    return;
+  }
+  fill_object(p, std::min(size, touched_prefix), value);
+  if (size > touched_prefix) static_cast<unsigned char*>(p)[size - 1] = static_cast<unsigned char>(value);
+}
+
+// What touch() stored, read back.
+inline uint64_t read_back(const void* p, std::size_t size) {
+  uint64_t value = 0;
+  if (size < sizeof value) std::memcpy(&value, p, size);
+  else value = read_object(p);
+  return value;
 }
 
 // Frees every object of a window (elements with `object` and `size`) in order, adds their

@@ -6,8 +6,11 @@
 //
 // The pool: per thread, a free list per size class, carved from chunks it maps itself
 // (mmap, never malloc); a handful of instructions per call, well under any allocator's.
-// A block goes back to the list of the thread that frees it. The workloads' threads
-// free as much as they allocate, so the lists stay balanced, up to random drift.
+// A block goes back to the list of the thread that frees it. Where every thread frees
+// about as much as it allocates (the synthetic workloads, a profile whose classes all have
+// the same threads), the lists stay balanced up to random drift; where one thread mostly
+// frees what another allocates, the other keeps carving, and maps chunks in the phase: its
+// harness share is then an overstatement.
 #pragma once
 
 #include "common/size_classes.hpp"
@@ -100,6 +103,7 @@ inline void release(void* p, size_t size) {
 // For standard containers and strings: objects from obtain() and release().
 template <typename T>
 struct ObjectAllocator {
+  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "the pool aligns blocks as operator new does");
   using value_type = T;
   ObjectAllocator() = default;
   template <typename U>

@@ -1,12 +1,14 @@
 // pool-contention: T threads in a ring, each passing messages to the next through a
-// single-producer ring kept half full like a pipeline's. Each step a thread either churns
-// its own small window or allocates a message, hands it to the next thread and frees the
-// oldest message the previous thread handed it. Stands for producer/consumer pipelines,
-// executors and message passing between threads: every message is freed by a thread
-// other than the one that allocated it, the hard case for thread-caching allocators
-// (remote frees, cache drift between threads, contention on shared arenas). One ring per
-// pair of threads, not one shared queue: a message costs a slot's store rather than a
-// contended read-modify-write, so the allocators' cross-thread frees are what is timed.
+// single-producer ring kept half full. Each step a thread either churns its own small
+// window or allocates a message, hands it to the next thread and frees the oldest message
+// the previous thread handed it. Stands for peers that pass messages on: actors, pipelines
+// whose stages both produce and consume, executors handing tasks between workers. Every
+// message is freed by a thread other than the one that allocated it, moments after, while
+// every thread allocates and frees at the same rate. One ring per pair of threads, not one
+// shared queue: a message costs a slot's store rather than a contended read-modify-write,
+// so the allocators' cross-thread frees are what is timed. (A split into threads that only
+// allocate and threads that only free, as in xmalloc-test, ranks allocators otherwise: see
+// the README.)
 //
 // Message contents come from (seed, thread, step), and every message is freed exactly
 // once, so counts and the checksum do not depend on the interleaving: each thread digests

@@ -21,6 +21,7 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <queue>
 
 namespace allocbench {
@@ -42,7 +43,7 @@ struct Object {
   uint32_t owner = 0;
 };
 
-constexpr uint64_t never = UINT64_MAX;
+constexpr double never = std::numeric_limits<double>::infinity();
 
 class ProfileReplay final : public ThreadedWorkload {
  public:
@@ -56,8 +57,9 @@ class ProfileReplay final : public ThreadedWorkload {
         per_thread_(c.threads) {}
 
   WorkloadOutcome outcome() const override {
-    WorkloadOutcome o{ops_, handoff_checksum(per_thread_), {Stat{"remote_frees"}, Stat{"kept_objects"}}};
+    WorkloadOutcome o{0, handoff_checksum(per_thread_), {Stat{"remote_frees"}, Stat{"kept_objects"}}};
     for (const auto& t : per_thread_) {
+      o.ops += t.schedule.size();
       o.stats[0].value += t.remote_frees;
       o.stats[1].value += t.kept;
     }
@@ -83,17 +85,22 @@ class ProfileReplay final : public ThreadedWorkload {
 
   // A lifetime in operations of the whole program: from the class's histogram, else
   // exponential around Little's law; `never` for an object the program keeps.
-  static uint64_t draw_lifetime(const trace::ProfileClass& c, size_t tenth, uint64_t freed_weight, Rng& rng) {
+  static double draw_lifetime(const trace::ProfileClass& c, size_t tenth, uint64_t freed_weight, Rng& rng) {
     if (rng.below(1'000'000) < static_cast<uint64_t>(c.kept[tenth] * 10'000)) return never;
-    auto unit = [&rng] { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1p-53; };  // (0, 1)
-    if (freed_weight == 0) return static_cast<uint64_t>(std::llround(-std::log(unit()) * c.little_lifetime()));
+    if (freed_weight == 0) return -std::log(unit(rng)) * c.little_lifetime();
     uint64_t pick = rng.below(freed_weight);
     size_t b = 0;
     while (pick >= c.lifetimes[b]) pick -= c.lifetimes[b++];
-    return static_cast<uint64_t>(std::llround(trace::lifetime_in_bucket(b, unit())));
+    return trace::lifetime_in_bucket(b, unit(rng));
   }
 
-  // Thread t's steps, drawn from the profile.
+  static double unit(Rng& rng) { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1p-53; }  // (0, 1)
+
+  // Thread t's steps, drawn from the profile: allocations arrive at the rates of the tenth
+  // of the run the clock is in (a Poisson process, in the program's operations), each
+  // object is freed when its life ends, and the steps are both, in the order of their
+  // times, until the clock has run this thread's share of the operations. Every thread
+  // covers the same span of the program, whatever its classes.
   void draw_schedule(unsigned t, PerThread& me) {
     const unsigned threads = cfg_.threads;
     std::vector<const trace::ProfileClass*> classes;
@@ -108,9 +115,9 @@ class ProfileReplay final : public ThreadedWorkload {
       for (uint64_t n : c.lifetimes) w += n;
       freed_weights.push_back(w);
     }
-    uint64_t budget = ops_ / threads + (t < ops_ % threads ? 1 : 0);
-    me.schedule.reserve(budget);
     if (classes.empty()) return;
+    const double span = static_cast<double>(ops_) / threads;  // this thread's operations of the program
+    me.schedule.reserve(static_cast<size_t>(span) + 1);
 
     struct Due {
       double at;
@@ -121,22 +128,24 @@ class ProfileReplay final : public ThreadedWorkload {
     std::vector<uint32_t> free_slots;
     uint32_t slots = 0;
     Rng rng(mix(cfg_.seed, t, 0x9f));
-    auto unit = [&rng] { return (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1p-53; };  // (0, 1)
-    auto tenth_at = [budget](double at) { return std::min<size_t>(9, static_cast<size_t>(at * 10 / budget)); };
-    // Allocations arrive at the rates of the tenth of the run the clock is in (a Poisson
-    // process, in the program's operations), each object is freed when its life ends, and
-    // the steps are both, in the order of their times.
-    double clock = 0, next = -1;  // next: the time of the next allocation, or of a tenth without any
+    auto tenth_at = [span](double at) { return static_cast<size_t>(std::clamp(at * 10 / span, 0.0, 9.0)); };
+    constexpr double no_more = std::numeric_limits<double>::infinity();
+    double clock = 0, next = -1;  // next: the time of the next allocation, or of the next tenth that has any
     bool allocates = false;
-    while (me.schedule.size() < budget) {
+    while (clock < span) {
       if (next < 0) {
         size_t tenth = tenth_at(clock);
         double rate = std::min(1.0, total[tenth] * threads / 1000);  // allocations per operation, this thread's share
         allocates = rate > 0;
-        if (!allocates && tenth == 9 && due.empty()) break;
-        next = allocates ? clock - std::log(unit()) / rate : static_cast<double>((tenth + 1) * budget) / 10;
+        if (allocates) {
+          next = clock - std::log(unit(rng)) / rate;
+        } else {
+          size_t later = tenth + 1;
+          while (later < 10 && total[later] <= 0) ++later;
+          next = later < 10 ? static_cast<double>(later) * span / 10 : no_more;
+        }
       }
-      if (!due.empty() && due.top().at <= next) {
+      if (!due.empty() && due.top().at <= std::min(next, span)) {
         Due d = due.top();
         due.pop();
         clock = std::max(clock, d.at);
@@ -146,10 +155,10 @@ class ProfileReplay final : public ThreadedWorkload {
       }
       clock = next;
       next = -1;
-      if (!allocates) continue;
+      if (!allocates || clock >= span) continue;
       size_t tenth = tenth_at(clock);
       const auto& sums = cumulative[tenth];
-      double x = unit() * total[tenth];
+      double x = unit(rng) * total[tenth];
       size_t i = std::min<size_t>(std::upper_bound(sums.begin(), sums.end(), x) - sums.begin(), classes.size() - 1);
       const trace::ProfileClass& c = *classes[i];
       auto size = static_cast<uint32_t>(rng.between(c.size_min, c.size_max));
@@ -162,16 +171,28 @@ class ProfileReplay final : public ThreadedWorkload {
       }
       if (slot >= Step::remote) throw run_error("profile: more than 2^31 objects live at once on one thread");
       me.schedule.push_back({slot, size});
-      uint64_t lifetime = draw_lifetime(c, tenth, freed_weights[i], rng);
-      if (lifetime == never) continue;
+      double lifetime = draw_lifetime(c, tenth, freed_weights[i], rng);
+      if (lifetime >= span * threads) continue;  // outlives the run: freed after the phase, like a kept one
       bool remote = rng.below(1'000'000) < static_cast<uint64_t>(c.remote_percent * 10'000);
-      due.push({clock + static_cast<double>(lifetime) / threads, slot | (remote ? Step::remote : 0)});
+      due.push({clock + std::max(1.0, lifetime) / threads, slot | (remote ? Step::remote : 0)});
     }
     me.slots.resize(slots);
   }
 
+  static void* make(uint32_t size, uint64_t value) {
+    void* p = obtain(size);
+    touch(p, size, value);
+    return p;
+  }
+
+  static uint64_t destroy(const Object& o) {
+    uint64_t value = read_back(o.p, o.size);
+    release(o.p, o.size);
+    return value ^ o.size;
+  }
+
   void take(unsigned t, const Object& o) {
-    per_thread_[t].consumed += destroy_object(o.p, o.size) ^ o.owner;
+    per_thread_[t].consumed += destroy(o) ^ o.owner;
   }
 
   void walk(unsigned t, PerThread& me) {
@@ -183,7 +204,7 @@ class ProfileReplay final : public ThreadedWorkload {
       }
       if (s.size) {
         uint64_t value = (uint64_t{t} << 48) ^ made++;
-        me.slots[s.slot] = {make_object(s.size, value), s.size, t};
+        me.slots[s.slot] = {make(s.size, value), s.size, t};
         digest.add(value ^ s.size);
       } else if (s.slot & Step::remote) {
         Object& o = me.slots[s.slot & ~Step::remote];
@@ -192,7 +213,7 @@ class ProfileReplay final : public ThreadedWorkload {
         o = {};
       } else {
         Object& o = me.slots[s.slot];
-        digest.add(destroy_object(o.p, o.size));
+        digest.add(destroy(o));
         o = {};
       }
     }
@@ -214,7 +235,7 @@ class ProfileReplay final : public ThreadedWorkload {
       case Phase::teardown:  // what the program kept, and what had not come due
         for (Object& o : me.slots)
           if (o.p) {
-            me.digest.add(destroy_object(o.p, o.size));
+            me.digest.add(destroy(o));
             ++me.kept;
             o = {};
           }

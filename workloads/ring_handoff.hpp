@@ -7,6 +7,7 @@
 #include "workloads/spsc_ring.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <thread>
 #include <vector>

@@ -79,27 +79,6 @@ int64_t resident_bytes(const void* p, size_t n) {
   return static_cast<int64_t>(std::count_if(in_core.begin(), in_core.end(), [](unsigned char c) { return c & 1; }) * page);
 }
 
-// Written as constructing the object would: each cache line of its first 4 KiB, and its
-// last byte. The trace cannot tell what the program wrote into a large buffer later, and
-// writing all of it would fault in pages a program that reserves capacity never uses.
-// Objects under a word, which the synthetic workloads never make, get their bytes.
-constexpr size_t touched_prefix = 4096;
-void touch(void* p, size_t size, uint64_t value) {
-  if (size < sizeof value) {
-    std::memcpy(p, &value, size);
-    return;
-  }
-  fill_object(p, std::min(size, touched_prefix), value);
-  if (size > touched_prefix) static_cast<unsigned char*>(p)[size - 1] = static_cast<unsigned char>(value);
-}
-
-uint64_t read_back(const void* p, size_t size) {
-  uint64_t value = 0;
-  if (size < sizeof value) std::memcpy(&value, p, size);
-  else value = read_object(p);
-  return value;
-}
-
 [[noreturn]] void allocation_failed(size_t size, size_t index) {
   std::fprintf(stderr, "trace replay: the allocator returned no memory for %zu bytes (operation %zu of its thread)\n",
                size, index);

@@ -143,8 +143,11 @@ size_t lifetime_bucket(uint64_t lifetime) {
 }
 
 double lifetime_in_bucket(size_t b, double u) {
-  double lo = std::pow(10, static_cast<double>(b) / 4), hi = std::pow(10, static_cast<double>(b + 1) / 4);
-  return lo * std::pow(hi / lo, u);
+  // Bucket b holds the whole numbers in (10^(b/4), 10^((b+1)/4)]; bucket 0 holds 1 (and 0).
+  double lo = b == 0 ? 1 : std::floor(std::pow(10, static_cast<double>(b) / 4)) + 1;
+  double hi = std::floor(std::pow(10, static_cast<double>(b + 1) / 4));
+  if (hi - lo < 64) return lo + std::min(hi - lo, std::floor(u * (hi - lo + 1)));  // few: each as likely
+  return std::clamp(std::round(lo * std::pow(hi / lo, u)), lo, hi);
 }
 
 double ProfileClass::mean_rate() const {
@@ -164,6 +167,7 @@ Profile read_profile(const std::string& path) {
   if (!in) throw usage_error("profile {}: cannot be read (expected a CSV file written by trace-info --profile)", path);
   const std::vector<std::string> names = header_fields();
   Profile p;
+  std::vector<size_t> lines;  // of each class
   bool header = false;
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number) {
@@ -183,31 +187,31 @@ Profile read_profile(const std::string& path) {
     c.size_min = f.integer(0, 1, profile_largest_size);
     c.size_max = f.integer(1, c.size_min, profile_largest_size);
     c.rate = f.tenths(2, 1000);
-    if (c.mean_rate() <= 0) f.fail(2, "a rate above 0 in some tenth of the run");
+    if (c.mean_rate() < 1e-6) f.fail(2, "a rate of at least 0.00001 in some tenth of the run");
     c.live = f.number(3, 0, 1e9);
     c.kept = f.tenths(4, 100);
     c.lifetimes = f.weights(5);
-    size_t at = 6;
-    c.threads = static_cast<unsigned>(f.integer(at, 1, profile_max_threads));
-    c.remote_percent = f.number(at + 1, 0, 100);
+    c.threads = static_cast<unsigned>(f.integer(6, 1, profile_max_threads));
+    c.remote_percent = f.number(7, 0, 100);
     p.classes.push_back(c);
+    lines.push_back(number);
   }
   if (!header) throw usage_error("profile {}: expected the header '{}', found none", path, fmt::join(names, ","));
   if (p.classes.empty()) throw usage_error("profile {}: expected at least one size class after the header", path);
   for (size_t d = 0; d < 10; ++d) {
     double rates = 0;
     for (const auto& c : p.classes) rates += c.rate[d];
-    if (rates > 1000)
-      throw usage_error("profile {}: the rates add up to {} allocations per 1000 operations, more than 1000", path,
-                        number_text(rates));
+    if (rates > 1000 * (1 + 1e-5))  // a file this program wrote rounds its rates to six digits
+      throw usage_error("profile {}, lines {}-{}, field rate: in tenth {} of the run the rates add up to {} "
+                        "allocations per 1000 operations, expected at most 1000",
+                        path, lines.front(), lines.back(), d + 1, number_text(rates));
   }
   if (p.threads() == 1)
     for (size_t i = 0; i < p.classes.size(); ++i)
       if (p.classes[i].remote_percent > 0)
-        throw usage_error("profile {}: size class {} (sizes {}-{}) has remote_percent {} but the profile has one "
-                          "thread: a remote free needs threads of 2 or more",
-                          path, i + 1, p.classes[i].size_min, p.classes[i].size_max,
-                          number_text(p.classes[i].remote_percent));
+        throw usage_error("profile {}, line {}, field remote_percent: expected 0 in a profile whose classes all have "
+                          "one thread (a remote free needs threads of 2 or more), found {}",
+                          path, lines[i], number_text(p.classes[i].remote_percent));
   return p;
 }
 

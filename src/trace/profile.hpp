@@ -9,7 +9,7 @@
 //   allocates or frees); one for the whole run, or ten separated by ';', one per tenth of
 //   it, for a program that builds its data first and works on it after.
 // - live: mean live objects. Without `lifetimes`, lifetimes are exponential of mean
-//   live / rate (Little's law, as fleetbench's empirical driver).
+//   live × 1000 / rate operations (Little's law, as fleetbench's empirical driver).
 // - kept: the percentage of allocations never freed (one, or ten by tenth of the run).
 // - lifetimes: how many of the freed objects live how long, in operations of the whole
 //   program, as weights separated by ';': the k-th counts lifetimes up to 10^((k+1)/4),
@@ -53,8 +53,8 @@ struct Profile {
 inline constexpr uint64_t profile_largest_size = uint64_t{1} << 30;
 inline constexpr unsigned profile_max_threads = 256;
 
-// The lifetime bucket of `lifetime`, and the lifetime at quantile u ∈ (0, 1) of bucket b
-// (log-uniform within it).
+// The lifetime bucket of `lifetime`, and the whole lifetime at quantile u ∈ (0, 1) of
+// bucket b (log-uniform within it, or uniform where it holds few whole numbers).
 size_t lifetime_bucket(uint64_t lifetime);
 double lifetime_in_bucket(size_t b, double u);
 

@@ -3,7 +3,8 @@
 pool-contention's threads both allocate and free, one message at a time, each freeing what
 its neighbour made moments before. xmalloc-test (mimalloc-bench) has threads that only
 allocate hand batches of 4096 objects to threads that only free (tests/programs/xmalloc_pattern).
-The allocator's time per cross-thread free is (allocate=1 time - allocate=0 time) / frees."""
+The allocator's time per message (its malloc and its free on another thread) is
+(allocate=1 time - allocate=0 time) / cross-thread frees, with every step a message."""
 import json
 import os
 import statistics
@@ -16,7 +17,8 @@ PATTERN = os.path.abspath(os.path.join(BUILD, "tests", "xmalloc_pattern"))
 
 
 def worker_run(backend, *params):
-    args = [os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", "pool-contention", "--counting", "off"]
+    args = [os.path.join(BUILD, f"allocbench-worker-{backend}"), "--workload", "pool-contention", "--threads", "2",
+            "--counting", "off"]
     for p in params:
         args += ["--param", p]
     out = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
@@ -45,7 +47,7 @@ def explain(pairs=5):
     objects = 400 * 4096
     times = pattern()
     print(f"   {'':9} {'default: share':>14} {'xfree/op':>9} {'ns/op':>7} │ {'local_percent=0: share':>22} "
-          f"{'ns per xfree':>12} {'× system':>8} │ {'xmalloc pattern ns/obj':>22} {'× system':>8}")
+          f"{'ns per message':>14} {'× system':>8} │ {'xmalloc pattern ns/obj':>22} {'× system':>8}")
     rows = {}
     for backend in BACKENDS:
         t1, t0, frees, ops = pool_contention(backend, 30, pairs)
@@ -53,6 +55,6 @@ def explain(pairs=5):
         rows[backend] = (t0 / t1, frees / ops, t1 / ops, u0 / u1, (u1 - u0) / ufrees, times[backend] / objects)
     base = rows["system"]
     for backend, (share, rate, per_op, share0, per_free, per_object) in rows.items():
-        print(f"   {backend:9} {share:14.2f} {rate:9.2f} {per_op:7.1f} │ {share0:22.2f} {per_free:12.1f} "
+        print(f"   {backend:9} {share:14.2f} {rate:9.2f} {per_op:7.1f} │ {share0:22.2f} {per_free:14.1f} "
               f"{per_free / base[4]:8.2f} │ {per_object:22.1f} {per_object / base[5]:8.2f}")
     print()

@@ -115,6 +115,29 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(without["metrics"]["allocs"]["median"], 0)
         self.assertGreater(with_allocator["metrics"]["allocs"]["median"], 0)
 
+    def test_a_tenth_without_allocations_and_lives_longer_than_the_run(self):
+        # The last tenth only frees; lifetimes (Little's law) far beyond the run.
+        profile = self.path("tail.csv")
+        with open(profile, "w") as f:
+            f.write(f"{HEADER}\n16,16,100;100;100;100;100;100;100;100;100;0,100000,0,,1,0\n")
+        r = self.run_profile(profile, "--param", f"profile:{profile}.ops=200000", backends="system")[0]
+        self.assertGreater(r["metrics"]["allocs"]["median"], 15000)
+        self.assertGreater(r["stats"]["kept_objects"], 0)  # outlived the run: freed after the phase
+        self.assertEqual(r["metrics"]["live_bytes_at_end"]["median"], 0)
+
+    def test_a_program_that_only_allocates_for_a_while_round_trips_through_its_profile(self):
+        # Its first tenths only allocate (up to 20,000 live objects): their rates add up to
+        # 1000 exactly, and rounding each to six digits must not push the sum over.
+        trace, profile = self.path("grow.trace"), self.path("grow.csv")
+        subprocess.run([MAKE_TRACE, trace, "50000", "1", "20000", "1", "0"], check=True)
+        self.info(trace, "--profile", profile)
+        with open(profile) as f:
+            rows = list(csv.DictReader(l for l in f if not l.startswith("#")))
+        first_tenth = sum(float(r["rate"].split(";")[0]) for r in rows)
+        self.assertAlmostEqual(first_tenth, 1000, delta=0.01)
+        r = self.run_profile(profile, "--param", f"profile:{profile}.ops=50000", backends="system")[0]
+        self.assertGreater(r["metrics"]["allocs"]["median"], 2 * r["metrics"]["frees"]["median"])
+
     def test_bad_profiles_are_refused_naming_the_line_and_field(self):
         good = "100,200,10,5,0,1;2;3,1,0"
         cases = {
@@ -125,10 +148,12 @@ class ProfileTest(unittest.TestCase):
             "fields.csv": (f"{HEADER}\n100,200,10\n", "line 2: expected 8 fields"),
             "kept.csv": (f"{HEADER}\n100,200,10,5,1;2;3,1,1,0\n", "line 2, field kept"),
             "lifetimes.csv": (f"{HEADER}\n100,200,10,5,0,1;-2,1,0\n", "line 2, field lifetimes"),
-            "remote.csv": (f"{HEADER}\n100,200,10,5,0,1;2,1,40\n", "a remote free needs threads of 2"),
+            "remote.csv": (f"{HEADER}\n100,200,10,5,0,1;2,1,40\n", "line 2, field remote_percent: expected 0"),
             "threads.csv": (f"{HEADER}\n100,200,10,5,0,1;2,0,0\n", "line 2, field threads"),
             "empty.csv": (f"{HEADER}\n", "at least one size class"),
-            "rates.csv": (f"{HEADER}\n100,200,900,5,0,1,1,0\n100,200,900,5,0,1,1,0\n", "more than 1000"),
+            "rates.csv": (f"{HEADER}\n100,200,900,5,0,1,1,0\n100,200,900,5,0,1,1,0\n",
+                          "lines 2-3, field rate: in tenth 1 of the run the rates add up to 1800"),
+            "no rate.csv": (f"{HEADER}\n100,200,0,5,0,1,1,0\n", "line 2, field rate: expected a rate of at least"),
         }
         for name, (text, message) in cases.items():
             with self.subTest(name):

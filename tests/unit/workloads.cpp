@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -215,17 +217,18 @@ TEST_CASE("unit_trace_replay_of_a_multi_threaded_recording_matches_the_trace") {
   }
 }
 
+// Writes a profile to a file of its own and returns its workload name.
+static std::string profile_file(const std::string& name, const std::string& classes) {
+  auto path = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(getpid()) + ".csv");
+  std::ofstream(path) << "size_min,size_max,rate,live,kept,lifetimes,threads,remote_percent\n" << classes;
+  return "profile:" + path.string();
+}
+
 // A profile on three threads whose objects are freed by the next thread: the same work and
 // checksum however the threads interleave (run under TSan too), nothing left live.
 TEST_CASE("unit_profile_replay_hands_objects_between_threads") {
-  auto path = std::filesystem::temp_directory_path() / "allocbench-unit-profile.csv";
-  {
-    std::ofstream out(path);
-    out << "size_min,size_max,rate,live,kept,lifetimes,threads,remote_percent\n"
-           "16,256,400,300,0,,3,40\n"
-           "1000,5000,50;0;0;0;0;0;0;0;0;100,20,5,1;2;3;4;5;6;7;8,2,0\n";
-  }
-  const std::string name = "profile:" + path.string();
+  const std::string name = profile_file("allocbench-unit-profile", "16,256,400,300,0,,3,40\n"
+                                       "1000,5000,50;0;0;0;0;0;0;0;0;100,20,5,1;2;3;4;5;6;7;8,2,0\n");
   const WorkloadInfo& info = find_workload(name);
   REQUIRE(info.default_threads == 3);
   Run first = run(name, 3, 2, {{"ops", "60000"}});
@@ -240,7 +243,29 @@ TEST_CASE("unit_profile_replay_hands_objects_between_threads") {
     CHECK(again.counts.bytes_allocated == first.counts.bytes_allocated);
   }
   CHECK(run(name, 3, 3, {{"ops", "60000"}}).outcome.checksum != first.outcome.checksum);
-  std::filesystem::remove(path);
+  std::filesystem::remove(name.substr(8));
+}
+
+// Classes on one thread and on two share the run as their rates say: every thread covers
+// the same span of the program, whatever its classes.
+TEST_CASE("unit_profile_replay_keeps_the_rates_of_classes_on_different_threads") {
+  const std::string name = profile_file("allocbench-unit-rates", "100,100,250,100,0,,1,0\n1000,1000,250,100,0,,2,0\n");
+  Run r = run(name, 2, 1, {{"ops", "200000"}});
+  double allocs = static_cast<double>(r.counts.allocs), bytes = static_cast<double>(r.counts.bytes_allocated);
+  double small = (1000 * allocs - bytes) / 900;  // allocations of 100 bytes
+  CHECK(small / allocs == doctest::Approx(0.5).epsilon(0.05));
+  CHECK(allocs == doctest::Approx(100000).epsilon(0.05));  // half the operations allocate
+  std::filesystem::remove(name.substr(8));
+}
+
+// Objects of a few bytes are written and read within their size (under ASan too).
+TEST_CASE("unit_profile_replay_makes_objects_smaller_than_a_word") {
+  const std::string name = profile_file("allocbench-unit-tiny", "1,7,300,50,0,1;2;3,1,0\n");
+  Run r = run(name, 1, 1, {{"ops", "20000"}});
+  CHECK(r.counts.allocs > 5000);
+  CHECK(r.counts.bytes_allocated < 8 * r.counts.allocs);
+  CHECK(r.leaked == 0);
+  std::filesystem::remove(name.substr(8));
 }
 
 // A trace refused for any reason leaves no descriptor open: trace-info, record and the
