@@ -1,10 +1,11 @@
 // profile:FILE: a program described by its allocation profile (trace/profile.hpp) rather
-// than recorded: per size class a rate, lifetimes and the share of frees made by another
+// than recorded: per size class its rates, lifetimes and the share of frees made by another
 // thread. Each thread's schedule of allocations and frees is drawn in setup from the
 // profile and the seed, so the phase only walks it: sizes uniform within each class,
-// lifetimes from the class's histogram (log-uniform within a bucket) or, without one,
-// exponential of mean live / rate (Little's law, as fleetbench's empirical driver). A
-// remote free hands the object to the next thread, which frees it (ring_handoff.hpp).
+// lifetimes from the class's histogram (trace::lifetime_in_bucket) or, without one,
+// exponential of mean live × 1000 / rate operations (Little's law, as fleetbench's
+// empirical driver). A remote free hands the object to the next thread, which frees it
+// (ring_handoff.hpp).
 //
 // Lifetimes count operations of the whole program; each of T threads makes 1/T of them.
 #include "common/error.hpp"
