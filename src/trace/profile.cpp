@@ -297,8 +297,9 @@ Profile profile_of_trace(const std::string& path) {
     for (size_t b = 0; b < weights.size(); ++b) pc.lifetimes[b] = static_cast<uint64_t>(std::llround(weights[b] * scale));
     // The threads that make a share of the class worth replaying on a thread of its own:
     // a main thread that allocates a few of a class does not spread it over one more.
+    uint64_t allocations = c.allocations;  // a structured binding, which older compilers cannot capture
     auto busy = std::count_if(c.per_thread.begin(), c.per_thread.end(),
-                              [&c](uint64_t n) { return n * 20 >= c.allocations; });  // 5% or more
+                              [allocations](uint64_t n) { return n * 20 >= allocations; });  // 5% or more
     pc.threads = std::clamp<unsigned>(static_cast<unsigned>(busy), 1, profile_max_threads);
     pc.remote_percent = c.frees ? 100.0 * static_cast<double>(c.remote_frees) / static_cast<double>(c.frees) : 0;
     p.classes.push_back(pc);
