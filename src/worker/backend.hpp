@@ -26,6 +26,7 @@ struct Tunable {
   int64_t max = std::numeric_limits<int64_t>::max();
   std::vector<std::string_view> choices = {};  // choice
   std::string_view help = {};
+  int64_t multiple_of = 1;                     // integer, bytes
 };
 
 // Validated settings in canonical form ("true"/"false", plain integers), sorted by key.

@@ -39,7 +39,10 @@ std::string canonical(const Tunable& o, std::string_view backend, std::string_vi
     case Tunable::Kind::bytes: {
       ParamSpec spec{std::string(o.name), o.kind == Tunable::Kind::bytes ? ParamType::bytes : ParamType::count, 0,
                      o.min, o.max, {}};
-      return std::to_string(parse_param_value(spec, text, context));
+      int64_t value = parse_param_value(spec, text, context);
+      if (value % o.multiple_of)
+        throw usage_error("{}: expected a multiple of {}, got '{}'", context, o.multiple_of, text);
+      return std::to_string(value);
     }
   }
   return {};
@@ -105,6 +108,7 @@ nlohmann::json describe_tuning(const Tuning& tuning) {
         j["type"] = o.kind == Tunable::Kind::bytes ? "bytes" : "count";
         j["min"] = o.min;
         j["max"] = o.max;
+        if (o.multiple_of > 1) j["multiple_of"] = o.multiple_of;
         break;
     }
     list.push_back(j);

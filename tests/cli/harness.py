@@ -20,6 +20,7 @@ PROVIDERS = {
     "mimalloc": ("libmimalloc",),
     "jemalloc": ("libjemalloc",),
     "tcmalloc": ("libtcmalloc",),
+    "pool": ("liballocbench-pool",),
 }
 
 # Small enough for tests, large enough to do real work.

@@ -54,7 +54,7 @@ class AllocatorStatsTest(unittest.TestCase):
         p, report = run_json(*FAST, workloads=CHURN)
         self.assertEqual(p.returncode, 0, p.stderr)
         expected = {"system": "allocated_bytes", "jemalloc": "resident_bytes", "tcmalloc": "allocated_bytes",
-                    "mimalloc": "committed_bytes"}
+                    "mimalloc": "committed_bytes", "pool": "chunk_resident_bytes"}
         for r in report["results"]:
             stat = r["allocator_stats"][expected[r["backend"]]]
             self.assertGreater(stat["median"], 0, r["backend"])

@@ -1,0 +1,71 @@
+// The pool allocator of backend `pool`: what a team writes when it rolls its own.
+//
+// Size classes 8 bytes apart, from 16 bytes to max_class. Each class's blocks are carved
+// from chunks mapped (mmap) inside one reserved address range, so that a pointer's
+// address says whether the pool owns it and which class it is. Each thread keeps a
+// cache of free blocks per class; a full cache hands half of it, as one batch, to the
+// class's global free list, and an empty one takes a batch back. That list is a
+// lock-free stack with a tagged head, safe from ABA. A block may be freed by any thread.
+// Larger requests, stronger alignments and anything the range cannot hold go to a
+// fallback allocator (glibc's, in the library). The pool never returns memory.
+#pragma once
+
+#include <cstddef>
+
+#define ALLOCBENCH_POOL_EXPORT __attribute__((visibility("default")))
+
+namespace allocbench::pool {
+
+inline constexpr size_t class_step = 8;
+inline constexpr size_t smallest_class = 16;      // two words: a free block's links
+inline constexpr size_t largest_max_class = 4096;
+inline constexpr size_t chunk_granule = 64 << 10;  // chunks are a multiple of it
+inline constexpr size_t largest_chunk = 256 << 20;
+inline constexpr size_t largest_thread_cache = 32768;
+inline constexpr size_t reserved_bytes = size_t{64} << 30;
+
+// Within the limits above: max_class a multiple of class_step from smallest_class,
+// chunk_bytes a multiple of chunk_granule, thread_cache (free blocks kept per class;
+// 0: every call goes to the global lists) up to largest_thread_cache.
+struct Settings {
+  size_t max_class = 1024;
+  size_t chunk_bytes = 256 << 10;
+  size_t thread_cache = 64;
+};
+
+// Where what the pool does not serve goes.
+struct Fallback {
+  void* (*malloc)(size_t);
+  void* (*calloc)(size_t, size_t);
+  void* (*realloc)(void*, size_t);
+  void* (*memalign)(size_t, size_t);
+  void (*free)(void*);
+  size_t (*usable_size)(void*);
+};
+
+// The pool's memory, in bytes. A block is in exactly one place: a global free list, a
+// thread's cache, or the program's hands.
+struct Stats {
+  size_t chunk_bytes;         // mapped for chunks
+  size_t resident_bytes;      // of those, in RAM
+  size_t carved_bytes;        // cut into blocks so far
+  size_t free_list_bytes;     // in the global free lists
+  size_t thread_cache_bytes;  // in the threads' caches
+};
+
+// Once, before any other call, from one thread; false when the range cannot be reserved.
+bool init(const Settings& settings, const Fallback& fallback);
+
+ALLOCBENCH_POOL_EXPORT const Settings& settings();
+ALLOCBENCH_POOL_EXPORT Stats stats();
+ALLOCBENCH_POOL_EXPORT const char* version();
+
+// The malloc family. null from allocate means the fallback failed too (errno ENOMEM).
+void* allocate(size_t size);
+void* allocate_zeroed(size_t count, size_t size);
+void* allocate_aligned(size_t alignment, size_t size);  // alignment: a power of two
+void* reallocate(void* p, size_t size);                 // size 0 frees p, as glibc does
+void release(void* p);
+size_t usable_size(void* p);
+
+}  // namespace allocbench::pool

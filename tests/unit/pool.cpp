@@ -1,0 +1,154 @@
+// The pool allocator (src/pool) through its own functions, with the process's malloc
+// (the sanitizer's, in those builds) as its fallback. The pool is one per process: each
+// case uses size classes of its own, and measures the statistics as differences.
+#include "pool/pool.hpp"
+
+#include <doctest/doctest.h>
+#include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace allocbench;
+
+constexpr pool::Settings settings{1024, 256 << 10, 8};
+
+void ready() {
+  static bool started = pool::init(settings, {::malloc, ::calloc, ::realloc, ::memalign, ::free, ::malloc_usable_size});
+  REQUIRE(started);
+}
+
+uintptr_t address(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+}  // namespace
+
+TEST_CASE("pool: sizes are rounded to classes 8 bytes apart from 16, aligned to what their size allows") {
+  ready();
+  std::vector<void*> blocks;
+  for (size_t size = 0; size <= settings.max_class; ++size) {
+    void* p = pool::allocate(size);
+    size_t expected = std::max<size_t>(16, (size + 7) / 8 * 8);
+    CHECK(pool::usable_size(p) == expected);
+    CHECK(address(p) % (expected % 16 == 0 ? 16 : 8) == 0);
+    blocks.push_back(p);
+  }
+  CHECK(std::set<void*>(blocks.begin(), blocks.end()).size() == blocks.size());
+  for (void* p : blocks) pool::release(p);
+}
+
+TEST_CASE("pool: larger requests and stronger alignments go to the fallback") {
+  ready();
+  size_t carved = pool::stats().carved_bytes;
+  void* large = pool::allocate(settings.max_class + 1);
+  void* aligned = pool::allocate_aligned(8192, 100);
+  void* zeroed = pool::allocate_zeroed(3, settings.max_class);
+  CHECK(pool::usable_size(large) >= settings.max_class + 1);
+  CHECK(address(aligned) % 8192 == 0);
+  CHECK(std::all_of(static_cast<char*>(zeroed), static_cast<char*>(zeroed) + 3 * settings.max_class,
+                    [](char c) { return c == 0; }));
+  CHECK(pool::stats().carved_bytes == carved);
+  for (void* p : {large, aligned, zeroed}) pool::release(p);
+  CHECK(pool::allocate_zeroed(SIZE_MAX / 2, 3) == nullptr);
+}
+
+TEST_CASE("pool: an aligned request up to max_class is a class block aligned to it") {
+  ready();
+  for (size_t alignment = 16; alignment <= settings.max_class; alignment *= 2)
+    for (size_t size : {size_t{0}, size_t{1}, alignment - 8, alignment + 8, settings.max_class - alignment}) {
+      void* p = pool::allocate_aligned(alignment, size);
+      INFO("alignment ", alignment, " size ", size);
+      CHECK(address(p) % alignment == 0);
+      CHECK(pool::usable_size(p) >= size);
+      pool::release(p);
+    }
+}
+
+TEST_CASE("pool: calloc zeroes a block that was used before") {
+  ready();
+  std::vector<void*> used;
+  for (int i = 0; i < 50; ++i) used.push_back(std::memset(pool::allocate(200), 0xff, 200));
+  for (void* p : used) pool::release(p);
+  for (int i = 0; i < 50; ++i) {
+    auto* p = static_cast<unsigned char*>(pool::allocate_zeroed(25, 8));
+    CHECK(std::all_of(p, p + 200, [](unsigned char c) { return c == 0; }));
+    used[i] = p;
+  }
+  for (void* p : used) pool::release(p);
+}
+
+TEST_CASE("pool: realloc keeps the contents across classes and to and from the fallback") {
+  ready();
+  auto* p = static_cast<unsigned char*>(pool::allocate(40));
+  for (int i = 0; i < 40; ++i) p[i] = static_cast<unsigned char>(i);
+  CHECK(pool::reallocate(p, 30) == p);  // still more than half of the block
+  auto* q = static_cast<unsigned char*>(pool::reallocate(p, 700));
+  CHECK(q != p);
+  for (int i = 0; i < 30; ++i) CHECK(q[i] == i);
+  auto* r = static_cast<unsigned char*>(pool::reallocate(q, 5000));
+  for (int i = 0; i < 30; ++i) CHECK(r[i] == i);
+  auto* s = static_cast<unsigned char*>(pool::reallocate(r, 6000));  // the fallback's block stays its own
+  CHECK(pool::usable_size(s) >= 6000);
+  for (int i = 0; i < 30; ++i) CHECK(s[i] == i);
+  auto* t = static_cast<unsigned char*>(pool::reallocate(pool::allocate(300), 24));  // far smaller: moves
+  CHECK(pool::usable_size(t) == 24);
+  CHECK(pool::reallocate(t, 0) == nullptr);
+  pool::release(s);
+  void* fresh = pool::reallocate(nullptr, 100);
+  CHECK(pool::usable_size(fresh) == 104);
+  pool::release(fresh);
+}
+
+TEST_CASE("pool: blocks freed by another thread are reused without carving, and a thread's cache goes back at exit") {
+  ready();
+  constexpr size_t size = 776, count = 1000;
+  std::vector<void*> blocks;
+  std::thread([&] {
+    for (size_t i = 0; i < count; ++i) blocks.push_back(pool::allocate(size));
+  }).join();
+  pool::Stats before = pool::stats();
+  std::set<void*> reused;
+  std::thread([&] {
+    for (void* p : blocks) pool::release(p);
+    pool::Stats held = pool::stats();
+    CHECK(held.thread_cache_bytes - before.thread_cache_bytes == settings.thread_cache * size);
+    for (size_t i = 0; i < count; ++i) reused.insert(pool::allocate(size));
+    for (void* p : reused) pool::release(p);
+  }).join();
+  pool::Stats after = pool::stats();
+  CHECK(reused == std::set<void*>(blocks.begin(), blocks.end()));
+  CHECK(after.carved_bytes == before.carved_bytes);
+  CHECK(after.thread_cache_bytes == before.thread_cache_bytes);
+  CHECK(after.free_list_bytes - before.free_list_bytes == count * size);
+  CHECK(after.chunk_bytes % settings.chunk_bytes == 0);
+  CHECK(after.resident_bytes <= after.chunk_bytes);
+  CHECK(after.resident_bytes >= after.carved_bytes / 2);
+}
+
+TEST_CASE("pool: a child forked while other threads allocate can allocate") {
+  ready();
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop) pool::release(pool::allocate(48));
+  });
+  pid_t child = ::fork();
+  if (child == 0) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 10000; ++i) blocks.push_back(pool::allocate(48 + i % 64 * 8));
+    for (void* p : blocks) pool::release(p);
+    ::_exit(0);
+  }
+  stop = true;
+  busy.join();
+  int status = -1;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+}
