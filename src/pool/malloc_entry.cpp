@@ -59,12 +59,13 @@ Settings settings_from_environment() {
   return s;
 }
 
-enum Start : int { not_started, starting, ready, failed };
+enum Start : int { not_started, starting, ready };
 constinit std::atomic<int> start_state{not_started};
 constinit thread_local bool this_thread_starts __attribute__((tls_model("initial-exec"))) = false;
 
-// Whether the pool serves this call: false while it starts on this thread (dlsym and
-// getenv may allocate: glibc serves them) and when the range could not be reserved.
+// Whether the pool serves this call: false while it starts on this thread (dlsym may
+// allocate: glibc serves that). A pool that cannot start stops the program rather than
+// let glibc pass for it.
 __attribute__((noinline)) bool start() {
   int expected = not_started;
   if (start_state.compare_exchange_strong(expected, starting, std::memory_order_acquire)) {
@@ -73,15 +74,18 @@ __attribute__((noinline)) bool start() {
     glibc_usable_size = reinterpret_cast<size_t (*)(void*)>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
     bool ok = init(settings_from_environment(),
                    {__libc_malloc, __libc_calloc, __libc_realloc, __libc_memalign, __libc_free, usable_size_in_glibc});
-    if (!ok) say("allocbench pool: cannot reserve its address range; glibc serves every call\n");
+    if (!ok) {
+      say("allocbench pool: cannot reserve even 1 GiB of address space for its chunks (is `ulimit -v` set?)\n");
+      std::abort();
+    }
     errno = saved;
     this_thread_starts = false;
-    start_state.store(ok ? ready : failed, std::memory_order_release);
-    return ok;
+    start_state.store(ready, std::memory_order_release);
+    return true;
   }
   if (this_thread_starts) return false;
-  while ((expected = start_state.load(std::memory_order_acquire)) == starting) ::sched_yield();
-  return expected == ready;
+  while (start_state.load(std::memory_order_acquire) == starting) ::sched_yield();
+  return true;
 }
 
 inline bool serving() { return start_state.load(std::memory_order_acquire) == ready || start(); }

@@ -30,12 +30,13 @@ size_t class_size(size_t c) { return c * class_step; }
 // A word that names a block by its index in the range (address / class_step; 0: none)
 // and holds another number above it: a free list's tag, or a batch's length.
 constexpr unsigned index_bits = 33;
-static_assert(reserved_bytes / class_step <= uint64_t{1} << index_bits);
+static_assert(largest_range / class_step <= uint64_t{1} << index_bits);
 constexpr uint64_t index_mask = (uint64_t{1} << index_bits) - 1;
 constexpr uint64_t pack(uint64_t index, uint64_t above) { return above << index_bits | index; }
 constexpr uint64_t above(uint64_t word) { return word >> index_bits; }
 
 constexpr unsigned granule_shift = 16;
+constexpr size_t page_bytes = 4096;  // aligned requests go up to a page: chunks keep that
 static_assert(chunk_granule == size_t{1} << granule_shift);
 
 // A free block's two words: the next block of its list; and, while it heads a batch in
@@ -47,6 +48,7 @@ struct FreeBlock {
 
 struct Config {
   char* base = nullptr;                // the reserved range; its first granule is never mapped
+  size_t range = 0;
   uint16_t* chunk_class = nullptr;     // per granule of the range: the class of its chunk
   Settings settings;
   Fallback fallback{};
@@ -62,7 +64,7 @@ FreeBlock* block_at(uint64_t word) {
   uint64_t index = word & index_mask;
   return index ? reinterpret_cast<FreeBlock*>(config.base + index * class_step) : nullptr;
 }
-// Where p is in the range; reserved_bytes or more when the pool does not own it.
+// Where p is in the range; config.range or more when the pool does not own it.
 size_t offset_of(const void* p) { return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(config.base); }
 size_t class_at(size_t offset) { return config.chunk_class[offset >> granule_shift]; }
 
@@ -131,13 +133,16 @@ void push_batch(Class& k, Batch b) {
 bool map_chunk(Class& k, size_t c) {
   size_t bytes = config.settings.chunk_bytes;
   size_t at = chunk_cursor.fetch_add(bytes, memory_order_relaxed);
-  if (at > reserved_bytes - bytes) return false;
+  if (at > config.range - bytes) return false;
   void* p = ::mmap(config.base + at, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   if (p == MAP_FAILED) return false;
   std::fill_n(config.chunk_class + (at >> granule_shift), bytes >> granule_shift, static_cast<uint16_t>(c));
   mapped_bytes.fetch_add(bytes, memory_order_relaxed);
-  k.carve_next = config.base + at;
-  k.carve_end = k.carve_next + bytes;
+  // Chunks start at multiples of chunk_bytes, so every class's first blocks would share
+  // the same cache sets; each class starts its chunks a few pages in (never touched).
+  size_t colour = c * page_bytes % (bytes / 4) / page_bytes * page_bytes;
+  k.carve_next = config.base + at + colour;
+  k.carve_end = config.base + at + bytes;
   return true;
 }
 
@@ -311,7 +316,7 @@ void after_fork_in_child() {
 
 // The chunks' pages that are resident (mincore): what the pool costs in RSS.
 size_t resident_chunk_bytes() {
-  size_t end = std::min(chunk_cursor.load(memory_order_relaxed), reserved_bytes);
+  size_t end = std::min(chunk_cursor.load(memory_order_relaxed), config.range);
   size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   unsigned char in_core[4096];
   size_t resident = 0;
@@ -326,15 +331,20 @@ size_t resident_chunk_bytes() {
 }  // namespace
 
 bool init(const Settings& settings, const Fallback& fallback) {
-  void* range = ::mmap(nullptr, reserved_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  size_t bytes = largest_range;
+  void* range = MAP_FAILED;
+  for (; bytes >= smallest_range && range == MAP_FAILED; bytes /= 2)
+    range = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (range == MAP_FAILED) return false;
-  size_t table_bytes = reserved_bytes / chunk_granule * sizeof(uint16_t);
+  bytes *= 2;
+  size_t table_bytes = bytes / chunk_granule * sizeof(uint16_t);
   void* table = ::mmap(nullptr, table_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (table == MAP_FAILED) {
-    ::munmap(range, reserved_bytes);
+    ::munmap(range, bytes);
     return false;
   }
   config.base = static_cast<char*>(range);
+  config.range = bytes;
   config.chunk_class = static_cast<uint16_t*>(table);
   config.settings = settings;
   config.fallback = fallback;
@@ -347,7 +357,7 @@ bool init(const Settings& settings, const Fallback& fallback) {
 const Settings& settings() { return config.settings; }
 
 Stats stats() {
-  Stats s{mapped_bytes.load(memory_order_relaxed), resident_chunk_bytes(), 0, 0, 0};
+  Stats s{config.range, mapped_bytes.load(memory_order_relaxed), resident_chunk_bytes(), 0, 0, 0};
   for (size_t c = first_class; c < class_count; ++c) {
     s.carved_bytes += classes[c].carved_blocks.load(memory_order_relaxed) * class_size(c);
     s.free_list_bytes += classes[c].free_blocks.load(memory_order_relaxed) * class_size(c);
@@ -398,7 +408,7 @@ void* reallocate(void* p, size_t size) {
     return nullptr;
   }
   size_t offset = offset_of(p);
-  if (offset >= reserved_bytes) return config.fallback.realloc(p, size);
+  if (offset >= config.range) return config.fallback.realloc(p, size);
   size_t have = class_size(class_at(offset));
   if (size <= have && (size > have / 2 || have == smallest_class)) return p;
   void* q = allocate(size);
@@ -410,7 +420,7 @@ void* reallocate(void* p, size_t size) {
 
 void release(void* p) {
   size_t offset = offset_of(p);
-  if (offset >= reserved_bytes) return config.fallback.free(p);
+  if (offset >= config.range) return config.fallback.free(p);
   size_t c = class_at(offset);
   if (c < first_class) [[unlikely]]
     fail("allocbench pool: free() of an address in the pool's range that it never handed out\n");
@@ -420,7 +430,7 @@ void release(void* p) {
 size_t usable_size(void* p) {
   if (!p) return 0;
   size_t offset = offset_of(p);
-  return offset < reserved_bytes ? class_size(class_at(offset)) : config.fallback.usable_size(p);
+  return offset < config.range ? class_size(class_at(offset)) : config.fallback.usable_size(p);
 }
 
 }  // namespace allocbench::pool

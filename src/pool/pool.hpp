@@ -22,7 +22,10 @@ inline constexpr size_t largest_max_class = 4096;
 inline constexpr size_t chunk_granule = 64 << 10;  // chunks are a multiple of it
 inline constexpr size_t largest_chunk = 256 << 20;
 inline constexpr size_t largest_thread_cache = 32768;
-inline constexpr size_t reserved_bytes = size_t{64} << 30;
+// The range is the largest of 64 GiB, 32, ..., 1 GiB that the system grants (valgrind
+// grants less than 64): what it cannot hold goes to the fallback.
+inline constexpr size_t largest_range = size_t{64} << 30;
+inline constexpr size_t smallest_range = size_t{1} << 30;
 
 // Within the limits above: max_class a multiple of class_step from smallest_class,
 // chunk_bytes a multiple of chunk_granule, thread_cache (free blocks kept per class;
@@ -46,6 +49,7 @@ struct Fallback {
 // The pool's memory, in bytes. A block is in exactly one place: a global free list, a
 // thread's cache, or the program's hands.
 struct Stats {
+  size_t range_bytes;         // the address range reserved
   size_t chunk_bytes;         // mapped for chunks
   size_t resident_bytes;      // of those, in RAM
   size_t carved_bytes;        // cut into blocks so far
@@ -53,7 +57,7 @@ struct Stats {
   size_t thread_cache_bytes;  // in the threads' caches
 };
 
-// Once, before any other call, from one thread; false when the range cannot be reserved.
+// Once, before any other call, from one thread; false when no range can be reserved.
 bool init(const Settings& settings, const Fallback& fallback);
 
 ALLOCBENCH_POOL_EXPORT const Settings& settings();

@@ -18,6 +18,7 @@ import cross_thread
 import harness
 import profiles
 import instructions
+import pool_backend
 import programs
 import replay
 
@@ -183,6 +184,7 @@ ITEMS = {
     "15": harness.share,
     "16": cross_thread.explain,
     "17": profiles.replay_against_recording,
+    "18": pool_backend.against_general,
 }
 
 if __name__ == "__main__":
