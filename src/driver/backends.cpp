@@ -58,7 +58,7 @@ BackendSpec variant(const std::string& value) {
 // Variables through which a user's shell could tune an allocator behind the label's back.
 bool configures_an_allocator(std::string_view var) {
   std::string_view name = var.substr(0, var.find('='));
-  for (std::string_view prefix : {"MALLOC_", "_RJEM_MALLOC_", "MIMALLOC_", "TCMALLOC_"})
+  for (std::string_view prefix : {"MALLOC_", "_RJEM_MALLOC_", "MIMALLOC_", "TCMALLOC_", "ALLOCBENCH_POOL_"})
     if (name.substr(0, prefix.size()) == prefix) return true;
   return name == "GLIBC_TUNABLES" || name == "LD_PRELOAD";
 }
