@@ -41,15 +41,18 @@ const Tuning& backend_tuning() {
 
 // The pool never returns memory: what it has mapped stays mapped, and the blocks the
 // program gave back sit in the global lists and the threads' caches. glibc's figures
-// are for the requests the pool leaves to it.
+// are for the requests the pool leaves to it; glibc cannot tell its resident part, so
+// resident_bytes counts what glibc has mapped, as the system backend's figures do.
 AllocatorStats allocator_stats() {
   pool::Stats s = pool::stats();
   struct mallinfo2 glibc = ::mallinfo2();
   double held = static_cast<double>(s.carved_bytes) - static_cast<double>(s.free_list_bytes + s.thread_cache_bytes);
   double glibc_held = static_cast<double>(glibc.uordblks + glibc.hblkhd);
+  double glibc_mapped = static_cast<double>(glibc.arena + glibc.hblkhd);
   AllocatorStats stats;
   stats.add("allocated_bytes", held + glibc_held);
-  stats.add("mapped_bytes", static_cast<double>(s.chunk_bytes + glibc.arena + glibc.hblkhd));
+  stats.add("resident_bytes", static_cast<double>(s.resident_bytes) + glibc_mapped);
+  stats.add("mapped_bytes", static_cast<double>(s.chunk_bytes) + glibc_mapped);
   stats.add("chunk_bytes", static_cast<double>(s.chunk_bytes));
   stats.add("chunk_resident_bytes", static_cast<double>(s.resident_bytes));
   stats.add("carved_bytes", static_cast<double>(s.carved_bytes));

@@ -47,26 +47,25 @@ struct FreeBlock {
 };
 
 struct Config {
-  char* base = nullptr;                // the reserved range; its first granule is never mapped
+  char* base = nullptr;  // the reserved range; its first granule is never mapped
   size_t range = 0;
-  uint16_t* chunk_class = nullptr;     // per granule of the range: the class of its chunk
+  uint16_t* chunk_class = nullptr;  // per granule of the range: the class of its chunk
   Settings settings;
   Fallback fallback{};
-  size_t batch = 1;                    // blocks moved between a cache and a global list at once
+  size_t batch = 1;  // blocks moved between a cache and a global list at once
   pthread_key_t thread_exit{};
 };
 constinit Config config;
 
-uint64_t index_of(const void* p) {
-  return (reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(config.base)) / class_step;
-}
+// Where p is in the range; config.range or more when the pool does not own it.
+size_t offset_of(const void* p) { return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(config.base); }
+size_t class_at(size_t offset) { return config.chunk_class[offset >> granule_shift]; }
+
+uint64_t index_of(const void* p) { return offset_of(p) / class_step; }
 FreeBlock* block_at(uint64_t word) {
   uint64_t index = word & index_mask;
   return index ? reinterpret_cast<FreeBlock*>(config.base + index * class_step) : nullptr;
 }
-// Where p is in the range; config.range or more when the pool does not own it.
-size_t offset_of(const void* p) { return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(config.base); }
-size_t class_at(size_t offset) { return config.chunk_class[offset >> granule_shift]; }
 
 [[noreturn]] void fail(const char* message) {
   ssize_t ignored = ::write(STDERR_FILENO, message, std::strlen(message));

@@ -51,7 +51,7 @@ struct AllocatorStat {
   double value = 0;
 };
 struct AllocatorStats {
-  std::array<AllocatorStat, 8> items{};
+  std::array<AllocatorStat, 10> items{};
   size_t size = 0;
   void add(std::string_view name, double value) {
     if (size < items.size()) items[size++] = {name, value};
