@@ -12,6 +12,7 @@ namespace {
 
 using Kind = Tunable::Kind;
 
+// What the library runs with; it started at the worker's first allocation, long before.
 std::optional<std::string> effective(const Tunable& o) {
   const pool::Settings& s = pool::settings();
   if (o.name == "max_class") return canonical_value(o, static_cast<int64_t>(s.max_class));
@@ -28,7 +29,7 @@ const Tuning& backend_tuning() {
   static const Tuning tuning{
       {
           {"max_class", Kind::bytes, pool::smallest_class, pool::largest_max_class, {},
-           "largest size served from a size class; larger requests go to glibc", pool::class_step},
+           "largest size served from a size class; larger sizes and alignments go to glibc", pool::class_step},
           {"chunk_bytes", Kind::bytes, pool::chunk_granule, pool::largest_chunk, {},
            "memory each size class maps at a time", pool::chunk_granule},
           {"thread_cache", Kind::integer, 0, pool::largest_thread_cache, {},
@@ -59,6 +60,7 @@ AllocatorStats allocator_stats() {
   stats.add("free_list_bytes", static_cast<double>(s.free_list_bytes));
   stats.add("thread_cache_bytes", static_cast<double>(s.thread_cache_bytes));
   stats.add("glibc_bytes", glibc_held);
+  stats.add("fallback_requests", static_cast<double>(s.fallback_requests));
   return stats;
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace allocbench::pool {
 namespace {
@@ -20,24 +21,27 @@ using std::memory_order_acquire;
 using std::memory_order_relaxed;
 using std::memory_order_release;
 
-// Class c holds blocks of c * class_step bytes; classes below smallest_class are unused.
+// Class c holds blocks of c * class_step bytes; class 0 is unused.
 constexpr size_t class_count = largest_max_class / class_step + 1;
 constexpr size_t first_class = smallest_class / class_step;
 
 size_t class_of(size_t size) { return size <= smallest_class ? first_class : (size + class_step - 1) / class_step; }
 size_t class_size(size_t c) { return c * class_step; }
 
-// A word that names a block by its index in the range (address / class_step; 0: none)
+// A word that names a block by its index in the range (offset / class_step; 0: none)
 // and holds another number above it: a free list's tag, or a batch's length.
-constexpr unsigned index_bits = 33;
+constexpr unsigned index_bits = 32;
 static_assert(largest_range / class_step <= uint64_t{1} << index_bits);
 constexpr uint64_t index_mask = (uint64_t{1} << index_bits) - 1;
 constexpr uint64_t pack(uint64_t index, uint64_t above) { return above << index_bits | index; }
 constexpr uint64_t above(uint64_t word) { return word >> index_bits; }
 
 constexpr unsigned granule_shift = 16;
-constexpr size_t page_bytes = 4096;  // aligned requests go up to a page: chunks keep that
 static_assert(chunk_granule == size_t{1} << granule_shift);
+// Chunks start at whole pages, and so do classes in them: a class whose size is a multiple
+// of an alignment up to a page is aligned to it.
+constexpr size_t page_bytes = 4096;
+static_assert(largest_max_class <= page_bytes);
 
 // A free block's two words: the next block of its list; and, while it heads a batch in
 // a global free list, the next batch and this batch's length.
@@ -77,14 +81,17 @@ struct alignas(64) Class {
   std::atomic<uint64_t> free_list{0};  // the top batch's index, a tag above it
   std::atomic<size_t> free_blocks{0};
   std::atomic<size_t> carved_blocks{0};
+  std::atomic<bool> out_of_chunks{false};
   char* carve_next = nullptr;  // the rest of the class's current chunk, under carve_lock
   char* carve_end = nullptr;
 };
 constinit Class classes[class_count];
-// One lock for carving in every class: a thread carves a batch at a time, rarely.
+// One lock for carving in every class: with a thread cache, a thread carves a batch at a
+// time, and only when the global list is empty too.
 constinit pthread_mutex_t carve_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit std::atomic<size_t> chunk_cursor{chunk_granule};
 constinit std::atomic<size_t> mapped_bytes{0};
+constinit std::atomic<size_t> fallback_requests{0};  // a class's, served by the fallback
 
 struct Batch {
   FreeBlock* head;  // a list ending in null
@@ -94,7 +101,7 @@ struct Batch {
 // ── The global free lists: lock-free stacks of batches ─────────────────────────
 // The tag in the head word changes with every push and pop, so a thread whose view of
 // the top is stale (the batch was popped, and maybe pushed again) fails its CAS: ABA
-// would take 2^31 operations on one class while the thread sleeps between two lines.
+// would take 2^32 operations on one class while the thread sleeps between two lines.
 
 // A popping thread may read the link of a top batch that another thread has popped and
 // handed out meanwhile, while the program writes to it. Its CAS then fails, and the
@@ -127,28 +134,30 @@ void push_batch(Class& k, Batch b) {
 }
 
 // ── Chunks ──────────────────────────────────────────────────────────────────────
-// The class's next chunk, at the range's next free address; false when the range is
-// used up or mmap fails (the fallback then serves the class).
+// The class's next chunk: the range's next free pages, made writable (mprotect, which
+// unlike mmap over them never leaves a hole when it fails). False when the range is used
+// up or the system refuses; the class is then the fallback's for good.
 bool map_chunk(Class& k, size_t c) {
   size_t bytes = config.settings.chunk_bytes;
   size_t at = chunk_cursor.fetch_add(bytes, memory_order_relaxed);
-  if (at > config.range - bytes) return false;
-  void* p = ::mmap(config.base + at, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-  if (p == MAP_FAILED) return false;
+  if (at > config.range - bytes || ::mprotect(config.base + at, bytes, PROT_READ | PROT_WRITE) != 0) {
+    k.out_of_chunks.store(true, memory_order_relaxed);
+    return false;
+  }
   std::fill_n(config.chunk_class + (at >> granule_shift), bytes >> granule_shift, static_cast<uint16_t>(c));
   mapped_bytes.fetch_add(bytes, memory_order_relaxed);
-  // Chunks start at multiples of chunk_bytes, so every class's first blocks would share
-  // the same cache sets; each class starts its chunks a few pages in (never touched).
+  // Chunks start at multiples of 64 KiB, so every class's first blocks would share the
+  // same cache sets; each class starts its chunks a few pages in (never touched).
   size_t colour = c * page_bytes % (bytes / 4) / page_bytes * page_bytes;
   k.carve_next = config.base + at + colour;
   k.carve_end = config.base + at + bytes;
   return true;
 }
 
-// Up to n new blocks of class c. Blocks lie at chunk start + i * size, so a class whose
-// size is a multiple of a power of two up to a page is aligned to it.
+// Up to n new blocks of class c, at chunk start + i * size.
 Batch carve(size_t c, size_t n) {
   Class& k = classes[c];
+  if (k.out_of_chunks.load(memory_order_relaxed)) return {nullptr, 0};
   size_t size = class_size(c);
   ::pthread_mutex_lock(&carve_lock);
   if (static_cast<size_t>(k.carve_end - k.carve_next) < size && !map_chunk(k, c)) {
@@ -168,76 +177,96 @@ Batch carve(size_t c, size_t n) {
 }
 
 // ── Thread caches ───────────────────────────────────────────────────────────────
-enum class State : uint8_t { fresh, registering, active, gone };
-
+// A thread's cache is memory the pool maps for it, never unmapped and reused after the
+// thread's exit, so that stats() may read every registered cache at any time, even one
+// whose thread ended without its exit handler (registered during the last round of
+// thread-exit destructors): its blocks are stranded there, and counted there.
 struct ThreadCache {
   struct List {
     FreeBlock* head = nullptr;
     std::atomic<uint32_t> count{0};  // written by its thread only; read by stats()
   };
   List lists[class_count];
-  ThreadCache* prev = nullptr;  // the registry of live caches, for stats()
+  ThreadCache* prev = nullptr;  // the registry of caches in use, or the spare ones
   ThreadCache* next = nullptr;
-  State state = State::fresh;
 };
-// Initial-exec: the library is loaded at start (linked or LD_PRELOAD), and the cache is
-// then a fixed offset from the thread pointer, with no call to find it.
-constinit thread_local ThreadCache cache __attribute__((tls_model("initial-exec")));
+
+// Where a thread without a cache of its own points: its lists are empty, and the slow
+// paths, which every call of such a thread takes, never write to it.
+constinit ThreadCache no_cache;
+// Initial-exec: the library is loaded at start (linked or LD_PRELOAD), and the pointer is
+// then at a fixed offset from the thread pointer, with no call to find it.
+constinit thread_local ThreadCache* cache __attribute__((tls_model("initial-exec"))) = &no_cache;
 
 constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ThreadCache* registry = nullptr;
+constinit ThreadCache* spare_caches = nullptr;
 
-void link_into_registry(ThreadCache& t) {
+ThreadCache* new_cache() {
   ::pthread_mutex_lock(&registry_lock);
-  t.prev = nullptr;
-  t.next = registry;
-  if (registry) registry->prev = &t;
-  registry = &t;
+  ThreadCache* t = spare_caches;
+  if (t) spare_caches = t->next;
+  ::pthread_mutex_unlock(&registry_lock);
+  if (!t) {
+    void* memory = ::mmap(nullptr, sizeof(ThreadCache), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return nullptr;
+    t = new (memory) ThreadCache;
+  }
+  ::pthread_mutex_lock(&registry_lock);
+  t->prev = nullptr;
+  t->next = registry;
+  if (registry) registry->prev = t;
+  registry = t;
+  ::pthread_mutex_unlock(&registry_lock);
+  return t;
+}
+
+void retire_cache(ThreadCache* t) {
+  ::pthread_mutex_lock(&registry_lock);
+  (t->prev ? t->prev->next : registry) = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->next = spare_caches;
+  spare_caches = t;
   ::pthread_mutex_unlock(&registry_lock);
 }
 
-void unlink_from_registry(ThreadCache& t) {
-  ::pthread_mutex_lock(&registry_lock);
-  (t.prev ? t.prev->next : registry) = t.next;
-  if (t.next) t.next->prev = t.prev;
-  ::pthread_mutex_unlock(&registry_lock);
-}
-
-// At thread exit: every cached block goes back to the global lists.
+// At thread exit: every cached block goes back to the global lists. A later call on this
+// thread (another exit handler that frees) gets a new cache, given back in the next round.
 void on_thread_exit(void* arg) {
-  auto& t = *static_cast<ThreadCache*>(arg);
-  t.state = State::gone;
+  auto* t = static_cast<ThreadCache*>(arg);
+  cache = &no_cache;
   for (size_t c = first_class; c < class_count; ++c) {
-    ThreadCache::List& l = t.lists[c];
+    ThreadCache::List& l = t->lists[c];
     if (!l.head) continue;
     push_batch(classes[c], {l.head, l.count.load(memory_order_relaxed)});
     l.head = nullptr;
     l.count.store(0, memory_order_relaxed);
   }
-  unlink_from_registry(t);
+  retire_cache(t);
 }
 
-// The calling thread's cache, registered for thread exit on first use; null while that
-// registration runs (pthread_setspecific may allocate) and after the thread's exit
-// handler ran (other handlers may still free): such calls go to the global lists.
-ThreadCache* active_cache() {
-  ThreadCache& t = cache;
-  if (t.state == State::active) return &t;
-  if (t.state != State::fresh) return nullptr;
-  t.state = State::registering;
-  ::pthread_setspecific(config.thread_exit, &t);
-  link_into_registry(t);
-  t.state = State::active;
-  return &t;
+// The calling thread's cache, made on its first call; null when no memory is left for
+// one (the call then goes to the global lists). pthread_setspecific may allocate: by then
+// the thread has its cache.
+ThreadCache* own_cache() {
+  if (cache != &no_cache) return cache;
+  ThreadCache* t = new_cache();
+  if (!t) return nullptr;
+  cache = t;
+  ::pthread_setspecific(config.thread_exit, t);
+  return t;
 }
 
 // A block of class c when the thread's list is empty: a batch from the global list, or
-// new blocks; null when the range is used up.
+// new blocks; null when the class has no chunk left.
 __attribute__((noinline)) void* refill(size_t c) {
-  ThreadCache* t = active_cache();
+  ThreadCache* t = own_cache();
   Batch b = pop_batch(classes[c]);
   if (!b.head) b = carve(c, config.batch);
-  if (!b.head) return nullptr;
+  if (!b.head) {
+    fallback_requests.fetch_add(1, memory_order_relaxed);
+    return nullptr;
+  }
   if (b.count > 1) {
     Batch rest{b.head->next, b.count - 1};
     if (t) {
@@ -251,7 +280,7 @@ __attribute__((noinline)) void* refill(size_t c) {
 }
 
 void* take(size_t c) {
-  ThreadCache::List& l = cache.lists[c];
+  ThreadCache::List& l = cache->lists[c];
   if (FreeBlock* b = l.head) [[likely]] {
     l.head = b->next;
     l.count.store(l.count.load(memory_order_relaxed) - 1, memory_order_relaxed);
@@ -262,7 +291,7 @@ void* take(size_t c) {
 
 // A block of class c freed when the thread's list is full, or the thread has no cache.
 __attribute__((noinline)) void give_back_slow(size_t c, FreeBlock* b) {
-  ThreadCache* t = active_cache();
+  ThreadCache* t = own_cache();
   if (!t) {
     b->next = nullptr;
     push_batch(classes[c], {b, 1});
@@ -286,9 +315,10 @@ __attribute__((noinline)) void give_back_slow(size_t c, FreeBlock* b) {
 
 void give_back(size_t c, void* p) {
   auto* b = static_cast<FreeBlock*>(p);
-  ThreadCache::List& l = cache.lists[c];
+  ThreadCache* t = cache;
+  ThreadCache::List& l = t->lists[c];
   uint32_t n = l.count.load(memory_order_relaxed);
-  if (n < config.settings.thread_cache && cache.state == State::active) [[likely]] {
+  if (n < config.settings.thread_cache && t != &no_cache) [[likely]] {
     b->next = l.head;
     l.head = b;
     l.count.store(n + 1, memory_order_relaxed);
@@ -306,12 +336,9 @@ void after_fork_in_parent() {
   ::pthread_mutex_unlock(&carve_lock);
   ::pthread_mutex_unlock(&registry_lock);
 }
-// The child has one thread: the other caches' blocks are lost to it, as their threads are.
-void after_fork_in_child() {
-  after_fork_in_parent();
-  registry = nullptr;
-  if (cache.state == State::active) link_into_registry(cache);
-}
+// The child has one thread: the other threads' caches stay registered, their blocks
+// stranded, as the threads are gone.
+void after_fork_in_child() { after_fork_in_parent(); }
 
 // The chunks' pages that are resident (mincore): what the pool costs in RSS.
 size_t resident_chunk_bytes() {
@@ -348,15 +375,15 @@ bool init(const Settings& settings, const Fallback& fallback) {
   config.settings = settings;
   config.fallback = fallback;
   config.batch = std::max<size_t>(1, settings.thread_cache / 2);
-  ::pthread_key_create(&config.thread_exit, on_thread_exit);
-  ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-  return true;
+  return ::pthread_key_create(&config.thread_exit, on_thread_exit) == 0 &&
+         ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child) == 0;
 }
 
 const Settings& settings() { return config.settings; }
 
 Stats stats() {
-  Stats s{config.range, mapped_bytes.load(memory_order_relaxed), resident_chunk_bytes(), 0, 0, 0};
+  Stats s{config.range, mapped_bytes.load(memory_order_relaxed), resident_chunk_bytes(), 0, 0, 0,
+          fallback_requests.load(memory_order_relaxed)};
   for (size_t c = first_class; c < class_count; ++c) {
     s.carved_bytes += classes[c].carved_blocks.load(memory_order_relaxed) * class_size(c);
     s.free_list_bytes += classes[c].free_blocks.load(memory_order_relaxed) * class_size(c);

@@ -1,6 +1,6 @@
 // The pool allocator of backend `pool`: what a team writes when it rolls its own.
 //
-// Size classes 8 bytes apart, from 16 bytes to max_class. Each class's blocks are carved
+// Size classes 16 bytes apart, up to max_class. Each class's blocks are carved
 // from chunks mapped (mmap) inside one reserved address range, so that a pointer's
 // address says whether the pool owns it and which class it is. Each thread keeps a
 // cache of free blocks per class; a full cache hands half of it, as one batch, to the
@@ -16,8 +16,10 @@
 
 namespace allocbench::pool {
 
-inline constexpr size_t class_step = 8;
-inline constexpr size_t smallest_class = 16;      // two words: a free block's links
+// 16 bytes apart: glibc's alignment, which all four general-purpose allocators give and
+// compilers assume (clang takes `new` of 24 bytes to be 16-aligned).
+inline constexpr size_t class_step = 16;
+inline constexpr size_t smallest_class = 16;
 inline constexpr size_t largest_max_class = 4096;
 inline constexpr size_t chunk_granule = 64 << 10;  // chunks are a multiple of it
 inline constexpr size_t largest_chunk = 256 << 20;
@@ -27,7 +29,7 @@ inline constexpr size_t largest_thread_cache = 32768;
 inline constexpr size_t largest_range = size_t{64} << 30;
 inline constexpr size_t smallest_range = size_t{1} << 30;
 
-// Within the limits above: max_class a multiple of class_step from smallest_class,
+// Within the limits above: max_class a multiple of class_step,
 // chunk_bytes a multiple of chunk_granule, thread_cache (free blocks kept per class;
 // 0: every call goes to the global lists) up to largest_thread_cache.
 struct Settings {
@@ -55,6 +57,7 @@ struct Stats {
   size_t carved_bytes;        // cut into blocks so far
   size_t free_list_bytes;     // in the global free lists
   size_t thread_cache_bytes;  // in the threads' caches
+  size_t fallback_requests;   // of a class's size, sent to the fallback: no chunk was left
 };
 
 // Once, before any other call, from one thread; false when no range can be reserved.

@@ -3,11 +3,12 @@
 // other's blocks. Every block is filled with its own pattern and checked before it goes:
 // a block handed out twice, or handed out while still in use, shows as a broken pattern.
 // Threads come in waves, so that exiting threads give their caches back and the next
-// wave reuses them. At the end, every block the pool carved must be back in its free
-// lists. Exits 1 with the first fault; the CTest tests run it with several settings,
-// also under ASan and TSan (make test-sanitize).
+// wave reuses them. Blocks up to max_class must come from their class, and at the end
+// every block the pool carved must be back in its free lists. Exits 1 with the first
+// fault; the CTest tests run it with several settings, also under ASan and TSan.
 //
 //   pool_stress [--threads N] [--waves N] [--ops N] [--max-class B] [--chunk-bytes B] [--thread-cache N]
+//               [--expect-full-range 1]
 #include "pool/pool.hpp"
 
 #include <malloc.h>
@@ -32,6 +33,7 @@ struct Options {
   unsigned waves = 3;
   unsigned ops = 200000;  // per thread and wave
   pool::Settings settings;
+  bool expect_full_range = false;  // chunks so large that some classes get none
 };
 
 [[noreturn]] void fault(const std::string& what) {
@@ -109,6 +111,8 @@ class Worker {
       size_t alignment = size_t{16} << rng_() % 9;  // 16 to 4096
       b.p = static_cast<unsigned char*>(pool::allocate_aligned(alignment, b.size));
       if (reinterpret_cast<uintptr_t>(b.p) % alignment) fault("a block is not aligned to " + std::to_string(alignment));
+      size_t rounded = (std::max<size_t>(b.size, 1) + alignment - 1) / alignment * alignment;
+      if (rounded <= o_.settings.max_class) expect_class_block(b, rounded);
     } else if (choice < 35) {
       b.p = static_cast<unsigned char*>(pool::allocate_zeroed(1, b.size));
       for (size_t i = 0; i < b.size; ++i)
@@ -121,6 +125,14 @@ class Worker {
     if (usable < b.size) fault("usable size " + std::to_string(usable) + " < " + std::to_string(b.size));
     fill(b);
     return b;
+  }
+
+  // A size up to max_class is a class's block, unless its class ran out of chunks.
+  void expect_class_block(const Block& b, size_t rounded) {
+    if (o_.expect_full_range) return;
+    size_t usable = pool::usable_size(b.p);
+    if (usable != std::max(rounded, pool::smallest_class))
+      fault(std::to_string(b.size) + " bytes came with " + std::to_string(usable) + ", not from their class");
   }
 
   // Across classes, and into and out of the fallback's sizes; the contents must follow.
@@ -168,6 +180,7 @@ class Worker {
     std::vector<Block> blocks;
     for (size_t size = 0; size <= o_.settings.max_class; size += class_step) {
       blocks.push_back({static_cast<unsigned char*>(pool::allocate(size)), size, (uint64_t{id_} << 40) | ++count_});
+      expect_class_block(blocks.back(), size);
       fill(blocks.back());
     }
     for (Block& b : blocks) free_here(b);
@@ -215,6 +228,7 @@ int main(int argc, char** argv) {
     else if (flag == "--max-class") o.settings.max_class = v;
     else if (flag == "--chunk-bytes") o.settings.chunk_bytes = v;
     else if (flag == "--thread-cache") o.settings.thread_cache = v;
+    else if (flag == "--expect-full-range") o.expect_full_range = v;
     else fault("unknown flag " + flag);
   }
   if (!pool::init(o.settings, {::malloc, ::calloc, ::realloc, ::memalign, ::free, ::malloc_usable_size}))
@@ -227,6 +241,9 @@ int main(int argc, char** argv) {
               o.threads, o.waves, o.ops, s.chunk_bytes, s.carved_bytes, s.free_list_bytes, s.thread_cache_bytes);
   if (s.chunk_bytes % o.settings.chunk_bytes) fault("the mapped bytes are not whole chunks");
   if (s.thread_cache_bytes != 0) fault("blocks are left in the caches of threads that exited");
+  if (s.carved_bytes == 0) fault("the pool served nothing");
   if (s.free_list_bytes != s.carved_bytes) fault("blocks carved are not all back in the free lists");
+  if ((s.fallback_requests > 0) != o.expect_full_range)
+    fault(std::to_string(s.fallback_requests) + " requests of a class's size went to the fallback");
   return 0;
 }

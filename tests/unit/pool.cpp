@@ -31,14 +31,13 @@ uintptr_t address(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 
 }  // namespace
 
-TEST_CASE("pool: sizes are rounded to classes 8 bytes apart from 16, aligned to what their size allows") {
+TEST_CASE("pool: sizes are rounded to classes 16 bytes apart, 16-aligned as glibc's blocks are") {
   ready();
   std::vector<void*> blocks;
   for (size_t size = 0; size <= settings.max_class; ++size) {
     void* p = pool::allocate(size);
-    size_t expected = std::max<size_t>(16, (size + 7) / 8 * 8);
-    CHECK(pool::usable_size(p) == expected);
-    CHECK(address(p) % (expected % 16 == 0 ? 16 : 8) == 0);
+    CHECK(pool::usable_size(p) == std::max<size_t>(16, (size + 15) / 16 * 16));
+    CHECK(address(p) % 16 == 0);
     blocks.push_back(p);
   }
   CHECK(std::set<void*>(blocks.begin(), blocks.end()).size() == blocks.size());
@@ -62,12 +61,13 @@ TEST_CASE("pool: larger requests and stronger alignments go to the fallback") {
 
 TEST_CASE("pool: an aligned request up to max_class is a class block aligned to it") {
   ready();
-  for (size_t alignment = 16; alignment <= settings.max_class; alignment *= 2)
-    for (size_t size : {size_t{0}, size_t{1}, alignment - 8, alignment + 8, settings.max_class - alignment}) {
+  for (size_t alignment = 32; alignment <= settings.max_class; alignment *= 2)
+    for (size_t size : {size_t{0}, size_t{1}, alignment - 16, settings.max_class - alignment}) {
       void* p = pool::allocate_aligned(alignment, size);
       INFO("alignment ", alignment, " size ", size);
       CHECK(address(p) % alignment == 0);
-      CHECK(pool::usable_size(p) >= size);
+      // The class of the size rounded up to the alignment served it, not the fallback.
+      CHECK(pool::usable_size(p) == (std::max<size_t>(size, 1) + alignment - 1) / alignment * alignment);
       pool::release(p);
     }
 }
@@ -89,7 +89,7 @@ TEST_CASE("pool: realloc keeps the contents across classes and to and from the f
   ready();
   auto* p = static_cast<unsigned char*>(pool::allocate(40));
   for (int i = 0; i < 40; ++i) p[i] = static_cast<unsigned char>(i);
-  CHECK(pool::reallocate(p, 30) == p);  // still more than half of the block
+  CHECK(pool::reallocate(p, 30) == p);  // still more than half of the block (48 bytes)
   auto* q = static_cast<unsigned char*>(pool::reallocate(p, 700));
   CHECK(q != p);
   for (int i = 0; i < 30; ++i) CHECK(q[i] == i);
@@ -99,17 +99,17 @@ TEST_CASE("pool: realloc keeps the contents across classes and to and from the f
   CHECK(pool::usable_size(s) >= 6000);
   for (int i = 0; i < 30; ++i) CHECK(s[i] == i);
   auto* t = static_cast<unsigned char*>(pool::reallocate(pool::allocate(300), 24));  // far smaller: moves
-  CHECK(pool::usable_size(t) == 24);
+  CHECK(pool::usable_size(t) == 32);
   CHECK(pool::reallocate(t, 0) == nullptr);
   pool::release(s);
   void* fresh = pool::reallocate(nullptr, 100);
-  CHECK(pool::usable_size(fresh) == 104);
+  CHECK(pool::usable_size(fresh) == 112);
   pool::release(fresh);
 }
 
 TEST_CASE("pool: blocks freed by another thread are reused without carving, and a thread's cache goes back at exit") {
   ready();
-  constexpr size_t size = 776, count = 1000;
+  constexpr size_t size = 784, count = 1000;
   std::vector<void*> blocks;
   std::thread([&] {
     for (size_t i = 0; i < count; ++i) blocks.push_back(pool::allocate(size));
@@ -129,26 +129,60 @@ TEST_CASE("pool: blocks freed by another thread are reused without carving, and 
   CHECK(after.thread_cache_bytes == before.thread_cache_bytes);
   CHECK(after.free_list_bytes - before.free_list_bytes == count * size);
   CHECK(after.chunk_bytes % settings.chunk_bytes == 0);
-  CHECK(after.resident_bytes <= after.chunk_bytes);
-  CHECK(after.resident_bytes >= after.carved_bytes / 2);
 }
 
-TEST_CASE("pool: a child forked while other threads allocate can allocate") {
+TEST_CASE("pool: memory freed stays mapped and resident, in the free lists") {
+  ready();
+  constexpr size_t size = 992, count = 4096;  // 4 MiB of a class of its own
+  pool::Stats before = pool::stats();
+  std::vector<void*> blocks;
+  std::thread([&] {
+    for (size_t i = 0; i < count; ++i) blocks.push_back(std::memset(pool::allocate(size), 1, size));
+    for (void* p : blocks) pool::release(p);
+  }).join();
+  pool::Stats after = pool::stats();
+  CHECK(after.chunk_bytes - before.chunk_bytes >= count * size);
+  CHECK(after.resident_bytes - before.resident_bytes >= count * size);
+  CHECK(after.resident_bytes <= after.chunk_bytes);
+  CHECK(after.free_list_bytes - before.free_list_bytes == after.carved_bytes - before.carved_bytes);
+  // Less the blocks of this class the first case left in the lists.
+  CHECK(after.carved_bytes - before.carved_bytes >= (count - 64) * size);
+}
+
+// One thread reads the statistics without pause (registry_lock), another keeps carving
+// new blocks (carve_lock): a child forked while either lock is held must not inherit it.
+TEST_CASE("pool: children forked while other threads carve and read statistics can allocate") {
   ready();
   std::atomic<bool> stop{false};
-  std::thread busy([&] {
-    while (!stop) pool::release(pool::allocate(48));
+  std::thread reading([&] {
+    while (!stop) pool::stats();
   });
-  pid_t child = ::fork();
-  if (child == 0) {
-    std::vector<void*> blocks;
-    for (int i = 0; i < 10000; ++i) blocks.push_back(pool::allocate(48 + i % 64 * 8));
-    for (void* p : blocks) pool::release(p);
-    ::_exit(0);
+  std::thread carving([&] {
+    std::vector<void*> kept;
+    while (!stop) {
+      kept.push_back(pool::allocate(1024));
+      if (kept.size() == 20000) {
+        for (void* p : kept) pool::release(p);
+        kept.clear();
+      }
+    }
+    for (void* p : kept) pool::release(p);
+  });
+  for (int child_number = 0; child_number < 20; ++child_number) {
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::alarm(10);  // a lock inherited held: the child hangs, and the alarm ends it
+      std::vector<void*> blocks;
+      for (size_t size = 16; size <= settings.max_class; size += 16) blocks.push_back(pool::allocate(size));
+      pool::stats();
+      for (void* p : blocks) pool::release(p);
+      ::_exit(0);
+    }
+    int status = -1;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   }
   stop = true;
-  busy.join();
-  int status = -1;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  reading.join();
+  carving.join();
 }
