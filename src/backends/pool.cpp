@@ -60,7 +60,7 @@ AllocatorStats allocator_stats() {
   stats.add("free_list_bytes", static_cast<double>(s.free_list_bytes));
   stats.add("thread_cache_bytes", static_cast<double>(s.thread_cache_bytes));
   stats.add("glibc_bytes", glibc_held);
-  stats.add("fallback_requests", static_cast<double>(s.fallback_requests));
+  stats.add("fallback_bytes", static_cast<double>(s.fallback_bytes));
   return stats;
 }
 

@@ -91,7 +91,7 @@ constinit Class classes[class_count];
 constinit pthread_mutex_t carve_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit std::atomic<size_t> chunk_cursor{chunk_granule};
 constinit std::atomic<size_t> mapped_bytes{0};
-constinit std::atomic<size_t> fallback_requests{0};  // a class's, served by the fallback
+constinit std::atomic<size_t> fallback_bytes{0};  // of classes with no chunk left, sent to the fallback
 
 struct Batch {
   FreeBlock* head;  // a list ending in null
@@ -264,7 +264,7 @@ __attribute__((noinline)) void* refill(size_t c) {
   Batch b = pop_batch(classes[c]);
   if (!b.head) b = carve(c, config.batch);
   if (!b.head) {
-    fallback_requests.fetch_add(1, memory_order_relaxed);
+    fallback_bytes.fetch_add(class_size(c), memory_order_relaxed);
     return nullptr;
   }
   if (b.count > 1) {
@@ -383,7 +383,7 @@ const Settings& settings() { return config.settings; }
 
 Stats stats() {
   Stats s{config.range, mapped_bytes.load(memory_order_relaxed), resident_chunk_bytes(), 0, 0, 0,
-          fallback_requests.load(memory_order_relaxed)};
+          fallback_bytes.load(memory_order_relaxed)};
   for (size_t c = first_class; c < class_count; ++c) {
     s.carved_bytes += classes[c].carved_blocks.load(memory_order_relaxed) * class_size(c);
     s.free_list_bytes += classes[c].free_blocks.load(memory_order_relaxed) * class_size(c);

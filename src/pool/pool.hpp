@@ -57,7 +57,7 @@ struct Stats {
   size_t carved_bytes;        // cut into blocks so far
   size_t free_list_bytes;     // in the global free lists
   size_t thread_cache_bytes;  // in the threads' caches
-  size_t fallback_requests;   // of a class's size, sent to the fallback: no chunk was left
+  size_t fallback_bytes;      // requested of classes with no chunk left, sent to the fallback
 };
 
 // Once, before any other call, from one thread; false when no range can be reserved.

@@ -53,7 +53,8 @@ def against_best(report, pool_spec, metric, unit, scale):
     ratio = median(pool, metric) / median(best, metric)
     p = two_sided_p(pool["metrics"][metric]["samples"], best["metrics"][metric]["samples"])
     word = "tie" if p >= 0.01 else "wins" if ratio < 1 else "loses"
-    return f"{best['backend']:>8} {median(best, metric) / scale:7.1f} {unit:3} {ratio:5.2f}  {word:5} (p {p:.3f})"
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return f"{best['backend']:>8} {median(best, metric) / scale:7.1f} {unit:3} {ratio:5.2f}  {word:5} ({shown})"
 
 
 def row(label, workload, reps, *args, pool="pool", env=None):

@@ -58,7 +58,7 @@ class PoolTest(unittest.TestCase):
         self.assertGreaterEqual(held, r["metrics"]["peak_live_bytes"]["median"] * 0.9 - s["glibc_bytes"])
         self.assertLessEqual(s["chunk_resident_bytes"], s["chunk_bytes"])
         self.assertGreaterEqual(s["chunk_resident_bytes"], s["carved_bytes"] * 0.9)
-        self.assertEqual(s["fallback_requests"], 0)
+        self.assertEqual(s["fallback_bytes"], 0)
         self.assertEqual(r["metrics"]["live_bytes_at_end"]["median"], 0)
 
         table = allocbench("run", "--backend", "pool", *FAST, "--stats", "--workload", "small-object-churn",

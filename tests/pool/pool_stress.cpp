@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
   if (s.thread_cache_bytes != 0) fault("blocks are left in the caches of threads that exited");
   if (s.carved_bytes == 0) fault("the pool served nothing");
   if (s.free_list_bytes != s.carved_bytes) fault("blocks carved are not all back in the free lists");
-  if ((s.fallback_requests > 0) != o.expect_full_range)
-    fault(std::to_string(s.fallback_requests) + " requests of a class's size went to the fallback");
+  if ((s.fallback_bytes > 0) != o.expect_full_range)
+    fault(std::to_string(s.fallback_bytes) + " bytes of classes with no chunk left went to the fallback");
   return 0;
 }
