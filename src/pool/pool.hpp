@@ -16,8 +16,8 @@
 
 namespace allocbench::pool {
 
-// 16 bytes apart: glibc's alignment, which all four general-purpose allocators give and
-// compilers assume (clang takes `new` of 24 bytes to be 16-aligned).
+// 16 bytes apart: glibc's alignment, which all four general-purpose allocators give and C
+// asks for (a 16-byte long double, aligned to 16, fits in a block of 24).
 inline constexpr size_t class_step = 16;
 inline constexpr size_t smallest_class = 16;
 inline constexpr size_t largest_max_class = 4096;

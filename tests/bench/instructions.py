@@ -9,7 +9,7 @@ import tempfile
 
 from common import BUILD, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict
 
-# The README's CI configuration in this mode: small enough for a minute on four backends.
+# The README's CI configuration in this mode: small enough for a minute on every backend.
 CI_PARAMS = {"small-object-churn": "ops=100000", "connection-pool": "requests=3000", "pool-contention": "ops=50000"}
 
 
@@ -108,7 +108,7 @@ def sensitivity_under_load(trials=10):
 
 def cost(reps=5):
     _, seconds, _ = allocbench("run", "--measure", "instructions", *CI)
-    print(f"11. Cost: the README's CI configuration (--measure instructions, 4 backends x 3 workloads, --reps 4) "
+    print(f"11. Cost: the README's CI configuration (--measure instructions, every backend x 3 workloads, --reps 4) "
           f"(goal ≤ 60 s)\n    {seconds:.1f} s  {verdict(seconds <= 60)}")
     print(f"    valgrind's slowdown of the measured work, mimalloc: `run --reps {reps} --counting off` with and "
           f"without --measure instructions, less the same for the `empty` workload")
@@ -130,7 +130,7 @@ def cost(reps=5):
 
 
 def agreement(wall_reps=11, scale=10):
-    print(f"12. Agreement: the four backends ranked by est_cycles (counted) and by median wall time ({wall_reps} reps), "
+    print(f"12. Agreement: the backends ranked by est_cycles (counted) and by median wall time ({wall_reps} reps), "
           f"with {scale} x the CI configuration's work (its phases of a few ms are mostly page faults)")
     counted_results, _, _ = counted(*params(scale=scale), "--reps", "1")
     out, _, _ = allocbench("run", *params(scale=scale), "--reps", str(wall_reps), "--format", "json")
