@@ -75,7 +75,8 @@ __attribute__((noinline)) bool start() {
     bool ok = init(settings_from_environment(),
                    {__libc_malloc, __libc_calloc, __libc_realloc, __libc_memalign, __libc_free, usable_size_in_glibc});
     if (!ok) {
-      say("allocbench pool: cannot reserve even 1 GiB of address space for its chunks (is `ulimit -v` set?)\n");
+      say("allocbench pool: cannot start: no 1 GiB of address space for its chunks (is `ulimit -v` set?), or no "
+          "thread key or fork handler left\n");
       std::abort();
     }
     errno = saved;
@@ -84,6 +85,8 @@ __attribute__((noinline)) bool start() {
     return true;
   }
   if (this_thread_starts) return false;
+  // (A child forked while another thread starts the pool would wait here for good; the
+  // pool starts at a program's first allocation, before it has threads to fork from.)
   while (start_state.load(std::memory_order_acquire) == starting) ::sched_yield();
   return true;
 }

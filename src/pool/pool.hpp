@@ -1,10 +1,10 @@
 // The pool allocator of backend `pool`: what a team writes when it rolls its own.
 //
-// Size classes 16 bytes apart, up to max_class. Each class's blocks are carved
-// from chunks mapped (mmap) inside one reserved address range, so that a pointer's
-// address says whether the pool owns it and which class it is. Each thread keeps a
-// cache of free blocks per class; a full cache hands half of it, as one batch, to the
-// class's global free list, and an empty one takes a batch back. That list is a
+// Size classes 16 bytes apart, up to max_class. Each class's blocks are carved from
+// chunks of one address range reserved with mmap, made writable as they are needed, so
+// that a pointer's address says whether the pool owns it and which class it is. Each
+// thread keeps a cache of free blocks per class; a full cache hands half of it, as one
+// batch, to the class's global free list, and an empty one takes a batch back. That list is a
 // lock-free stack with a tagged head, safe from ABA. A block may be freed by any thread.
 // Larger requests, stronger alignments and anything the range cannot hold go to a
 // fallback allocator (glibc's, in the library). The pool never returns memory.
@@ -57,10 +57,12 @@ struct Stats {
   size_t carved_bytes;        // cut into blocks so far
   size_t free_list_bytes;     // in the global free lists
   size_t thread_cache_bytes;  // in the threads' caches
-  size_t fallback_bytes;      // requested of classes with no chunk left, sent to the fallback
+  size_t fallback_bytes;      // class sizes of the calls sent to the fallback as no chunk was left
+  size_t caches_mapped;       // thread caches made so far (a thread's is reused after its exit)
 };
 
-// Once, before any other call, from one thread; false when no range can be reserved.
+// Once, before any other call, from one thread; false when no range can be reserved, or
+// the thread-exit key or the fork handlers cannot be registered.
 bool init(const Settings& settings, const Fallback& fallback);
 
 ALLOCBENCH_POOL_EXPORT const Settings& settings();
@@ -73,6 +75,7 @@ void* allocate_zeroed(size_t count, size_t size);
 void* allocate_aligned(size_t alignment, size_t size);  // alignment: a power of two
 void* reallocate(void* p, size_t size);                 // size 0 frees p, as glibc does
 void release(void* p);
+bool owns(const void* p);  // a block of a class, not the fallback's
 size_t usable_size(void* p);
 
 }  // namespace allocbench::pool

@@ -3,9 +3,10 @@
 // other's blocks. Every block is filled with its own pattern and checked before it goes:
 // a block handed out twice, or handed out while still in use, shows as a broken pattern.
 // Threads come in waves, so that exiting threads give their caches back and the next
-// wave reuses them. Blocks up to max_class must come from their class, and at the end
-// every block the pool carved must be back in its free lists. Exits 1 with the first
-// fault; the CTest tests run it with several settings, also under ASan and TSan.
+// wave reuses them (no more caches are made than threads run at once). Blocks up to
+// max_class must come from their class, and at the end every block the pool carved must
+// be back in its free lists. Exits 1 with the first fault; the CTest tests run it with
+// several settings, also under ASan and TSan.
 //
 //   pool_stress [--threads N] [--waves N] [--ops N] [--max-class B] [--chunk-bytes B] [--thread-cache N]
 //               [--expect-full-range 1]
@@ -127,9 +128,12 @@ class Worker {
     return b;
   }
 
-  // A size up to max_class is a class's block, unless its class ran out of chunks.
+  // A size up to max_class is a block of its class, unless its class ran out of chunks.
   void expect_class_block(const Block& b, size_t rounded) {
-    if (o_.expect_full_range) return;
+    if (!pool::owns(b.p)) {
+      if (!o_.expect_full_range) fault(std::to_string(b.size) + " bytes came from the fallback");
+      return;
+    }
     size_t usable = pool::usable_size(b.p);
     if (usable != std::max(rounded, pool::smallest_class))
       fault(std::to_string(b.size) + " bytes came with " + std::to_string(usable) + ", not from their class");
@@ -242,6 +246,8 @@ int main(int argc, char** argv) {
   if (s.chunk_bytes % o.settings.chunk_bytes) fault("the mapped bytes are not whole chunks");
   if (s.thread_cache_bytes != 0) fault("blocks are left in the caches of threads that exited");
   if (s.carved_bytes == 0) fault("the pool served nothing");
+  if (s.caches_mapped > o.threads) fault(std::to_string(s.caches_mapped) + " thread caches for " +
+                                         std::to_string(o.threads) + " threads at a time: exited threads' are not reused");
   if (s.free_list_bytes != s.carved_bytes) fault("blocks carved are not all back in the free lists");
   if ((s.fallback_bytes > 0) != o.expect_full_range)
     fault(std::to_string(s.fallback_bytes) + " bytes of classes with no chunk left went to the fallback");
