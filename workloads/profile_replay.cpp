@@ -44,6 +44,8 @@ struct Object {
   uint32_t owner = 0;
 };
 
+// A time that never comes: the free of an object the program keeps, or the next
+// allocation when no later tenth has any.
 constexpr double never = std::numeric_limits<double>::infinity();
 
 class ProfileReplay final : public ThreadedWorkload {
@@ -130,7 +132,6 @@ class ProfileReplay final : public ThreadedWorkload {
     uint32_t slots = 0;
     Rng rng(mix(cfg_.seed, t, 0x9f));
     auto tenth_at = [span](double at) { return static_cast<size_t>(std::clamp(at * 10 / span, 0.0, 9.0)); };
-    constexpr double no_more = std::numeric_limits<double>::infinity();
     double clock = 0, next = -1;  // next: the time of the next allocation, or of the next tenth that has any
     bool allocates = false;
     while (clock < span) {
@@ -143,7 +144,7 @@ class ProfileReplay final : public ThreadedWorkload {
         } else {
           size_t later = tenth + 1;
           while (later < 10 && total[later] <= 0) ++later;
-          next = later < 10 ? static_cast<double>(later) * span / 10 : no_more;
+          next = later < 10 ? static_cast<double>(later) * span / 10 : never;
         }
       }
       if (!due.empty() && due.top().at <= std::min(next, span)) {

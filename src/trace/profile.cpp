@@ -63,9 +63,7 @@ class Fields {
   // One number for every tenth of the run, or ten separated by ';'.
   Tenths tenths(size_t i, double max) const {
     Tenths out{};
-    std::vector<std::string> parts;
-    std::istringstream in(values_[i]);
-    for (std::string part; std::getline(in, part, ';');) parts.push_back(part);
+    std::vector<std::string> parts = parts_of(i);
     std::string expected = fmt::format("a number from 0 to {}, or ten separated by ';' (one per tenth of the run)", max);
     if (parts.size() != 1 && parts.size() != out.size()) fail(i, expected);
     for (size_t d = 0; d < out.size(); ++d) {
@@ -79,9 +77,7 @@ class Fields {
   // Lifetime weights separated by ';', up to lifetime_buckets of them; empty: none.
   std::array<uint64_t, lifetime_buckets> weights(size_t i) const {
     std::array<uint64_t, lifetime_buckets> out{};
-    std::vector<std::string> parts;
-    std::istringstream in(values_[i]);
-    for (std::string part; std::getline(in, part, ';');) parts.push_back(part);
+    std::vector<std::string> parts = parts_of(i);
     std::string expected = fmt::format("at most {} whole numbers separated by ';'", lifetime_buckets);
     if (parts.size() > out.size()) fail(i, expected);
     for (size_t b = 0; b < parts.size(); ++b) {
@@ -89,6 +85,14 @@ class Fields {
       if (ec != std::errc() || end != parts[b].data() + parts[b].size() || out[b] > UINT64_MAX / 1024) fail(i, expected);
     }
     return out;
+  }
+
+  // Field i's values separated by ';', as they are (no blanks trimmed).
+  std::vector<std::string> parts_of(size_t i) const {
+    std::vector<std::string> parts;
+    std::istringstream in(values_[i]);
+    for (std::string part; std::getline(in, part, ';');) parts.push_back(part);
+    return parts;
   }
 
   [[noreturn]] void fail(size_t i, const std::string& expected) const {
