@@ -173,11 +173,11 @@ extern const WorkloadInfo connection_pool_workload{
     "connection-pool",
     "handler threads borrow pooled connections (4-64 KiB buffers) and build small per-request objects",
     {
-        {"requests", ParamType::count, 300'000, 1, 1'000'000'000, "requests served, over all threads"},
-        {"connections", ParamType::count, 16, 1, 100'000, "connections in the pool"},
-        {"recycle_every", ParamType::count, 500, 1, 1'000'000'000,
+        {"requests", ValueType::count, 300'000, 1, 1'000'000'000, "requests served, over all threads"},
+        {"connections", ValueType::count, 16, 1, 100'000, "connections in the pool"},
+        {"recycle_every", ValueType::count, 500, 1, 1'000'000'000,
          "one request in this many tears its connection down and reconnects"},
-        {"max_body", ParamType::bytes, 4096, 64, 16 << 20, "largest response body"},
+        {"max_body", ValueType::bytes, 4096, 64, 16 << 20, "largest response body"},
         allocate_param(),
     },
     2,
@@ -185,6 +185,7 @@ extern const WorkloadInfo connection_pool_workload{
     [](const WorkloadConfig& c) -> std::unique_ptr<Workload> {
       return std::make_unique<ConnectionPoolWorkload>(c);
     },
+    {{"requests", "3000"}, {"recycle_every", "50"}},
 };
 
 }  // namespace allocbench

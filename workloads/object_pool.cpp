@@ -9,7 +9,7 @@
 namespace allocbench {
 
 ParamSpec allocate_param() {
-  return {"allocate", ParamType::count, 1, 0, 1,
+  return {"allocate", ValueType::count, 1, 0, 1,
           "0: objects from a pool set up beforehand, no allocator call in the phase (the harness's own cost)"};
 }
 

@@ -124,16 +124,17 @@ extern const WorkloadInfo pool_contention_workload{
     "pool-contention",
     "threads in a ring pass messages to the next: allocated on one thread, freed on another",
     {
-        {"ops", ParamType::count, 6'000'000, 1, 1'000'000'000, "steps, over all threads"},
-        {"max_size", ParamType::bytes, 512, 16, 1 << 20, "largest message or local object (smallest: 16 B)"},
-        {"local_percent", ParamType::count, 30, 0, 100, "share of steps that churn the thread's own window"},
-        {"queue_capacity", ParamType::count, 512, 2, 1 << 24,
+        {"ops", ValueType::count, 6'000'000, 1, 1'000'000'000, "steps, over all threads"},
+        {"max_size", ValueType::bytes, 512, 16, 1 << 20, "largest message or local object (smallest: 16 B)"},
+        {"local_percent", ValueType::count, 30, 0, 100, "share of steps that churn the thread's own window"},
+        {"queue_capacity", ValueType::count, 512, 2, 1 << 24,
          "slots of each thread's ring to the next (rounded up to a power of two), kept half full"},
         allocate_param(),
     },
     0,
     WorkloadKind::standard,
     [](const WorkloadConfig& c) -> std::unique_ptr<Workload> { return std::make_unique<PoolContention>(c); },
+    {{"ops", "60000"}, {"queue_capacity", "64"}},
 };
 
 }  // namespace allocbench

@@ -267,11 +267,11 @@ const WorkloadInfo& profile_workload(std::string_view name) {
       profiles.emplace_back(std::string(name), trace::read_profile(std::string(name.substr(prefix.size()))));
   known.push_back({stored,
                    "allocates as a program's profile describes: sizes, rates, lifetimes, threads",
-                   {{"ops", ParamType::count, 2'000'000, 1, 1'000'000'000,
+                   {{"ops", ValueType::count, 2'000'000, 1, 1'000'000'000,
                      "allocations and frees, over all threads"},
                     allocate_param()},
                    profile.threads(),
-                   WorkloadKind::profiled,
+                   WorkloadKind::profile,
                    nullptr});
   known.back().make = [](const WorkloadConfig& c) -> std::unique_ptr<Workload> {
     for (const auto& [n, p] : profiles)

@@ -105,15 +105,16 @@ extern const WorkloadInfo small_object_churn_workload{
     "small-object-churn",
     "a window of live small objects; each step frees a random one and allocates a new one",
     {
-        {"ops", ParamType::count, 8'000'000, 1, 1'000'000'000, "free+allocate steps, over all threads"},
-        {"window", ParamType::count, 20'000, 1, 10'000'000, "live objects per thread"},
-        {"max_size", ParamType::bytes, 1024, 257, 1 << 20, "largest object of the size tail"},
-        {"tail_percent", ParamType::count, 10, 0, 100, "share of objects drawn from 257 B to max_size"},
+        {"ops", ValueType::count, 8'000'000, 1, 1'000'000'000, "free+allocate steps, over all threads"},
+        {"window", ValueType::count, 20'000, 1, 10'000'000, "live objects per thread"},
+        {"max_size", ValueType::bytes, 1024, 257, 1 << 20, "largest object of the size tail"},
+        {"tail_percent", ValueType::count, 10, 0, 100, "share of objects drawn from 257 B to max_size"},
         allocate_param(),
     },
     1,
     WorkloadKind::standard,
     [](const WorkloadConfig& c) -> std::unique_ptr<Workload> { return std::make_unique<SmallObjectChurn>(c); },
+    {{"ops", "50000"}, {"window", "2000"}},
 };
 
 }  // namespace allocbench

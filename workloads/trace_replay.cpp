@@ -19,17 +19,16 @@
 // counting wrapper sees them, and the windows, resident through the phase at a constant
 // size, are left out of the RSS figures (resident_harness_bytes). Calls of the malloc
 // family bypass the counting operator new, so the replay counts them itself.
+#include "common/error.hpp"
+#include "counting/counting.hpp"
+#include "trace/input_file.hpp"
 #include "trace/mapped_vector.hpp"
 #include "trace/objects.hpp"
 #include "trace/prepared.hpp"
-#include "trace/replay_cache.hpp"
-#include "worker/counting.hpp"
 #include "workloads/digest.hpp"
 #include "workloads/object_bytes.hpp"
 #include "workloads/phased_threads.hpp"
 #include "workloads/workload.hpp"
-
-#include "common/error.hpp"
 
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -47,7 +46,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -172,17 +170,12 @@ void deallocate(void* p, Op allocated_by, size_t size, uint8_t align_log2) {
   }
 }
 
-// Where the replay of trace:FILE reads its prepared records: given by the driver (workers),
-// else found in or added to the replay cache.
-std::map<std::string, std::string, std::less<>>& given_prepared() {
-  static std::map<std::string, std::string, std::less<>> given;
-  return given;
-}
-
 class TraceReplay final : public Workload {
  public:
   explicit TraceReplay(const WorkloadConfig& c)
-      : prepared_(prepared_replay(c.name)), allocate_(c.params.at("allocate") != 0) {}
+      : prepared_(c.prepared), allocate_(c.params.at("allocate") != 0) {
+    if (prepared_.empty()) throw usage_error("--workload '{}': replays its prepared file (--prepared), none given", c.name);
+  }
 
   void setup() override {
     file_.emplace(prepared_, "prepared replay");
@@ -387,28 +380,23 @@ class TraceReplay final : public Workload {
 
 }  // namespace
 
-void use_prepared_replay(std::string_view name, std::string path) { given_prepared()[std::string(name)] = std::move(path); }
+std::string trace_path(std::string_view name) { return std::string(name.substr(prefix.size())); }
 
-std::string prepared_replay(std::string_view name) {
-  if (auto it = given_prepared().find(name); it != given_prepared().end()) return it->second;
-  return trace::prepared_file(std::string(name.substr(prefix.size())));
-}
-
-const WorkloadInfo& recorded_workload(std::string_view name) {
+const WorkloadInfo& trace_workload(std::string_view name) {
   // Made on first use, one per trace file, and kept: the plan and the worker refer to it.
   static std::deque<std::pair<std::string, WorkloadInfo>> known;
   for (const auto& [n, info] : known)
     if (n == name) return info;
-  if (name.size() == prefix.size())
-    throw usage_error("--workload '{}': expected trace:FILE, a file written by allocbench record", name);
-  unsigned threads = trace::read_prepared(trace::InputFile(prepared_replay(name), "prepared replay"), false).header.threads;
+  std::string path = trace_path(name);
+  if (path.empty()) throw usage_error("--workload '{}': expected trace:FILE, a file written by allocbench record", name);
+  trace::InputFile(path, "trace");  // it can be opened; the driver prepares it after planning
   auto& [stored, info] = known.emplace_back(std::string(name), WorkloadInfo{});
   info = {stored,
           "replays a recorded program",
-          {{"allocate", ParamType::count, 1, 0, 1,
+          {{"allocate", ValueType::count, 1, 0, 1,
             "0: replay without calling the allocator, to measure the replay's own cost"}},
-          std::max(1u, threads),
-          WorkloadKind::recorded,
+          1,
+          WorkloadKind::trace,
           [](const WorkloadConfig& c) -> std::unique_ptr<Workload> { return std::make_unique<TraceReplay>(c); }};
   return info;
 }

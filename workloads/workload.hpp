@@ -5,6 +5,7 @@
 #include "workloads/params.hpp"
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@ struct WorkloadConfig {
   ParamValues params;
   uint64_t seed = 1;
   unsigned threads = 1;
+  std::string prepared;   // trace:FILE: its prepared replay (trace/replay_cache.hpp)
 };
 
 // The workload's own counters (borrows, waits, ...); unused entries have no name.
@@ -51,11 +53,15 @@ class Workload {
 enum class WorkloadKind {
   standard,     // part of `--workload all`
   calibration,  // listed, run only by name (measures the harness itself)
-  test,         // built only with the tests, never listed: provokes failures on purpose
-  recorded,     // trace:FILE, a program's recorded allocations; runs with the program's threads
+  example,      // built only with the tests, listed only to them: a well-behaved workload that
+                // proves the generic tests pick up a workload added in one file
+  faulty,       // built only with the tests, never listed: provokes failures on purpose
+  trace,        // trace:FILE, a program's recorded allocations; runs with the program's threads
   command,      // cmd:PROGRAM ARGS, a real program (command.hpp); run by the launcher, not a worker
-  profiled,     // profile:FILE, a program's allocation profile; runs with the profile's threads
+  profile,      // profile:FILE, a program's allocation profile; runs with the profile's threads
 };
+
+std::string_view to_string(WorkloadKind kind);
 
 struct WorkloadInfo {
   std::string_view name;
@@ -64,14 +70,17 @@ struct WorkloadInfo {
   unsigned default_threads;  // 0: every core, at least 2
   WorkloadKind kind;
   std::unique_ptr<Workload> (*make)(const WorkloadConfig&);  // none for a command
+  // Small parameters that still do real work, for the tests (which run every workload
+  // of the registry with them) and for quick runs.
+  std::map<std::string, std::string> small_params = {};
 };
 
 // Every workload compiled in, in the order reports show them.
 const std::vector<const WorkloadInfo*>& all_workloads();
 
 // Throws a usage error listing the known names when `name` is unknown. `trace:FILE`
-// reads FILE (a usage error names the file and offset of what is wrong in it), as does
-// `profile:FILE` (the line and field);
+// checks that FILE can be read (preparing it for replay is the driver's step, after the
+// plan); `profile:FILE` reads FILE (a usage error names its line and field);
 // `cmd:PROGRAM ARGS` finds PROGRAM.
 const WorkloadInfo& find_workload(std::string_view name);
 
@@ -81,16 +90,13 @@ const WorkloadInfo& command_workload(std::string_view name);
 // The workload that allocates as the profile `profile:FILE` describes.
 const WorkloadInfo& profile_workload(std::string_view name);
 
-// The workload that replays the trace `trace:FILE`.
-const WorkloadInfo& recorded_workload(std::string_view name);
+// The workload that replays the trace `trace:FILE`, and the file's path.
+const WorkloadInfo& trace_workload(std::string_view name);
+std::string trace_path(std::string_view name);
 
-// The prepared replay (trace/prepared.hpp) that `trace:FILE` reads: the one given, in a
-// worker, by the driver; else from the replay cache, prepared there if need be.
-std::string prepared_replay(std::string_view name);
-void use_prepared_replay(std::string_view name, std::string path);
-
-// The thread count a run uses: `requested` when non-zero, else the workload's default;
-// a recorded program's own, always; 0 for a command, whose threads are its own affair.
+// The thread count a run uses: `requested` when non-zero, else the workload's default; a
+// profiled program's own, always; 0 for a trace, whose program's own count is read when
+// it is prepared, and for a command, whose threads are its own affair.
 unsigned resolve_threads(const WorkloadInfo& info, unsigned requested, unsigned cores);
 
 }  // namespace allocbench

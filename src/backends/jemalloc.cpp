@@ -1,7 +1,7 @@
 // Backend `jemalloc`: FreeBSD's and Meta's allocator (arenas, thread caches, size classes).
 #include "worker/backend.hpp"
 #include "worker/identity.hpp"
-#include "worker/tuning.hpp"
+#include "worker/settings.hpp"
 
 #include <jemalloc/jemalloc.h>
 
@@ -13,7 +13,7 @@
 namespace allocbench {
 namespace {
 
-using Kind = Tunable::Kind;
+using Kind = SettingSpec::Kind;
 
 template <typename T>
 std::optional<T> read_ctl(const char* name) {
@@ -25,7 +25,7 @@ std::optional<T> read_ctl(const char* name) {
 
 // opt.* values are bool, unsigned, size_t, ssize_t or strings; mallctl refuses a read
 // of the wrong width, so an integer is tried as 64 bits first, then 32.
-std::optional<std::string> effective(const Tunable& o) {
+std::optional<std::string> effective(const SettingSpec& o) {
   std::string name = fmt::format("opt.{}", o.name);
   switch (o.kind) {
     case Kind::boolean:
@@ -57,8 +57,8 @@ std::string backend_version() {
   return version && *version ? jemalloc_version_text(*version) : "unknown";
 }
 
-const Tuning& backend_tuning() {
-  static const Tuning tuning{
+const SettingsSchema& settings_schema() {
+  static const SettingsSchema schema{
       {
           {"background_thread", Kind::boolean, 0, 1, {}, "purge unused dirty pages on background threads"},
           {"max_background_threads", Kind::integer, 1, 4096, {}, "upper bound on background purging threads"},
@@ -78,7 +78,7 @@ const Tuning& backend_tuning() {
       },
       environment,
       effective};
-  return tuning;
+  return schema;
 }
 
 // The statistics are a snapshot taken at the last epoch: refresh it first.

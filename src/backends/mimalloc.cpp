@@ -1,20 +1,20 @@
 // Backend `mimalloc`: Microsoft's mimalloc (free-list sharding, per-page free lists).
 #include "worker/backend.hpp"
 #include "worker/identity.hpp"
-#include "worker/tuning.hpp"
+#include "worker/settings.hpp"
 
 #include <mimalloc.h>
 
 namespace allocbench {
 namespace {
 
-using Kind = Tunable::Kind;
+using Kind = SettingSpec::Kind;
 
 // The options of mimalloc 2.0, in the order of its mi_option_t; each key is
 // mimalloc's own name, read from MIMALLOC_<KEY> at start-up.
 struct MiOption {
   mi_option_t id;
-  Tunable tunable;
+  SettingSpec spec;
 };
 
 const std::vector<MiOption>& mi_options() {
@@ -37,9 +37,9 @@ const std::vector<MiOption>& mi_options() {
   return options;
 }
 
-std::optional<std::string> effective(const Tunable& o) {
+std::optional<std::string> effective(const SettingSpec& o) {
   for (const auto& m : mi_options())
-    if (m.tunable.name == o.name) return canonical_value(o, ::mi_option_get(m.id));
+    if (m.spec.name == o.name) return canonical_value(o, ::mi_option_get(m.id));
   return std::nullopt;
 }
 
@@ -48,13 +48,13 @@ std::optional<std::string> effective(const Tunable& o) {
 
 std::string backend_version() { return mimalloc_version_text(::mi_version()); }
 
-const Tuning& backend_tuning() {
-  static const Tuning tuning = [] {
-    Tuning t{{}, [](const Settings& s) { return variable_per_setting("MIMALLOC_", s); }, effective};
-    for (const auto& m : mi_options()) t.options.push_back(m.tunable);
+const SettingsSchema& settings_schema() {
+  static const SettingsSchema schema = [] {
+    SettingsSchema t{{}, [](const Settings& s) { return variable_per_setting("MIMALLOC_", s); }, effective};
+    for (const auto& m : mi_options()) t.specs.push_back(m.spec);
     return t;
   }();
-  return tuning;
+  return schema;
 }
 
 // mimalloc keeps detailed statistics only in debug builds; its process info (what it

@@ -3,17 +3,17 @@
 // which then provides malloc, and asks the library itself what it runs with.
 #include "pool/pool.hpp"
 #include "worker/backend.hpp"
-#include "worker/tuning.hpp"
+#include "worker/settings.hpp"
 
 #include <malloc.h>
 
 namespace allocbench {
 namespace {
 
-using Kind = Tunable::Kind;
+using Kind = SettingSpec::Kind;
 
 // What the library runs with; it started at the worker's first allocation, long before.
-std::optional<std::string> effective(const Tunable& o) {
+std::optional<std::string> effective(const SettingSpec& o) {
   const pool::Settings& s = pool::settings();
   if (o.name == "max_class") return canonical_value(o, static_cast<int64_t>(s.max_class));
   if (o.name == "chunk_bytes") return canonical_value(o, static_cast<int64_t>(s.chunk_bytes));
@@ -25,8 +25,8 @@ std::optional<std::string> effective(const Tunable& o) {
 
 std::string backend_version() { return pool::version(); }
 
-const Tuning& backend_tuning() {
-  static const Tuning tuning{
+const SettingsSchema& settings_schema() {
+  static const SettingsSchema schema{
       {
           {"max_class", Kind::bytes, pool::smallest_class, pool::largest_max_class, {},
            "largest size served from a size class; larger sizes and alignments go to glibc", pool::class_step},
@@ -37,7 +37,7 @@ const Tuning& backend_tuning() {
       },
       [](const Settings& s) { return variable_per_setting("ALLOCBENCH_POOL_", s); },
       effective};
-  return tuning;
+  return schema;
 }
 
 // The pool never returns memory: what it has mapped stays mapped, and the blocks the

@@ -1,6 +1,6 @@
 // Backend `system`: glibc's malloc, the default of every Linux program.
 #include "worker/backend.hpp"
-#include "worker/tuning.hpp"
+#include "worker/settings.hpp"
 
 #include <gnu/libc-version.h>
 #include <malloc.h>
@@ -11,7 +11,7 @@
 namespace allocbench {
 namespace {
 
-using Kind = Tunable::Kind;
+using Kind = SettingSpec::Kind;
 
 // The dynamic loader reads GLIBC_TUNABLES before main: "glibc.malloc.KEY=VALUE:…".
 std::map<std::string, std::string> environment(const Settings& settings) {
@@ -21,16 +21,16 @@ std::map<std::string, std::string> environment(const Settings& settings) {
 }
 
 // glibc has no public way to read a tunable back.
-std::optional<std::string> effective(const Tunable&) { return std::nullopt; }
+std::optional<std::string> effective(const SettingSpec&) { return std::nullopt; }
 
 }  // namespace
 
 std::string backend_version() { return ::gnu_get_libc_version(); }
 
 // Ranges as `ld.so --list-tunables` of glibc 2.36 states them, where tighter than any integer.
-const Tuning& backend_tuning() {
+const SettingsSchema& settings_schema() {
   constexpr int64_t any = std::numeric_limits<int64_t>::max();
-  static const Tuning tuning{
+  static const SettingsSchema schema{
       {
           {"arena_max", Kind::integer, 1, any, {}, "most arenas threads are spread over"},
           {"arena_test", Kind::integer, 1, any, {}, "arenas created before arena_max is checked"},
@@ -47,7 +47,7 @@ const Tuning& backend_tuning() {
       },
       environment,
       effective};
-  return tuning;
+  return schema;
 }
 
 // mallinfo2 sums over all arenas: in-use chunks plus mmapped chunks are what the

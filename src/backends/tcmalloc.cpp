@@ -1,6 +1,6 @@
 // Backend `tcmalloc`: gperftools' thread-caching malloc (the minimal build, no profiler).
 #include "worker/backend.hpp"
-#include "worker/tuning.hpp"
+#include "worker/settings.hpp"
 
 #include <gperftools/malloc_extension_c.h>
 #include <gperftools/tcmalloc.h>
@@ -10,7 +10,7 @@
 namespace allocbench {
 namespace {
 
-using Kind = Tunable::Kind;
+using Kind = SettingSpec::Kind;
 
 std::optional<size_t> property(const char* name) {
   size_t value = 0;
@@ -19,7 +19,7 @@ std::optional<size_t> property(const char* name) {
 }
 
 // The settings gperftools exposes as properties can be read back; the others cannot.
-std::optional<std::string> effective(const Tunable& o) {
+std::optional<std::string> effective(const SettingSpec& o) {
   const char* name = o.name == "max_total_thread_cache_bytes" ? "tcmalloc.max_total_thread_cache_bytes"
                      : o.name == "aggressive_decommit"        ? "tcmalloc.aggressive_memory_decommit"
                      : o.name == "heap_limit_mb"              ? "tcmalloc.heap_limit_mb"
@@ -39,8 +39,8 @@ std::string backend_version() {
   return fmt::format("{}.{}{}", major, minor, patch ? patch : "");
 }
 
-const Tuning& backend_tuning() {
-  static const Tuning tuning{
+const SettingsSchema& settings_schema() {
+  static const SettingsSchema schema{
       {
           {"max_total_thread_cache_bytes", Kind::bytes, 1 << 20, int64_t{1} << 40, {}, "bound on all thread caches together"},
           {"aggressive_decommit", Kind::boolean, 0, 1, {}, "return free pages to the OS at once"},
@@ -51,7 +51,7 @@ const Tuning& backend_tuning() {
       },
       [](const Settings& s) { return variable_per_setting("TCMALLOC_", s); },  // read at start-up
       effective};
-  return tuning;
+  return schema;
 }
 
 AllocatorStats allocator_stats() {

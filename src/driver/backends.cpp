@@ -25,7 +25,7 @@ std::vector<std::string> built_backends() { return {build_info::backends.begin()
 BackendSpec built(const std::string& name) {
   auto all = built_backends();
   if (std::find(all.begin(), all.end(), name) == all.end())
-    throw usage_error("--backend: unknown backend '{}'; built: {} (or NAME:KEY=VALUE,... for a tuned variant, "
+    throw usage_error("--backend: unknown backend '{}'; built: {} (or NAME:KEY=VALUE,... for one with settings, "
                       "preload:/path/liballoc.so for any other allocator)",
                       name, fmt::join(all, ", "));
   return {name, name, {}, {}, {}};
@@ -46,7 +46,7 @@ BackendSpec preloaded(const std::string& value) {
   return {value, "system", {}, absolute, {{"LD_PRELOAD", absolute}}};
 }
 
-BackendSpec variant(const std::string& value) {
+BackendSpec with_settings(const std::string& value) {
   auto colon = value.find(':');
   BackendSpec spec = built(value.substr(0, colon));
   spec.settings = value.substr(colon + 1);
@@ -65,7 +65,7 @@ bool configures_an_allocator(std::string_view var) {
 
 // The worker checks the settings and answers with their canonical form and environment.
 void resolve(BackendSpec& spec) {
-  ProcessOutcome p = run_process({worker_path(spec.worker), "--tuning", spec.settings, "--check-tuning"},
+  ProcessOutcome p = run_process({worker_path(spec.worker), "--settings", spec.settings, "--check-settings"},
                                  std::chrono::seconds(30));
   if (p.exit_code == static_cast<int>(ExitCode::bad_input)) {
     std::string message = p.err_tail;
@@ -77,10 +77,16 @@ void resolve(BackendSpec& spec) {
                                p.describe_failure());
   auto j = nlohmann::json::parse(p.out, nullptr, false);
   if (j.is_discarded() || !j.contains("settings") || !j.contains("environment"))
-    throw run_error("backend '{}': unreadable --check-tuning output: {}", spec.label, p.out);
+    throw run_error("backend '{}': unreadable --check-settings output: {}", spec.label, p.out);
   spec.settings = fmt::format("{}", fmt::join(j["settings"].get<std::vector<std::string>>(), ","));
   spec.label = spec.worker + ":" + spec.settings;
   spec.environment = j["environment"].get<std::map<std::string, std::string>>();
+}
+
+void check_distinct(const std::vector<BackendSpec>& specs) {
+  for (size_t i = 0; i < specs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (specs[j].label == specs[i].label) throw usage_error("--backend: '{}' is listed twice", specs[i].label);
 }
 
 }  // namespace
@@ -96,28 +102,25 @@ std::vector<BackendSpec> parse_backend_specs(const std::vector<std::string>& val
     bool continues = value.find('=') != std::string::npos && value.find(':') == std::string::npos;
     if (continues) {
       if (specs.empty() || specs.back().settings.empty())
-        throw usage_error("--backend: '{}' follows no NAME:KEY=VALUE variant", value);
+        throw usage_error("--backend: '{}' follows no NAME:KEY=VALUE setting", value);
       specs.back().settings += "," + value;
       specs.back().label += "," + value;
     } else if (value.rfind(preload_prefix, 0) == 0) {
       specs.push_back(preloaded(value));
     } else if (value.find(':') != std::string::npos) {
-      specs.push_back(variant(value));
+      specs.push_back(with_settings(value));
     } else {
       specs.push_back(built(value));
     }
   }
+  check_distinct(specs);
   return specs;
 }
 
-std::vector<BackendSpec> select_backends(const std::vector<std::string>& values) {
-  std::vector<BackendSpec> specs = parse_backend_specs(values);
-  for (size_t i = 0; i < specs.size(); ++i) {
-    if (!specs[i].settings.empty()) resolve(specs[i]);
-    for (size_t j = 0; j < i; ++j)
-      if (specs[j].label == specs[i].label) throw usage_error("--backend: '{}' is listed twice", specs[i].label);
-  }
-  return specs;
+void resolve_settings(std::vector<BackendSpec>& specs) {
+  for (auto& spec : specs)
+    if (!spec.settings.empty()) resolve(spec);
+  check_distinct(specs);
 }
 
 std::string worker_path(const std::string& backend) {
@@ -134,7 +137,7 @@ std::vector<std::string> worker_environment(const BackendSpec& spec) {
 
 std::vector<std::string> worker_spec_args(const BackendSpec& spec) {
   std::vector<std::string> args;
-  if (!spec.settings.empty()) args.insert(args.end(), {"--tuning", spec.settings});
+  if (!spec.settings.empty()) args.insert(args.end(), {"--settings", spec.settings});
   if (!spec.preload.empty())
     args.insert(args.end(), {"--preloaded", std::filesystem::path(spec.preload).filename().string()});
   return args;
@@ -162,7 +165,7 @@ BackendIdentity identify_backend(const BackendSpec& spec) {
     id.version = j.at("backend_version").get<std::string>();
     id.malloc_provider = j.at("malloc_provider").get<std::string>();
     id.malloc_provider_path = j.at("malloc_provider_path").get<std::string>();
-    for (const auto& t : j.at("tunables")) id.tunables.push_back(t.at("name").get<std::string>());
+    for (const auto& t : j.at("settings")) id.settings.push_back(t.at("name").get<std::string>());
   } catch (const nlohmann::json::exception& e) {
     id.error = fmt::format("unreadable --identify output: {}", e.what());
   }

@@ -3,8 +3,6 @@
 #include "common/error.hpp"
 #include "driver/spawn.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
 #include <cstdint>
 #include <algorithm>
@@ -99,7 +97,7 @@ std::string callgrind_fingerprint(const Callgrind& c) {
                      code_choosing_features());
 }
 
-nlohmann::json callgrind_costs(std::string_view text, const std::string& file) {
+std::map<std::string, double> callgrind_costs(std::string_view text, const std::string& file) {
   std::vector<std::string> events;
   std::map<std::string, uint64_t> total;
   std::istringstream in{std::string(text)};
@@ -126,7 +124,10 @@ nlohmann::json callgrind_costs(std::string_view text, const std::string& file) {
   uint64_t ll_misses = total["ILmr"] + total["DLmr"] + total["DLmw"];
   // iai-callgrind's estimate: an L1 hit costs 1, an LL hit 5, a trip to memory 35.
   uint64_t est_cycles = (accesses - l1_misses) + 5 * (l1_misses - ll_misses) + 35 * ll_misses;
-  return {{"instructions", total["Ir"]}, {"l1_misses", l1_misses}, {"ll_misses", ll_misses}, {"est_cycles", est_cycles}};
+  return {{"instructions", static_cast<double>(total["Ir"])},
+          {"l1_misses", static_cast<double>(l1_misses)},
+          {"ll_misses", static_cast<double>(ll_misses)},
+          {"est_cycles", static_cast<double>(est_cycles)}};
 }
 
 }  // namespace allocbench

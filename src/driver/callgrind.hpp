@@ -4,8 +4,7 @@
 // so that any x86-64 machine counts the same.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +40,6 @@ std::string callgrind_fingerprint(const Callgrind& c);
 
 // The phase's costs from the text of callgrind's output file, as metrics: instructions,
 // l1_misses, ll_misses, est_cycles. Throws a run error naming `file` when they are missing.
-nlohmann::json callgrind_costs(std::string_view text, const std::string& file);
+std::map<std::string, double> callgrind_costs(std::string_view text, const std::string& file);
 
 }  // namespace allocbench

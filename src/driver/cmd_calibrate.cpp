@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "driver/commands.hpp"
 #include "driver/gate_options.hpp"
+#include "driver/preparation.hpp"
 #include "driver/runner.hpp"
 #include "report/format_units.hpp"
 #include "results/baseline.hpp"
@@ -107,6 +108,7 @@ int run_calibrate(const CalibrateCommand& o) {
   CompareOptions options = o.gate.parse();
   Plan plan = make_plan(o.run);
   if (!o.run.output.empty()) check_writable(o.run.output, "--output");
+  Preparation prepared(plan, o.run.no_cache);
   Progress progress(plan.jobs.size() * static_cast<size_t>(o.runs), Progress::choose(o.run.verbose));
   std::vector<Results> runs;
   for (int i = 0; i < o.runs; ++i) {
@@ -142,20 +144,11 @@ void setup_calibrate(CLI::App& app, int& exit_code) {
       "calibrate", "Run one configuration several times and print the noise and the smallest safe threshold.");
   auto opt = std::make_shared<CalibrateCommand>();
   add_run_options(*cmd, opt->run);
+  cmd->add_option("--format", opt->run.format, "Output format: table or json (default: table).")
+      ->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--runs", opt->runs, "Identical runs to make (default: 5).")->check(CLI::Range(2, 100));
-  add_gate_options(*cmd, opt->gate);
-  cmd->callback([cmd, opt, &exit_code] {
-    if (opt->run.format != "table" && opt->run.format != "json")
-      throw usage_error("--format: calibrate prints table or json, got '{}'", opt->run.format);
-    // Run flags that say nothing about noise: refused, not silently ignored.
-    for (const char* flag : {"--stats", "--leaks", "--timeline", "--timeline-interval", "--max-rss", "--max-live",
-                             "--threshold", "--ignore-env"})
-      if (cmd->count(flag))
-        throw usage_error("{}: calibrate measures the noise of timings and does not use it; give it to 'allocbench "
-                          "run'",
-                          flag);
-    exit_code = run_calibrate(*opt);
-  });
+  add_metric_option(*cmd, opt->gate);
+  cmd->callback([opt, &exit_code] { exit_code = run_calibrate(*opt); });
 }
 
 }  // namespace allocbench

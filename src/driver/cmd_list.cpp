@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <memory>
 
 namespace allocbench {
@@ -19,20 +20,31 @@ struct ListOptions {
   std::string format = "table";
 };
 
+// Test-only workloads are never listed, but for the example one to the tests, which run
+// every listed workload (ALLOCBENCH_LIST_EXAMPLE=1; only builds with the tests have one).
+bool listed(const WorkloadInfo& w) {
+  if (w.kind == WorkloadKind::faulty) return false;
+  if (w.kind != WorkloadKind::example) return true;
+  const char* example = std::getenv("ALLOCBENCH_LIST_EXAMPLE");
+  return example && std::string_view(example) == "1";
+}
+
 nlohmann::json workloads_json() {
   nlohmann::json list = nlohmann::json::array();
   for (const auto* w : all_workloads()) {
-    if (w->kind == WorkloadKind::test) continue;
+    if (!listed(*w)) continue;
     nlohmann::json params = nlohmann::json::array();
     for (const auto& p : w->params)
       params.push_back({{"name", p.name}, {"type", to_string(p.type)}, {"default", p.default_value},
                         {"min", p.min}, {"max", p.max}, {"help", p.help}});
     list.push_back({{"name", w->name},
                     {"summary", w->summary},
+                    {"kind", to_string(w->kind)},
                     {"in_all", w->kind == WorkloadKind::standard},
                     {"default_threads", w->default_threads ? fmt::format("{}", w->default_threads)
                                                            : std::string("all cores, at least 2")},
-                    {"params", params}});
+                    {"params", params},
+                    {"small_params", w->small_params}});
   }
   return list;
 }
@@ -43,9 +55,9 @@ std::string as_table(const std::vector<BackendIdentity>& backends, const nlohman
   for (const auto& b : backends)
     out += b.error.empty() ? fmt::format("  {:<10} {:<9} {}\n", b.name, b.version, b.malloc_provider)
                            : fmt::format("  {:<10} unavailable: {}\n", b.name, b.error);
-  out += "\noptions of tuned variants (--backend NAME:KEY=VALUE,...)\n";
+  out += "\nsettings (--backend NAME:KEY=VALUE,...)\n";
   for (const auto& b : backends)
-    if (b.error.empty()) out += fmt::format("  {:<10} {}\n", b.name, fmt::join(b.tunables, ", "));
+    if (b.error.empty()) out += fmt::format("  {:<10} {}\n", b.name, fmt::join(b.settings, ", "));
   out += "  preload:/path/to/liballoc.so runs any allocator library in the system worker\n";
   out += "\nworkloads (set a parameter with --param WORKLOAD.NAME=VALUE)\n";
   for (const auto& w : workloads) {
@@ -70,7 +82,7 @@ int run_list(const ListOptions& o) {
       nlohmann::json entry = {{"name", id.name},
                               {"version", id.version},
                               {"malloc_provider", id.malloc_provider},
-                              {"options", id.tunables}};
+                              {"settings", id.settings}};
       if (!id.error.empty()) entry["error"] = id.error;
       b.push_back(entry);
     }

@@ -6,11 +6,12 @@
 #include "driver/commands.hpp"
 #include "driver/gate_options.hpp"
 #include "driver/runner.hpp"
+#include "driver/preparation.hpp"
 #include "report/budget_report.hpp"
+#include "report/run_report.hpp"
 #include "report/verdict_report.hpp"
 #include "results/baseline.hpp"
 #include "results/results_file.hpp"
-#include "results/results_json.hpp"
 #include "results/statistics.hpp"
 
 #include <CLI/CLI.hpp>
@@ -47,7 +48,7 @@ std::vector<ResultKey> planned_keys(const Plan& plan) {
   std::vector<ResultKey> keys;
   for (const Cell& cell : plan.cells) {
     // A program has no seed of allocbench's; where it runs is part of what it does.
-    bool program = cell.launch.has_value();
+    bool program = cell.workload->kind == WorkloadKind::command;
     keys.push_back({cell.backend.label, std::string(cell.workload->name), plan.measure, cell.params,
                     program ? 0 : plan.seed, cell.threads, program ? std::filesystem::current_path().string() : ""});
   }
@@ -59,9 +60,9 @@ Checked check(const RunCommand& o) {
     throw usage_error("--reference: judges the backends of one run against each other, and with --shard a workload's "
                       "backends may run in other jobs: merge the parts, then compare them with a baseline");
   Checked c{make_plan(o.run), std::nullopt, {}, o.gate.parse()};
+  // Everything below reads files only: the worker processes of the preparation come after.
   if (!o.baseline.empty()) {
     c.baseline = read_results_file(o.baseline, "baseline");
-    require_counterparts(planned_keys(c.plan), "this run", keys_of(*c.baseline), fmt::format("baseline '{}'", o.baseline));
   }
   if (!o.reference.empty()) {
     bool selected = std::any_of(c.plan.cells.begin(), c.plan.cells.end(),
@@ -91,32 +92,11 @@ Checked check(const RunCommand& o) {
   return c;
 }
 
-std::string report_text(const RunCommand& o, const RunOutcome& run, const CompareReport* verdict,
-                        const std::vector<BudgetBreach>& breaches) {
-  ReportInput input{run.results, run.failures, o.run.stats, verdict, o.run.measure};
-  // The CSV and the HTML report carry the verdict in their own form; a verdict table
-  // after the files other tools read (bmf, gbench) would break them.
-  if (o.run.format != "table" && o.run.format != "markdown" && o.run.format != "json") {
-    if (verdict && (o.run.format == "bmf" || o.run.format == "gbench"))  // which cells regressed: on stderr
-      fmt::print(stderr, "{}", render_verdict(*verdict, "table"));
-    return find_reporter(o.run.format)(input);
-  }
-  if (o.run.format == "json") {
-    if (!verdict && breaches.empty()) return find_reporter(o.run.format)(input);
-    nlohmann::json j = to_json(run.results);
-    if (verdict) j["comparison"] = verdict_json(*verdict);
-    if (!breaches.empty()) j["over_budget"] = budget_json(breaches);
-    return j.dump(2) + "\n";
-  }
-  std::string text = find_reporter(o.run.format)(input);
-  if (verdict) text += "\n" + render_verdict(*verdict, o.run.format);
-  if (!breaches.empty()) text += "\nover budget\n";
-  for (const auto& b : breaches) text += "   " + describe(b) + "\n";
-  return text;
-}
-
 int run_run(const RunCommand& o) {
   Checked c = check(o);
+  Preparation prepared(c.plan, o.run.no_cache);
+  if (c.baseline)  // the keys of entries are known once traces are prepared (their threads)
+    require_counterparts(planned_keys(c.plan), "this run", keys_of(*c.baseline), fmt::format("baseline '{}'", o.baseline));
   if (build_info::build_type != "Release")
     warn("this allocbench is not a Release build: its own overhead inflates the times; build with 'make'");
 
@@ -133,12 +113,14 @@ int run_run(const RunCommand& o) {
   // An interrupted run shows what finished on stdout and writes no file: a partial
   // result must not pass for a complete one.
   std::vector<BudgetBreach> breaches = check_budgets(run.results, c.plan.budgets);
-  std::string report = report_text(o, run, verdict ? &*verdict : nullptr, breaches);
+  ReportInput input{run.results, run.failures, o.run.stats, verdict ? &*verdict : nullptr, o.run.measure};
+  RunReport report = run_report(input, o.run.format, breaches);
+  fmt::print(stderr, "{}", report.on_stderr);
   if (o.run.output.empty() || run.interrupted) {
-    std::fwrite(report.data(), 1, report.size(), stdout);
+    std::fwrite(report.text.data(), 1, report.text.size(), stdout);
     std::fflush(stdout);
   } else {
-    write_file_atomically(o.run.output, report, "--output");
+    write_file_atomically(o.run.output, report.text, "--output");
   }
   if (!o.save_baseline.empty() && !run.interrupted)
     write_file_atomically(o.save_baseline, results_file_text(merge_baseline(c.saved, run.results)), "--save-baseline");
@@ -171,6 +153,7 @@ void setup_run(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("run", "Run workloads on allocators, a fresh process per repetition, and report.");
   auto opt = std::make_shared<RunCommand>();
   add_run_options(*cmd, opt->run);
+  add_report_options(*cmd, opt->run);
   cmd->add_option("--save-baseline", opt->save_baseline,
                   "Save the results into this baseline file: entries that ran replace theirs, others are kept.");
   auto* baseline = cmd->add_option("--baseline", opt->baseline,

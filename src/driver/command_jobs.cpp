@@ -51,7 +51,7 @@ std::vector<std::string> launcher_argv(std::string_view workload, const BackendS
                                 "--counting",
                                 counted ? "on" : "off"};
   if (!launch.allocator.empty()) argv.insert(argv.end(), {"--allocator", launch.allocator});
-  if (!spec.settings.empty()) argv.insert(argv.end(), {"--tuning", spec.settings});
+  if (!spec.settings.empty()) argv.insert(argv.end(), {"--settings", spec.settings});
   if (timeline_ms > 0) argv.insert(argv.end(), {"--timeline-ms", fmt::format("{}", timeline_ms)});
   return argv;
 }

@@ -14,25 +14,30 @@
 
 namespace allocbench {
 
+void add_metric_option(CLI::App& app, GateOptions& o) {
+  o.metric_flag = app.add_option(
+      "--metric", o.metric,
+      "Metrics to judge, comma-separated, or 'all' (default: wall_ns or instructions and est_cycles, "
+      "peak_live_bytes, allocs, bytes_allocated, live_bytes_at_end, peak_rss_bytes).");
+}
+
 void add_gate_options(CLI::App& app, GateOptions& o) {
   o.threshold_flag = app.add_option(
       "--threshold", o.threshold,
       "Largest tolerated change in percent, for all metrics (5) or per metric (wall_ns=10,peak_live_bytes=0) "
       "(default: 5).");
-  o.metric_flag = app.add_option(
-      "--metric", o.metric,
-      "Metrics to judge, comma-separated, or 'all' (default: wall_ns or instructions and est_cycles, "
-      "peak_live_bytes, allocs, bytes_allocated, live_bytes_at_end, peak_rss_bytes).");
+  add_metric_option(app, o);
   o.ignore_env_flag =
       app.add_flag("--ignore-env", o.ignore_env, "Gate timed metrics even when the baseline ran on another machine.");
 }
 
 bool GateOptions::given() const {
-  return threshold_flag->count() || metric_flag->count() || ignore_env_flag->count();
+  auto given = [](const CLI::Option* flag) { return flag && flag->count() > 0; };
+  return given(threshold_flag) || given(metric_flag) || given(ignore_env_flag);
 }
 
 CompareOptions GateOptions::parse() const {
-  if (threshold_flag->count() && threshold.empty())
+  if (threshold_flag && threshold_flag->count() && threshold.empty())
     throw usage_error("--threshold: expected a percentage such as 5, or METRIC=PERCENT, got ''");
   if (metric_flag->count() && metric.empty()) throw usage_error("--metric: expected 'all' or metric names, got ''");
   CompareOptions c;

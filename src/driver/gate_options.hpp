@@ -19,7 +19,7 @@ struct GateOptions {
   std::string threshold = "5";
   std::string metric;  // empty: the default gated metrics
   bool ignore_env = false;
-  CLI::Option* threshold_flag = nullptr;  // to tell whether the user gave them
+  CLI::Option* threshold_flag = nullptr;  // to tell whether the user gave them; null: not a flag here
   CLI::Option* metric_flag = nullptr;
   CLI::Option* ignore_env_flag = nullptr;
 
@@ -27,7 +27,10 @@ struct GateOptions {
   CompareOptions parse() const;  // usage errors name the flag
 };
 
+// --threshold, --metric and --ignore-env.
 void add_gate_options(CLI::App& app, GateOptions& options);
+// --metric alone: the metrics `calibrate` measures the noise of.
+void add_metric_option(CLI::App& app, GateOptions& options);
 
 // Throws a usage error listing the keys of both sides when no entry has a counterpart:
 // a check that compared nothing must not pass.

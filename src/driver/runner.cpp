@@ -1,6 +1,7 @@
 #include "driver/runner.hpp"
 
 #include "common/error.hpp"
+#include "common/scratch_directory.hpp"
 #include "driver/callgrind.hpp"
 #include "driver/environment.hpp"
 #include "driver/interrupt.hpp"
@@ -9,7 +10,6 @@
 #include "results/aggregate.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,28 +23,6 @@
 namespace allocbench {
 namespace {
 
-// The worker prints exactly one JSON object; anything else is a failure of the worker.
-std::optional<nlohmann::json> parse_report(const std::string& out, std::string& error) {
-  auto j = nlohmann::json::parse(out, nullptr, false);
-  if (j.is_discarded()) {
-    error = out.empty() ? "printed no report" : "printed a report that is not JSON";
-    return std::nullopt;
-  }
-  if (std::string problem = validate_sample(j); !problem.empty()) {
-    error = "printed a malformed report: " + problem;
-    return std::nullopt;
-  }
-  return j;
-}
-
-// The worker reports leak sites as raw frames; the driver names them, off the clock.
-void name_leak_sites(nlohmann::json& sample) {
-  for (auto& site : sample["leak_sites"]) {
-    site["stack"] = symbolize(site["frames"]);
-    site.erase("frames");
-  }
-}
-
 std::string describe(const Plan& plan, const Job& job) {
   switch (job.kind) {
     case JobKind::counted: return "counted run";
@@ -53,29 +31,6 @@ std::string describe(const Plan& plan, const Job& job) {
   }
   return {};
 }
-
-// A directory of files for the run's repetitions (callgrind's output, a program's
-// output), gone with the run.
-class ScratchDirectory {
- public:
-  explicit ScratchDirectory(const std::string& purpose) {
-    auto tmp = std::filesystem::temp_directory_path() / ("allocbench-" + purpose + "-XXXXXX");
-    std::string name = tmp.string();
-    if (!::mkdtemp(name.data())) throw run_error("cannot make a directory in {}: {}", tmp.parent_path().string(), std::strerror(errno));
-    path_ = name;
-  }
-  ~ScratchDirectory() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-  std::string file(size_t n) const { return (path_ / fmt::format("rep-{}.out", n)).string(); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,9 +41,13 @@ std::string read_text(const std::string& path) {
 
 // A repetition measured under callgrind: its counts replace the metrics the worker
 // measured by the clock, which valgrind's slowdown made meaningless.
-void take_callgrind_costs(nlohmann::json& sample, const std::string& file) {
-  sample["metrics"] = callgrind_costs(read_text(file), file);
-  sample["measure"] = measure_instructions;
+void take_callgrind_costs(Repetition& rep, const std::string& file) {
+  try {
+    rep.metrics = callgrind_costs(read_text(file), file);
+  } catch (const Error& e) {
+    throw run_error("ran, but {}", e.what());
+  }
+  rep.measure = measure_instructions;
   std::filesystem::remove(file);
 }
 
@@ -103,8 +62,8 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
   }
   if (std::any_of(plan.cells.begin(), plan.cells.end(), [](const Cell& c) { return c.launch.has_value(); }))
     program_output.emplace("program");
-  std::vector<std::vector<nlohmann::json>> measured(plan.cells.size());
-  std::vector<std::optional<nlohmann::json>> counted(plan.cells.size());
+  std::vector<std::vector<Repetition>> measured(plan.cells.size());
+  std::vector<std::optional<Repetition>> counted(plan.cells.size());
   std::vector<std::string> failure(plan.cells.size());  // first failure of a cell ends it
 
   for (size_t c = 0; c < plan.cells.size(); ++c)
@@ -126,7 +85,7 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
     std::vector<std::string> argv = worker_argv(plan, job);
     if (cell.launch) argv.insert(argv.end(), {"--output-dir", program_output->path()});
     bool simulated = scratch && job.kind == JobKind::measured;
-    std::string costs_file = simulated ? scratch->file(outcome.jobs_run) : "";
+    std::string costs_file = simulated ? scratch->file(fmt::format("rep-{}.out", outcome.jobs_run)) : "";
     if (simulated) {
       std::vector<std::string> under = callgrind_command(*plan.callgrind, costs_file);
       argv.insert(argv.begin(), under.begin(), under.end());
@@ -140,20 +99,16 @@ RunOutcome execute(const Plan& plan, Progress& progress) {
     }
     ++outcome.jobs_run;
     std::string error;
-    if (!p.ok()) {
-      error = p.describe_failure();
-    } else if (auto sample = parse_report(p.out, error)) {
-      (*sample)["backend"] = cell.backend.label;  // the worker knows its allocator, not the variant
-      if (simulated) {
-        try {
-          take_callgrind_costs(*sample, costs_file);
-        } catch (const Error& e) {
-          error = fmt::format("ran, but {}", e.what());
-        }
-      }
-      if (sample->contains("leak_sites")) name_leak_sites(*sample);
-      if (job.kind == JobKind::counted) counted[job.cell] = std::move(*sample);
-      if (job.kind == JobKind::measured && error.empty()) measured[job.cell].push_back(std::move(*sample));
+    try {
+      if (!p.ok()) throw run_error("{}", p.describe_failure());
+      Repetition rep = parse_repetition(p.out);
+      rep.backend = cell.backend.label;  // the worker knows its allocator, not the settings
+      if (simulated) take_callgrind_costs(rep, costs_file);
+      for (LeakSite& site : rep.leak_sites) site.stack = symbolize(site.stack);  // off the clock
+      if (job.kind == JobKind::counted) counted[job.cell] = std::move(rep);
+      if (job.kind == JobKind::measured) measured[job.cell].push_back(std::move(rep));
+    } catch (const Error& e) {
+      error = e.what();
     }
     if (!error.empty()) {
       failure[job.cell] = fmt::format("{}: the {} {}", describe(plan, job), cell.launch ? "launcher" : "worker", error);

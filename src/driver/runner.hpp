@@ -2,7 +2,7 @@
 #pragma once
 
 #include "driver/progress.hpp"
-#include "driver/run_options.hpp"
+#include "driver/plan.hpp"
 #include "report/report.hpp"
 #include "results/results.hpp"
 

@@ -3,7 +3,6 @@
 #include "driver/spawn.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <map>
@@ -50,15 +49,22 @@ std::map<std::string, std::string> names_in(const std::string& module, const std
 
 }  // namespace
 
-std::vector<std::string> symbolize(const nlohmann::json& frames) {
+std::vector<std::string> symbolize(const std::vector<std::string>& frames) {
+  auto split = [](const std::string& frame) {
+    size_t plus = frame.rfind('+');
+    return plus == std::string::npos ? std::pair(frame, std::string()) : std::pair(frame.substr(0, plus), frame.substr(plus + 1));
+  };
   std::map<std::string, std::vector<std::string>> by_module;
-  for (const auto& f : frames) by_module[f["module"]].push_back(f["offset"]);
+  for (const auto& f : frames) {
+    auto [module, offset] = split(f);
+    by_module[module].push_back(offset);
+  }
   std::map<std::string, std::map<std::string, std::string>> names;
   for (const auto& [module, offsets] : by_module) names[module] = names_in(module, offsets);
 
   std::vector<std::string> stack;
   for (const auto& f : frames) {
-    std::string module = f["module"], offset = f["offset"];
+    auto [module, offset] = split(f);
     auto it = names[module].find(offset);
     std::string name = it != names[module].end()
                            ? it->second

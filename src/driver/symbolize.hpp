@@ -2,16 +2,14 @@
 // over the worker's and the libraries' symbol tables and line tables.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <string>
 #include <vector>
 
 namespace allocbench {
 
-// frames: [{"module": path, "offset": "0x…"}], innermost first → "function (file:line)"
+// frames: "MODULE_PATH+0xOFFSET", innermost first → "function (file:line)"
 // per frame, innermost first, ending before the worker's own harness. A frame
 // addr2line cannot name stays "module+0x…".
-std::vector<std::string> symbolize(const nlohmann::json& frames);
+std::vector<std::string> symbolize(const std::vector<std::string>& frames);
 
 }  // namespace allocbench

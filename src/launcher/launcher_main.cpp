@@ -4,18 +4,18 @@
 // one JSON report on stdout, in the form of a worker's.
 //
 //   allocbench-launcher --command 'PROGRAM ARGS' --output-dir DIR --expect PROVIDER
-//                       [--allocator LIB] [--backend-version V] [--tuning K=V,...]
+//                       [--allocator LIB] [--backend-version V] [--settings K=V,...]
 //                       [--counting on|off] [--timeline-ms MS]
 #include "common/error.hpp"
 #include "common/program_file.hpp"
 #include "launcher/probe_report.hpp"
 #include "launcher/program_run.hpp"
 #include "preload/report_line.hpp"
+#include "results/repetition.hpp"
 #include "workloads/command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <cstring>
@@ -34,7 +34,7 @@ struct LauncherOptions {
   std::string expect;          // the file name (prefix) of the object that must provide malloc
   std::string allocator;       // the library preloaded behind the probe; none for glibc
   std::string backend_version;
-  std::string tuning;          // a tuned variant's settings, carried by the environment
+  std::string settings;        // the backend's settings, carried by the environment
   std::string counting = "off";
   double timeline_ms = 0;
 };
@@ -42,7 +42,7 @@ struct LauncherOptions {
 std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 
 // The launcher's environment (the driver already took out every allocator variable and
-// added a variant's own) with the probe, or the counter, ahead of the allocator.
+// added the settings' own) with the probe, or the counter, ahead of the allocator.
 std::vector<std::string> program_environment(const LauncherOptions& o, const std::string& report_file) {
   std::string preload = beside_executable(o.counting == "on" ? "liballocbench-counter.so" : "liballocbench-probe.so");
   if (!o.allocator.empty()) preload += ":" + o.allocator;
@@ -77,20 +77,20 @@ void check_identity(const ProbeReport& report, const std::string& program, const
                     program, report.provider->path, expect);
 }
 
-nlohmann::json options_of(const std::string& tuning) {
-  nlohmann::json options = nlohmann::json::object();
-  for (size_t start = 0; start < tuning.size();) {  // K=V,...: what the environment asks; the program cannot tell
-    size_t end = std::min(tuning.find(',', start), tuning.size());
-    std::string setting = tuning.substr(start, end - start);
+// K=V,...: what the environment asks; the program cannot tell what took effect.
+std::map<std::string, SettingValue> requested_settings(const std::string& settings) {
+  std::map<std::string, SettingValue> out;
+  for (size_t start = 0; start < settings.size();) {
+    size_t end = std::min(settings.find(',', start), settings.size());
+    std::string setting = settings.substr(start, end - start);
     size_t eq = setting.find('=');
-    options[setting.substr(0, eq)] = {{"requested", eq == std::string::npos ? "" : setting.substr(eq + 1)},
-                                      {"effective", nullptr}};
+    out[setting.substr(0, eq)] = {eq == std::string::npos ? "" : setting.substr(eq + 1), std::nullopt};
     start = end + 1;
   }
-  return options;
+  return out;
 }
 
-nlohmann::json launch(const LauncherOptions& o) {
+Repetition launch(const LauncherOptions& o) {
   std::vector<std::string> argv = split_command(o.command);
   if (argv.empty()) throw usage_error("--command: expected PROGRAM ARGS...");
   std::filesystem::path dir(o.output_dir);
@@ -114,7 +114,8 @@ nlohmann::json launch(const LauncherOptions& o) {
                     "library): nothing was counted",
                     argv[0]);
 
-  nlohmann::json metrics = {
+  Repetition rep;
+  rep.metrics = {
       {"wall_ns", run.wall_ns},
       {"cpu_user_ns", run.cpu_user_ns},
       {"cpu_sys_ns", run.cpu_sys_ns},
@@ -126,32 +127,22 @@ nlohmann::json launch(const LauncherOptions& o) {
   };
   if (counting) {
     const ProgramCounts& c = *report.counts;
-    metrics.update({{"allocs", c.allocs},
-                    {"frees", c.frees},
-                    {"bytes_allocated", c.bytes_allocated},
-                    {"peak_live_bytes", c.peak_live_bytes},
-                    {"live_bytes_at_end", c.live_bytes_at_end}});
+    rep.metrics.insert({{"allocs", c.allocs},
+                        {"frees", c.frees},
+                        {"bytes_allocated", c.bytes_allocated},
+                        {"peak_live_bytes", c.peak_live_bytes},
+                        {"live_bytes_at_end", c.live_bytes_at_end}});
   }
-  nlohmann::json out = {{"backend", file_name(o.allocator.empty() ? "system" : o.allocator)},
-                        {"backend_version", o.backend_version},
-                        {"malloc_provider", file_name(report.provider->path)},
-                        {"workload", std::string(command_prefix) + o.command},
-                        {"directory", std::filesystem::current_path().string()},
-                        {"params", nlohmann::json::object()},
-                        {"seed", 0},
-                        {"threads", 0},
-                        {"counting", counting},
-                        {"checksum", "-"},  // a program's work is its own: nothing to digest
-                        {"peak_live_error_bound", 0},
-                        {"peak_rss_reset", true},
-                        {"unsized_frees", 0},
-                        {"stats", nlohmann::json::object()},
-                        {"allocator_stats", nlohmann::json::object()},
-                        {"options", options_of(o.tuning)},
-                        {"metrics", metrics}};
-  if (o.timeline_ms > 0)
-    out["timeline"] = {{"interval_ms", o.timeline_ms}, {"t_ms", run.t_ms}, {"rss_bytes", run.rss_bytes}};
-  return out;
+  rep.backend = file_name(o.allocator.empty() ? "system" : o.allocator);
+  rep.backend_version = o.backend_version;
+  rep.malloc_provider = file_name(report.provider->path);
+  rep.workload = std::string(command_prefix) + o.command;
+  rep.directory = std::filesystem::current_path().string();
+  rep.counting = counting;
+  rep.checksum = "-";  // a program's work is its own: nothing to digest
+  rep.settings = requested_settings(o.settings);
+  if (o.timeline_ms > 0) rep.timeline = {o.timeline_ms, run.t_ms, run.rss_bytes, {}};
+  return rep;
 }
 
 int launcher_main(int argc, char** argv) {
@@ -162,7 +153,7 @@ int launcher_main(int argc, char** argv) {
   app.add_option("--expect", o.expect, "The file name of the object that must provide malloc.")->required();
   app.add_option("--allocator", o.allocator, "The allocator library to preload (none: glibc).");
   app.add_option("--backend-version", o.backend_version, "The allocator's version, for the report.");
-  app.add_option("--tuning", o.tuning, "The variant's settings, K=V,..., for the report.");
+  app.add_option("--settings", o.settings, "The backend's settings, K=V,..., for the report.");
   app.add_option("--counting", o.counting, "Run with the counting library (on) or the probe (off).")
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--timeline-ms", o.timeline_ms, "Sample the program's RSS this often, in ms.")
@@ -173,7 +164,7 @@ int launcher_main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
   }
   try {
-    std::cout << launch(o).dump() << '\n' << std::flush;
+    std::cout << repetition_text(launch(o)) << '\n' << std::flush;
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "allocbench-launcher: error: %s\n", e.what());

@@ -25,16 +25,17 @@ struct Environment {
   unsigned cores = 0;
 };
 
-// A setting of a tuned variant: what was asked, and what the allocator reports in
-// effect (none where it cannot tell).
-struct OptionSetting {
+// A backend setting (--backend NAME:KEY=VALUE): what was asked, and what the allocator
+// reports in effect (none where it cannot tell).
+struct SettingValue {
   std::string requested;
   std::optional<std::string> effective;
-  bool operator==(const OptionSetting&) const = default;
+  bool operator==(const SettingValue&) const = default;
 };
 
 // Where allocations still live at the end were made (--leaks): the frames innermost
-// first, each "function (file:line)".
+// first, each "function (file:line)"; as the worker reports them, "module+0xOFFSET",
+// which the driver names.
 struct LeakSite {
   int64_t bytes = 0;
   int64_t count = 0;
@@ -65,7 +66,7 @@ struct Result {
   int64_t peak_live_error_bound = 0;  // 0: exact
   bool peak_rss_reset = true;         // false: peak RSS counts from process start
   int64_t unsized_frees = 0;          // frees without a size: live bytes overstate by what they freed
-  std::map<std::string, OptionSetting> options;  // of a tuned variant
+  std::map<std::string, SettingValue> settings;  // of a backend with settings
   std::map<std::string, Summary> metrics;        // allocator statistics as "allocator.<stat>"
   std::map<std::string, double> stats;  // the workload's own counters, median over repetitions
   std::vector<LeakSite> leak_sites;     // from the counted repetition, with --leaks

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "results/baseline.hpp"
 #include "results/metrics.hpp"
+#include "results/json_checker.hpp"
 #include "results/results_json.hpp"
 
 #include <fmt/format.h>
@@ -24,80 +25,6 @@ using nlohmann::json;
 
 constexpr size_t max_file_bytes = 256u << 20;
 constexpr int max_depth = 32;  // the schema needs 5; the parser recurses, so deep input is refused first
-
-// Checks each field of one file, naming the file and the field's path in every error.
-class Checker {
- public:
-  Checker(std::string_view role, const std::string& path) : role_(role), path_(path) {}
-
-  template <typename... Args>
-  [[noreturn]] void fail(fmt::format_string<Args...> f, Args&&... args) const {
-    throw usage_error("{} '{}': {}", role_, path_, fmt::format(f, std::forward<Args>(args)...));
-  }
-
-  [[noreturn]] void expected(const std::string& where, const char* what, const json* got) const {
-    if (!got) fail("{}: missing, expected {}", where, what);
-    std::string text = got->dump();
-    if (text.size() > 40) text = text.substr(0, 37) + "...";
-    fail("{}: expected {}, got {}", where, what, text);
-  }
-
-  const json& member(const json& obj, const char* key) const {
-    auto it = obj.find(key);
-    return it == obj.end() ? missing_ : *it;
-  }
-
-  const json& object(const json& obj, const std::string& where, const char* key) const {
-    const json& v = member(obj, key);
-    if (!v.is_object()) expected(join(where, key), "an object", found(v));
-    return v;
-  }
-
-  const json& array(const json& obj, const std::string& where, const char* key) const {
-    const json& v = member(obj, key);
-    if (!v.is_array()) expected(join(where, key), "an array", found(v));
-    return v;
-  }
-
-  std::string string(const json& obj, const std::string& where, const char* key) const {
-    const json& v = member(obj, key);
-    if (!v.is_string()) expected(join(where, key), "a string", found(v));
-    return v.get<std::string>();
-  }
-
-  bool boolean(const json& obj, const std::string& where, const char* key) const {
-    const json& v = member(obj, key);
-    if (!v.is_boolean()) expected(join(where, key), "true or false", found(v));
-    return v.get<bool>();
-  }
-
-  uint64_t count(const json& v, const std::string& where) const {
-    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
-      expected(where, "a non-negative integer", found(v));
-    return v.get<uint64_t>();
-  }
-
-  uint64_t count(const json& obj, const std::string& where, const char* key) const {
-    return count(member(obj, key), join(where, key));
-  }
-
-  double number(const json& v, const std::string& where) const {
-    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
-      expected(where, "a non-negative number", found(v));
-    return v.get<double>();
-  }
-
-  static std::string join(const std::string& where, const char* key) {
-    return where.empty() ? key : where + "." + key;
-  }
-
- private:
-  const json* found(const json& v) const { return &v == &missing_ ? nullptr : &v; }
-
-  std::string_view role_;
-  const std::string& path_;
-  const json missing_;
-};
 
 std::string read_whole(const std::string& path, const Checker& c) {
   struct stat st {};
@@ -209,51 +136,13 @@ Result read_result(const json& r, const std::string& where, const Environment& f
   res.unsized_frees = static_cast<int64_t>(c.count(r, where, "unsized_frees"));
   for (const auto& [k, v] : c.object(r, where, "stats").items())
     res.stats[k] = c.number(v, where + ".stats." + k);
-  // Optional: files written before tuned variants and allocator statistics existed.
-  if (r.contains("options")) {
-    for (const auto& [k, v] : c.object(r, where, "options").items()) {
-      std::string at = where + ".options." + k;
-      if (!v.is_object()) c.expected(at, "an object with requested and effective", &v);
-      OptionSetting o{c.string(v, at, "requested"), std::nullopt};
-      const json& effective = c.member(v, "effective");
-      if (!effective.is_null()) o.effective = c.string(v, at, "effective");
-      res.options[k] = o;
-    }
-  }
+  // Optional: files written before backend settings and allocator statistics existed.
+  res.settings = read_settings(r, where, c);
   if (r.contains("allocator_stats"))
     for (const auto& [k, v] : c.object(r, where, "allocator_stats").items())
       res.metrics[std::string(allocator_stat_prefix) + k] = read_summary(v, where + ".allocator_stats." + k, c);
-  if (r.contains("timeline")) {
-    const json& t = c.object(r, where, "timeline");
-    std::string at = where + ".timeline";
-    res.timeline.interval_ms = c.number(c.member(t, "interval_ms"), at + ".interval_ms");
-    auto series = [&](const char* key, std::vector<double>& out) {
-      const json& values = c.array(t, at, key);
-      for (size_t i = 0; i < values.size(); ++i)
-        out.push_back(c.number(values[i], fmt::format("{}.{}[{}]", at, key, i)));
-    };
-    series("t_ms", res.timeline.t_ms);
-    series("rss_bytes", res.timeline.rss_bytes);
-    if (t.contains("live_bytes")) series("live_bytes", res.timeline.live_bytes);
-    for (auto* s : {&res.timeline.rss_bytes, &res.timeline.live_bytes})
-      if (!s->empty() && s->size() != res.timeline.t_ms.size())
-        c.fail("{}: every series must be as long as t_ms ({} samples)", at, res.timeline.t_ms.size());
-  }
-  if (r.contains("leak_sites")) {
-    const json& sites = c.array(r, where, "leak_sites");
-    for (size_t i = 0; i < sites.size(); ++i) {
-      std::string at = fmt::format("{}.leak_sites[{}]", where, i);
-      if (!sites[i].is_object()) c.expected(at, "an object with bytes, count and stack", &sites[i]);
-      LeakSite site{static_cast<int64_t>(c.count(sites[i], at, "bytes")),
-                    static_cast<int64_t>(c.count(sites[i], at, "count")), {}};
-      const json& stack = c.array(sites[i], at, "stack");
-      for (size_t k = 0; k < stack.size(); ++k) {
-        if (!stack[k].is_string()) c.expected(fmt::format("{}.stack[{}]", at, k), "a string", &stack[k]);
-        site.stack.push_back(stack[k].get<std::string>());
-      }
-      res.leak_sites.push_back(std::move(site));
-    }
-  }
+  res.timeline = read_timeline(r, where, c);
+  res.leak_sites = read_leak_sites(r, where, c);
   const json& metrics = c.object(r, where, "metrics");
   const char* timed = res.measure == measure_wall ? "wall_ns" : "instructions";  // what every such entry has
   if (!metrics.contains(timed))
@@ -266,11 +155,11 @@ Result read_result(const json& r, const std::string& where, const Environment& f
 }  // namespace
 
 Results read_results_file(const std::string& path, std::string_view role) {
-  return parse_results_text(read_whole(path, Checker(role, path)), path, role);
+  return parse_results_text(read_whole(path, Checker(fmt::format("{} '{}'", role, path))), path, role);
 }
 
 Results parse_results_text(const std::string& text, const std::string& path, std::string_view role) {
-  Checker c(role, path);
+  Checker c(fmt::format("{} '{}'", role, path));
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) c.fail("is empty, expected a results JSON file");
   check_depth(text, c);
   json root;

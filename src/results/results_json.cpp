@@ -41,18 +41,16 @@ json to_json(const std::string& name, const Summary& s, unsigned threads) {
 }
 
 json to_json(const Result& r) {
-  json metrics = json::object(), allocator_stats = json::object(), options = json::object();
+  json metrics = json::object(), allocator_stats = json::object();
   for (const auto& [name, s] : r.metrics) {
     if (name.rfind(allocator_stat_prefix, 0) == 0)
       allocator_stats[name.substr(allocator_stat_prefix.size())] = to_json(name, s, r.threads);
     else
       metrics[name] = to_json(name, s, r.threads);
   }
-  for (const auto& [name, o] : r.options)
-    options[name] = {{"requested", o.requested}, {"effective", o.effective ? json(*o.effective) : json()}};
   json j = {{"environment", to_json(r.environment)},
           {"backend", r.backend},
-          {"options", options},
+          {"settings", to_json(r.settings)},
           {"backend_version", r.backend_version},
           {"malloc_provider", r.malloc_provider},
           {"workload", r.workload},
@@ -70,19 +68,83 @@ json to_json(const Result& r) {
           {"allocator_stats", allocator_stats},
           {"metrics", metrics}};
   if (!r.directory.empty()) j["directory"] = r.directory;
-  if (!r.timeline.t_ms.empty()) {
-    j["timeline"] = {{"interval_ms", r.timeline.interval_ms}, {"t_ms", r.timeline.t_ms}, {"rss_bytes", r.timeline.rss_bytes}};
-    if (!r.timeline.live_bytes.empty()) j["timeline"]["live_bytes"] = r.timeline.live_bytes;
-  }
-  if (!r.leak_sites.empty()) {
-    json sites = json::array();
-    for (const auto& s : r.leak_sites) sites.push_back({{"bytes", s.bytes}, {"count", s.count}, {"stack", s.stack}});
-    j["leak_sites"] = sites;
-  }
+  if (!r.timeline.t_ms.empty()) j["timeline"] = to_json(r.timeline);
+  if (!r.leak_sites.empty()) j["leak_sites"] = to_json(r.leak_sites);
   return j;
 }
 
 }  // namespace
+
+json to_json(const std::map<std::string, SettingValue>& settings) {
+  json j = json::object();
+  for (const auto& [name, s] : settings)
+    j[name] = {{"requested", s.requested}, {"effective", s.effective ? json(*s.effective) : json()}};
+  return j;
+}
+
+json to_json(const Timeline& t) {
+  json j = {{"interval_ms", t.interval_ms}, {"t_ms", t.t_ms}, {"rss_bytes", t.rss_bytes}};
+  if (!t.live_bytes.empty()) j["live_bytes"] = t.live_bytes;
+  return j;
+}
+
+json to_json(const std::vector<LeakSite>& sites) {
+  json j = json::array();
+  for (const auto& s : sites) j.push_back({{"bytes", s.bytes}, {"count", s.count}, {"stack", s.stack}});
+  return j;
+}
+
+std::map<std::string, SettingValue> read_settings(const json& holder, const std::string& where, const Checker& c) {
+  std::map<std::string, SettingValue> settings;
+  const char* key = holder.contains("settings") ? "settings" : "options";
+  if (!holder.contains(key)) return settings;
+  for (const auto& [k, v] : c.object(holder, where, key).items()) {
+    std::string at = Checker::join(where, key) + "." + k;
+    if (!v.is_object()) c.expected(at, "an object with requested and effective", &v);
+    SettingValue s{c.string(v, at, "requested"), std::nullopt};
+    if (!c.member(v, "effective").is_null()) s.effective = c.string(v, at, "effective");
+    settings[k] = s;
+  }
+  return settings;
+}
+
+Timeline read_timeline(const json& holder, const std::string& where, const Checker& c) {
+  Timeline timeline;
+  if (!holder.contains("timeline")) return timeline;
+  const json& t = c.object(holder, where, "timeline");
+  std::string at = Checker::join(where, "timeline");
+  timeline.interval_ms = c.number(c.member(t, "interval_ms"), at + ".interval_ms");
+  auto series = [&](const char* key, std::vector<double>& out) {
+    const json& values = c.array(t, at, key);
+    for (size_t i = 0; i < values.size(); ++i) out.push_back(c.number(values[i], fmt::format("{}.{}[{}]", at, key, i)));
+  };
+  series("t_ms", timeline.t_ms);
+  series("rss_bytes", timeline.rss_bytes);
+  if (t.contains("live_bytes")) series("live_bytes", timeline.live_bytes);
+  for (auto* s : {&timeline.rss_bytes, &timeline.live_bytes})
+    if (!s->empty() && s->size() != timeline.t_ms.size())
+      c.fail("{}: every series must be as long as t_ms ({} samples)", at, timeline.t_ms.size());
+  return timeline;
+}
+
+std::vector<LeakSite> read_leak_sites(const json& holder, const std::string& where, const Checker& c) {
+  std::vector<LeakSite> out;
+  if (!holder.contains("leak_sites")) return out;
+  const json& sites = c.array(holder, where, "leak_sites");
+  for (size_t i = 0; i < sites.size(); ++i) {
+    std::string at = fmt::format("{}[{}]", Checker::join(where, "leak_sites"), i);
+    if (!sites[i].is_object()) c.expected(at, "an object with bytes, count and stack", &sites[i]);
+    LeakSite site{static_cast<int64_t>(c.count(sites[i], at, "bytes")),
+                  static_cast<int64_t>(c.count(sites[i], at, "count")), {}};
+    const json& stack = c.array(sites[i], at, "stack");
+    for (size_t k = 0; k < stack.size(); ++k) {
+      if (!stack[k].is_string()) c.expected(fmt::format("{}.stack[{}]", at, k), "a string", &stack[k]);
+      site.stack.push_back(stack[k].get<std::string>());
+    }
+    out.push_back(std::move(site));
+  }
+  return out;
+}
 
 json to_json(const Results& results) {
   json list = json::array();

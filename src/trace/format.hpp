@@ -62,8 +62,6 @@ inline bool is_aligned_allocation(Op op) {
          op == Op::new_array_aligned;
 }
 inline bool is_free(Op op) { return op == Op::free_ || op == Op::delete_ || op == Op::delete_array; }
-inline bool is_allocation(Op op) { return op != Op::realloc_ && !is_free(op) && op < Op::count_; }
-inline bool is_cxx(Op op) { return op >= Op::new_; }
 
 // ── Encoding helpers (no allocation: the recorder runs inside malloc) ──────────
 inline unsigned char* put_varint(unsigned char* p, uint64_t v) {

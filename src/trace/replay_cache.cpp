@@ -9,40 +9,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <system_error>
 
 namespace allocbench::trace {
 namespace fs = std::filesystem;
 namespace {
-
-// A directory of this process's own, removed with everything in it at exit.
-struct TemporaryDirectory {
-  std::string path;
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    if (!path.empty()) fs::remove_all(path, ignored);
-  }
-};
-
-TemporaryDirectory& uncached() {
-  static TemporaryDirectory dir;
-  return dir;
-}
-
-bool cache_disabled = false;
-
-std::string directory() {
-  if (!cache_disabled) return cache_directory();
-  TemporaryDirectory& t = uncached();
-  if (t.path.empty()) {
-    std::string pattern = (fs::temp_directory_path() / "allocbench-replay-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw run_error("--no-cache: cannot make a temporary directory: {}", std::strerror(errno));
-    t.path = pattern;
-  }
-  return t.path;
-}
 
 bool is_ours(const fs::path& p) {
   std::string name = p.filename().string();
@@ -58,15 +30,10 @@ std::string cache_directory() {
   return (fs::temp_directory_path() / "allocbench-cache").string();
 }
 
-void disable_cache() { cache_disabled = true; }
-
-std::string prepared_file(const std::string& trace_path) {
-  static std::map<std::string, std::string> known;  // this process prepares or checks each trace once
-  if (auto it = known.find(trace_path); it != known.end()) return it->second;
+std::string prepared_file(const std::string& trace_path, const std::string& dir) {
 
   InputFile trace(trace_path, "trace");  // both walks read these bytes, whatever the path holds meanwhile
   TraceKey key = trace_key(trace);
-  std::string dir = directory();
   auto unusable = [&](const std::string& why) {
     return run_error("the replay cache {}: {}; set ALLOCBENCH_CACHE_DIR to a writable directory, or run with "
                      "--no-cache",
@@ -79,7 +46,7 @@ std::string prepared_file(const std::string& trace_path) {
   if (fs::exists(file, ec)) {
     try {
       PreparedReplay p = read_prepared(InputFile(file, "prepared replay"), true);
-      if (p.header.trace_hash == key.hash && p.header.trace_bytes == key.bytes) return known[trace_path] = file;
+      if (p.header.trace_hash == key.hash && p.header.trace_bytes == key.bytes) return file;
       fmt::print(stderr, "allocbench: the prepared replay {} was made from another trace: preparing it again\n", file);
     } catch (const Error& e) {
       fmt::print(stderr, "allocbench: {}: preparing it again\n", e.what());
@@ -102,7 +69,7 @@ std::string prepared_file(const std::string& trace_path) {
   uintmax_t bytes = fs::file_size(file, ec);
   fmt::print(stderr, "allocbench: prepared {} for replay in {:.1f} s: {:.1f} MiB in {}\n", trace_path, seconds,
              ec ? 0.0 : static_cast<double>(bytes) / (1 << 20), file);
-  return known[trace_path] = file;
+  return file;
 }
 
 Cleared clear_cache() {

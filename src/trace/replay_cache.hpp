@@ -15,12 +15,10 @@ namespace allocbench::trace {
 
 std::string cache_directory();
 
-// --no-cache: prepared replays go to a temporary directory, removed at exit.
-void disable_cache();
-
-// The prepared replay of a trace: from the cache when it is there and sound, else
-// written, and said so on stderr.
-std::string prepared_file(const std::string& trace_path);
+// The prepared replay of a trace in `directory` (the cache, or with --no-cache a
+// directory of the run's own): found there when it is there and sound, else written, and
+// said so on stderr.
+std::string prepared_file(const std::string& trace_path, const std::string& directory);
 
 struct Cleared {
   uint64_t files = 0, bytes = 0;

@@ -14,11 +14,16 @@
 
 namespace allocbench {
 
+// The backend's name ("jemalloc"), and the file name prefix of the shared object that
+// must provide malloc in its worker ("libjemalloc"): from CMake (allocbench_add_backend).
+std::string_view backend_name();
+std::string_view expected_provider();
+
 // The allocator's version as it reports it.
 std::string backend_version();
 
 // One setting of an allocator, as the user names it after `NAME:`.
-struct Tunable {
+struct SettingSpec {
   enum class Kind { boolean, integer, bytes, choice };
   std::string_view name;
   Kind kind;
@@ -32,15 +37,15 @@ struct Tunable {
 // Validated settings in canonical form ("true"/"false", plain integers), sorted by key.
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
-struct Tuning {
-  std::vector<Tunable> options;
+struct SettingsSchema {
+  std::vector<SettingSpec> specs;
   // The environment variables that carry `settings` to the allocator at its start.
   std::map<std::string, std::string> (*environment)(const Settings& settings);
   // The value in effect, canonical; nullopt where the allocator cannot tell.
-  std::optional<std::string> (*effective)(const Tunable& option);
+  std::optional<std::string> (*effective)(const SettingSpec& spec);
 };
 
-const Tuning& backend_tuning();
+const SettingsSchema& settings_schema();
 
 // The allocator's own view of its memory, read at the end of the measured phase.
 // Names shared by backends where they mean the same: allocated_bytes (held by the

@@ -1,7 +1,7 @@
 // The counting wrapper: every global operator new/delete of the worker, counted and
 // forwarded to the allocator under test (whichever library provides malloc here).
 // Requested sizes come from sized deallocation, so no header or side table is needed.
-#include "worker/counting.hpp"
+#include "counting/counting.hpp"
 #include "worker/leak_sites.hpp"
 
 #include <cstdlib>

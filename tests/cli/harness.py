@@ -23,12 +23,21 @@ PROVIDERS = {
     "pool": ("liballocbench-pool",),
 }
 
-# Small enough for tests, large enough to do real work.
-SMALL = {
-    "small-object-churn": ["ops=30000", "window=2000"],
-    "connection-pool": ["requests=3000"],
-    "pool-contention": ["ops=40000"],
-}
+
+def _registered_workloads():
+    """Every workload that allocates, as `allocbench list` shows it, with its small
+    parameters: the standard ones, and in builds with the tests the example that proves a
+    workload added in one file is tested without editing the tests."""
+    env = dict(os.environ, ALLOCBENCH_LIST_EXAMPLE="1")
+    listed = subprocess.run([ALLOCBENCH, "list", "--format", "json"], capture_output=True, text=True, env=env)
+    workloads = json.loads(listed.stdout)["workloads"]
+    return {w["name"]: [f"{k}={v}" for k, v in w["small_params"].items()]
+            for w in workloads if w["kind"] in ("standard", "example")}
+
+
+# Small enough for tests, large enough to do real work: name -> ["KEY=VALUE", ...].
+SMALL = _registered_workloads()
+assert "test-stack" in SMALL, "the test-only example workload must be listed to the tests"
 
 
 def library_path(soname):
@@ -51,8 +60,9 @@ def allocbench(*args, env=None, timeout=600):
     return subprocess.run([ALLOCBENCH, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
-def run_json(*args, workloads=("small-object-churn", "connection-pool", "pool-contention"), **kw):
-    """`allocbench run` over small workloads; returns (process, parsed JSON report or None)."""
+def run_json(*args, workloads=tuple(SMALL), **kw):
+    """`allocbench run` over small workloads (every registered one unless told); returns
+    (process, parsed JSON report or None)."""
     p = allocbench("run", "--workload", ",".join(workloads), *small_params(workloads),
                    "--format", "json", *args, **kw)
     try:

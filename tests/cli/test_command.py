@@ -143,7 +143,9 @@ class CommandTest(unittest.TestCase):
         # Neither the loader's allocations, nor an allocator's own, nor a C++ runtime
         # the counting library brought in: `true` makes no call to malloc.
         p = self.run_cmd("true", "--backend", "all")
-        for backend, r in self.results(p).items():
+        results = self.results(p)
+        self.assertEqual(sorted(results), BACKENDS)
+        for backend, r in results.items():
             for name in COUNTS + ("peak_live_bytes",):
                 self.assertEqual(metric(r, name), 0, (backend, name))
 
@@ -167,7 +169,7 @@ class CommandTest(unittest.TestCase):
         with open(out) as f:
             self.assertEqual(f.read(), repr(("kept", None, None, "")))
 
-    def test_tuned_and_preloaded_backends_run_programs(self):
+    def test_backends_with_settings_and_preloaded_ones_run_programs(self):
         slow = os.path.join(BUILD_DIR, "tests", "libslow_malloc.so")
         tuned = "jemalloc:narenas=2" if "jemalloc" in BACKENDS else "system:arena_max=2"
         # A sanitizer's worker cannot load another malloc ahead of its runtime to identify it.
@@ -175,7 +177,7 @@ class CommandTest(unittest.TestCase):
         p = self.run_cmd(f"{PROGRAM} 2 5000", "--backend", tuned + (f",preload:{slow}" if preload else ""))
         results = self.results(p)
         setting = "narenas" if "jemalloc" in BACKENDS else "arena_max"
-        self.assertEqual(results[tuned]["options"][setting]["requested"], "2")
+        self.assertEqual(results[tuned]["settings"][setting]["requested"], "2")
         self.assertTrue(results[tuned]["malloc_provider"].startswith(PROVIDERS[tuned.split(":")[0]][0]))
         if preload:
             self.assertEqual(results[f"preload:{slow}"]["malloc_provider"], "libslow_malloc.so")

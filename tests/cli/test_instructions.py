@@ -146,16 +146,16 @@ class ThreadsTest(unittest.TestCase):
 
 @unittest.skipUnless(NATIVE, "valgrind cannot run a sanitized worker")
 class EverythingElseTest(unittest.TestCase):
-    def test_replays_tuned_variants_references_and_csv_work_in_this_mode(self):
+    def test_replays_backends_with_settings_references_and_csv_work_in_this_mode(self):
         trace = os.path.abspath(os.path.join("..", "fuzz", "corpus", "trace", "threads.trace"))
-        variant = "jemalloc:narenas=1" if "jemalloc" in BACKENDS else "system:tcache_count=0"
-        reference = variant.split(":")[0]
-        p = allocbench("run", "--measure", "instructions", "--backend", f"{reference},{variant}", "--workload",
+        with_settings = "jemalloc:narenas=1" if "jemalloc" in BACKENDS else "system:tcache_count=0"
+        reference = with_settings.split(":")[0]
+        p = allocbench("run", "--measure", "instructions", "--backend", f"{reference},{with_settings}", "--workload",
                        f"trace:{trace}", "--reps", "4", "--reference", reference, "--metric", "instructions,allocs",
                        "--format", "csv")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         rows = list(csv.DictReader(io.StringIO(p.stdout)))
-        judged = [r for r in rows if r["backend"] == variant and r["metric"] in ("instructions", "allocs")]
+        judged = [r for r in rows if r["backend"] == with_settings and r["metric"] in ("instructions", "allocs")]
         self.assertEqual(sorted(r["metric"] for r in judged), ["allocs", "instructions"])
         by_metric = {r["metric"]: r for r in judged}
         self.assertEqual(by_metric["allocs"]["verdict"], "unchanged")  # the same replay

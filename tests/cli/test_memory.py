@@ -55,6 +55,7 @@ class AllocatorStatsTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         expected = {"system": "allocated_bytes", "jemalloc": "resident_bytes", "tcmalloc": "allocated_bytes",
                     "mimalloc": "committed_bytes", "pool": "chunk_resident_bytes"}
+        self.assertEqual(sorted(r["backend"] for r in report["results"]), BACKENDS)
         for r in report["results"]:
             stat = r["allocator_stats"][expected[r["backend"]]]
             self.assertGreater(stat["median"], 0, r["backend"])

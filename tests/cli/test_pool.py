@@ -33,7 +33,7 @@ class PoolTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         default, tuned = report["results"]
         self.assertEqual(tuned["backend"], "pool:chunk_bytes=131072,max_class=64,thread_cache=0")
-        self.assertEqual(tuned["options"], {"chunk_bytes": {"requested": "131072", "effective": "131072"},
+        self.assertEqual(tuned["settings"], {"chunk_bytes": {"requested": "131072", "effective": "131072"},
                                             "max_class": {"requested": "64", "effective": "64"},
                                             "thread_cache": {"requested": "0", "effective": "0"}})
         self.assertEqual(default["checksum"], tuned["checksum"])
@@ -68,11 +68,11 @@ class PoolTest(unittest.TestCase):
 
     def test_bad_settings_are_usage_errors(self):
         cases = {
-            "pool:max_class=24": "option max_class: expected a multiple of 16, got '24'",
-            "pool:max_class=8": "option max_class: expected a byte size from 16 to 4096",
-            "pool:chunk_bytes=100000": "option chunk_bytes: expected a multiple of 65536, got '100000'",
-            "pool:thread_cache=40000": "option thread_cache: expected an integer from 0 to 32768",
-            "pool:arenas=2": "unknown option 'arenas'; valid: max_class, chunk_bytes, thread_cache",
+            "pool:max_class=24": "setting max_class: expected a multiple of 16, got '24'",
+            "pool:max_class=8": "setting max_class: expected a byte size from 16 to 4096",
+            "pool:chunk_bytes=100000": "setting chunk_bytes: expected a multiple of 65536, got '100000'",
+            "pool:thread_cache=40000": "setting thread_cache: expected an integer from 0 to 32768",
+            "pool:arenas=2": "unknown setting 'arenas'; valid: max_class, chunk_bytes, thread_cache",
         }
         for backend, message in cases.items():
             with self.subTest(backend=backend):
@@ -83,10 +83,10 @@ class PoolTest(unittest.TestCase):
     def test_a_setting_that_did_not_reach_the_library_is_refused_by_the_worker(self):
         worker = os.path.join(os.path.dirname(ALLOCBENCH), "allocbench-worker-pool")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALLOCBENCH_POOL_")}
-        p = subprocess.run([worker, "--workload", "empty", "--tuning", "max_class=64"], capture_output=True,
+        p = subprocess.run([worker, "--workload", "empty", "--settings", "max_class=64"], capture_output=True,
                            text=True, env=env)
         self.assertEqual(p.returncode, 3)
-        self.assertIn("option max_class=64 did not take effect: the allocator reports 1024", p.stderr)
+        self.assertIn("setting max_class=64 did not take effect: the allocator reports 1024", p.stderr)
 
     def test_the_library_serves_a_real_program_and_reports_a_bad_setting(self):
         program = "import json; print(len(json.dumps([{'k': str(i) * (i % 50)} for i in range(50000)])))"

@@ -412,7 +412,9 @@ class BrokenTraceTest(unittest.TestCase):
         p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",
                        "--format", "json")
         self.assertEqual(p.returncode, 0, p.stderr)
-        for r in json.loads(p.stdout)["results"]:
+        results = json.loads(p.stdout)["results"]
+        self.assertEqual(len(results), len(BACKENDS))
+        for r in results:
             self.assertEqual(r["stats"]["skipped_frees"], 2)
             self.assertEqual(metric(r, "allocs"), 3)  # malloc, malloc, realloc(NULL, 70)
             self.assertEqual(metric(r, "peak_live_bytes"), info["peak_live_bytes"])
@@ -482,7 +484,9 @@ class BrokenTraceTest(unittest.TestCase):
         p = allocbench("run", "--workload", f"trace:{path}", "--backend", "all", "--reps", "1", "--warmup", "0",
                        "--format", "json")
         self.assertEqual(p.returncode, 0, p.stderr)
-        for r in json.loads(p.stdout)["results"]:
+        results = json.loads(p.stdout)["results"]
+        self.assertEqual(len(results), len(BACKENDS))
+        for r in results:
             self.assertEqual((metric(r, "allocs"), r["threads"]), (0, 1))
 
     def test_broken_traces_are_refused_with_the_file_and_the_offset(self):

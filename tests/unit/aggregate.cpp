@@ -1,15 +1,17 @@
 #include "common/error.hpp"
 #include "results/aggregate.hpp"
 #include "results/results_json.hpp"
-#include "sample_fixture.hpp"
+#include "repetition_fixture.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <doctest/doctest.h>
 
 using namespace allocbench;
 
 TEST_CASE("unit_aggregate_summarises_every_metric_over_repetitions") {
-  auto counted = counted_sample("x");
-  Result r = aggregate({worker_sample("x", 300), worker_sample("x", 100), worker_sample("x", 200)}, &counted);
+  auto counted = counted_repetition("x");
+  Result r = aggregate({measured_repetition("x", 300), measured_repetition("x", 100), measured_repetition("x", 200)}, &counted);
   CHECK(r.reps == 3);
   CHECK(r.counting);
   CHECK(r.metrics.at("wall_ns").median == 200);
@@ -19,45 +21,71 @@ TEST_CASE("unit_aggregate_summarises_every_metric_over_repetitions") {
 }
 
 TEST_CASE("unit_aggregate_never_takes_a_time_from_the_counted_run") {
-  auto counted = counted_sample("x");  // its wall_ns is 999
-  Result r = aggregate({worker_sample("x", 100)}, &counted);
+  auto counted = counted_repetition("x");  // its wall_ns is 999
+  Result r = aggregate({measured_repetition("x", 100)}, &counted);
   CHECK(r.metrics.at("wall_ns").samples == std::vector<double>{100});
-  Result uncounted = aggregate({worker_sample("x", 100)}, nullptr);
+  Result uncounted = aggregate({measured_repetition("x", 100)}, nullptr);
   CHECK_FALSE(uncounted.counting);
   CHECK(uncounted.metrics.count("allocs") == 0);
   CHECK(r.params == std::map<std::string, int64_t>{{"ops", 10}});
 }
 
 TEST_CASE("unit_aggregate_rejects_repetitions_that_did_different_work") {
-  auto other = worker_sample("x", 100);
-  other["checksum"] = "00000000000000cd";
-  CHECK_THROWS_AS(aggregate({worker_sample("x", 100), other}, nullptr), Error);
-  auto counted = counted_sample("x");
-  counted["checksum"] = "00000000000000cd";
-  CHECK_THROWS_AS(aggregate({worker_sample("x", 100)}, &counted), Error);
+  auto other = measured_repetition("x", 100);
+  other.checksum = "00000000000000cd";
+  CHECK_THROWS_AS(aggregate({measured_repetition("x", 100), other}, nullptr), Error);
+  auto counted = counted_repetition("x");
+  counted.checksum = "00000000000000cd";
+  CHECK_THROWS_AS(aggregate({measured_repetition("x", 100)}, &counted), Error);
 }
 
-TEST_CASE("unit_aggregate_validation_names_the_broken_field") {
-  CHECK(validate_sample(worker_sample("x", 1)).empty());
-  auto s = worker_sample("x", 1);
-  s["metrics"].erase("wall_ns");
-  CHECK(validate_sample(s) == "metrics.wall_ns: expected a number");
-  s = worker_sample("x", 1);
-  s["checksum"] = 12;
-  CHECK(validate_sample(s) == "checksum: expected a string");
-  s = worker_sample("x", 1);
-  s["seed"] = -1;
-  CHECK(validate_sample(s) == "seed: expected a non-negative integer");
-  CHECK(validate_sample(nlohmann::json::array()) == "expected a JSON object");
-  s = counted_sample("x");
-  CHECK(validate_sample(s).empty());
-  s["metrics"].erase("allocs");  // a counted run must have every counted metric
-  CHECK(validate_sample(s) == "metrics.allocs: expected a number");
+// A report goes through its JSON and back unchanged; a broken one is named by its field.
+TEST_CASE("unit_repetition_report_round_trips_and_names_the_broken_field") {
+  Repetition counted = counted_repetition("x");
+  counted.settings = {{"narenas", {"2", "2"}}, {"tcache_count", {"0", std::nullopt}}};
+  counted.leak_sites = {{96, 2, {"/lib/x.so+0x10", "/lib/x.so+0x20"}}};
+  counted.timeline = {10, {0, 10}, {4096, 8192}, {100, 200}};
+  counted.stats = {{"borrows", 7}};
+  Repetition back = parse_repetition(repetition_text(counted));
+  CHECK(back.settings == counted.settings);
+  CHECK(back.metrics == counted.metrics);
+  CHECK(back.allocator_stats == counted.allocator_stats);
+  CHECK(back.stats == counted.stats);
+  CHECK(back.leak_sites == counted.leak_sites);
+  CHECK(back.timeline == counted.timeline);
+  CHECK(back.checksum == counted.checksum);
+  CHECK(back.counting);
+
+  auto error_of = [](const std::string& text) -> std::string {
+    try {
+      parse_repetition(text);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto json_of = [](const Repetition& r) { return nlohmann::json::parse(repetition_text(r)); };
+  CHECK(error_of(repetition_text(measured_repetition("x", 1))).empty());
+  auto j = json_of(measured_repetition("x", 1));
+  j["metrics"].erase("wall_ns");
+  CHECK(error_of(j.dump()) == "printed a malformed report: metrics.wall_ns: missing, expected a number");
+  j = json_of(measured_repetition("x", 1));
+  j["checksum"] = 12;
+  CHECK(error_of(j.dump()) == "printed a malformed report: checksum: expected a string, got 12");
+  j = json_of(measured_repetition("x", 1));
+  j["seed"] = -1;
+  CHECK(error_of(j.dump()) == "printed a malformed report: seed: expected a non-negative integer, got -1");
+  CHECK(error_of("[]") == "printed a malformed report: expected a JSON object");
+  CHECK(error_of("") == "printed no report");
+  CHECK(error_of("{\"backend\": ") == "printed a report that is not JSON");
+  j = json_of(counted_repetition("x"));
+  j["metrics"].erase("allocs");  // a counted run must have every counted metric
+  CHECK(error_of(j.dump()) == "printed a malformed report: metrics.allocs: missing, expected a number");
 }
 
 TEST_CASE("unit_results_json_carries_schema_direction_and_determinism") {
-  auto counted = counted_sample("x");
-  Results results{{}, {aggregate({worker_sample("x", 100)}, &counted)}};
+  auto counted = counted_repetition("x");
+  Results results{{}, {aggregate({measured_repetition("x", 100)}, &counted)}};
   auto j = to_json(results);
   CHECK(j["schema"] == "allocbench-results/1");
   const auto& m = j["results"][0]["metrics"];

@@ -2,7 +2,9 @@
 #include "results/aggregate.hpp"
 #include "results/baseline.hpp"
 #include "results/results_file.hpp"
-#include "sample_fixture.hpp"
+#include "repetition_fixture.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <doctest/doctest.h>
 
@@ -12,8 +14,8 @@ using namespace allocbench;
 
 namespace {
 Result cell(const std::string& backend, double wall, const std::string& workload = "w") {
-  auto counted = counted_sample(backend, workload);
-  return aggregate({worker_sample(backend, wall, workload)}, &counted);
+  auto counted = counted_repetition(backend, workload);
+  return aggregate({measured_repetition(backend, wall, workload)}, &counted);
 }
 }  // namespace
 
@@ -38,7 +40,7 @@ TEST_CASE("unit_baseline_file_round_trips_byte_for_byte") {
   Results r{{}, {cell("b", 100), cell("a", 123.5)}};
   r.environment.cpu = "cpu";
   r.environment.cores = 2;
-  r.results[0].options = {{"narenas", {"2", "2"}}, {"tcache_count", {"0", std::nullopt}}};
+  r.results[0].settings = {{"narenas", {"2", "2"}}, {"tcache_count", {"0", std::nullopt}}};
   auto path = (std::filesystem::temp_directory_path() / "allocbench-unit-roundtrip.json").string();
   std::string text = results_file_text(merge_baseline({}, r));
   write_file_atomically(path, text, "--save-baseline");
@@ -49,7 +51,7 @@ TEST_CASE("unit_baseline_file_round_trips_byte_for_byte") {
   // Allocator statistics have their own object in the file, and are metrics again when read.
   CHECK(text.find("\"allocator_stats\": {\n") != std::string::npos);
   CHECK(back.results[0].metrics.at("allocator.resident_bytes").median == 16384);
-  CHECK(back.results[1].options == r.results[0].options);  // sorted: "a" first
+  CHECK(back.results[1].settings == r.results[0].settings);  // sorted: "a" first
   CHECK(text.find("\"median\": 10,") != std::string::npos);  // counts stay integers
   std::filesystem::remove(path);
 }

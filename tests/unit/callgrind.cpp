@@ -36,7 +36,7 @@ totals: 355051 80208 48896 175 2750 2952 175 2316 2835
 }  // namespace
 
 TEST_CASE("unit_callgrind_costs_come_from_the_totals") {
-  nlohmann::json costs = callgrind_costs(output, "cg.out");
+  auto costs = callgrind_costs(output, "cg.out");
   CHECK(costs["instructions"] == 355051);
   CHECK(costs["l1_misses"] == 175 + 2750 + 2952);
   CHECK(costs["ll_misses"] == 175 + 2316 + 2835);

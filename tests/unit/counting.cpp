@@ -1,7 +1,7 @@
 // The counting bookkeeping, driven directly (this binary has no counting operators).
 #include "workloads/barrier.hpp"
 #include "workloads/rng.hpp"
-#include "worker/counting.hpp"
+#include "counting/counting.hpp"
 
 #include <doctest/doctest.h>
 

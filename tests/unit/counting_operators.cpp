@@ -1,5 +1,5 @@
 // The counting operator new/delete of the worker, linked into this test binary.
-#include "worker/counting.hpp"
+#include "counting/counting.hpp"
 
 #include <doctest/doctest.h>
 

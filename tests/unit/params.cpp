@@ -7,8 +7,8 @@ using namespace allocbench;
 
 namespace {
 const std::vector<ParamSpec> specs{
-    {"ops", ParamType::count, 100, 1, 1000, "steps"},
-    {"size", ParamType::bytes, 64, 16, 1 << 20, "bytes"},
+    {"ops", ValueType::count, 100, 1, 1000, "steps"},
+    {"size", ValueType::bytes, 64, 16, 1 << 20, "bytes"},
 };
 
 std::string error_of(const std::map<std::string, std::string>& overrides) {

@@ -1,5 +1,5 @@
 #include "common/error.hpp"
-#include "driver/run_options.hpp"
+#include "driver/plan.hpp"
 
 #include <doctest/doctest.h>
 

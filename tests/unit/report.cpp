@@ -2,7 +2,7 @@
 #include "report/report.hpp"
 #include "results/aggregate.hpp"
 #include "results/compare.hpp"
-#include "sample_fixture.hpp"
+#include "repetition_fixture.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,9 +13,9 @@ using namespace allocbench;
 
 namespace {
 Result cell(const std::string& backend, std::vector<double> walls) {
-  std::vector<nlohmann::json> measured;
-  for (double w : walls) measured.push_back(worker_sample(backend, w));
-  auto counted = counted_sample(backend);
+  std::vector<Repetition> measured;
+  for (double w : walls) measured.push_back(measured_repetition(backend, w));
+  auto counted = counted_repetition(backend);
   return aggregate(measured, &counted);
 }
 

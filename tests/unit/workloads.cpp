@@ -1,8 +1,11 @@
 // The real workloads, run in this process with the counting operators: the same seed
 // does the same work whatever the thread interleaving, and nothing leaks.
 #include "common/error.hpp"
+#include "trace/input_file.hpp"
+#include "trace/prepared.hpp"
+#include "trace/replay_cache.hpp"
 #include "trace/summary.hpp"
-#include "worker/counting.hpp"
+#include "counting/counting.hpp"
 #include "workloads/digest.hpp"
 #include "workloads/object_pool.hpp"
 #include "workloads/workload.hpp"
@@ -27,9 +30,16 @@ struct Run {
   int64_t unsized_frees;
 };
 
+// A trace's prepared replay and thread count, as the driver's preparation gives them.
+std::pair<std::string, unsigned> prepared(const WorkloadInfo& info) {
+  std::string file = trace::prepared_file(trace_path(info.name), trace::cache_directory());
+  return {file, trace::read_prepared(trace::InputFile(file, "prepared replay"), false).header.threads};
+}
+
 Run run(std::string_view name, unsigned threads, uint64_t seed, std::map<std::string, std::string> params) {
   const WorkloadInfo& info = find_workload(name);
-  WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, params), seed, threads};
+  WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, params), seed, threads, {}};
+  if (info.kind == WorkloadKind::trace) std::tie(cfg.prepared, cfg.threads) = prepared(info);
   int64_t live = c::snapshot().live_bytes, unsized = c::unsized_frees();
   Run r{};
   {
@@ -46,76 +56,106 @@ Run run(std::string_view name, unsigned threads, uint64_t seed, std::map<std::st
   return r;
 }
 
-const std::map<std::string, std::map<std::string, std::string>> small{
-    {"small-object-churn", {{"ops", "50000"}, {"window", "2000"}}},
-    {"connection-pool", {{"requests", "3000"}, {"recycle_every", "50"}}},
-    {"pool-contention", {{"ops", "100000"}, {"queue_capacity", "64"}}},
-};
+// Every workload of the registry that allocates (the standard ones, and the test-only
+// example that proves a new workload is picked up), with the small parameters it declares.
+std::vector<const WorkloadInfo*> registered() {
+  std::vector<const WorkloadInfo*> out;
+  for (const auto* w : all_workloads())
+    if (w->kind == WorkloadKind::standard || w->kind == WorkloadKind::example) out.push_back(w);
+  return out;
+}
+
+// A value of `spec` far enough from `value` to change the work, within its bounds: double
+// (a neighbour is not: 3000 requests recycling with odds 1/50 or 1/51 are often the same).
+std::string other_value(const ParamSpec& spec, int64_t value) {
+  int64_t other = value ? value * 2 : 1;
+  if (other > spec.max) other = value / 2;
+  return std::to_string(std::max(other, spec.min));
+}
 
 }  // namespace
 
+TEST_CASE("unit_workloads_the_registry_holds_the_standard_ones_and_the_test_example") {
+  std::vector<std::string_view> names;
+  for (const auto* w : registered()) {
+    names.push_back(w->name);
+    CHECK_FALSE(w->small_params.empty());  // every one declares how to run it small
+  }
+  CHECK(names == std::vector<std::string_view>{"small-object-churn", "connection-pool", "pool-contention", "test-stack"});
+}
+
 TEST_CASE("unit_workloads_same_seed_same_work_under_any_interleaving") {
-  for (const auto& [name, params] : small) {
+  int runs = 0;
+  for (const auto* w : registered()) {
     for (unsigned threads : {1u, 2u, 4u}) {
-      CAPTURE(name);
+      CAPTURE(w->name);
       CAPTURE(threads);
-      Run a = run(name, threads, 7, params), b = run(name, threads, 7, params);
+      Run a = run(w->name, threads, 7, w->small_params), b = run(w->name, threads, 7, w->small_params);
       CHECK(a.outcome.checksum == b.outcome.checksum);
       CHECK(a.counts.allocs == b.counts.allocs);
       CHECK(a.counts.frees == b.counts.frees);
       CHECK(a.counts.bytes_allocated == b.counts.bytes_allocated);
       CHECK(a.counts.allocs > 0);
       if (threads == 1) CHECK(a.counts.peak_live_bytes == b.counts.peak_live_bytes);
+      ++runs;
     }
   }
+  CHECK(runs == 3 * static_cast<int>(registered().size()));
 }
 
 TEST_CASE("unit_workloads_checksum_digests_the_work") {
-  for (const auto& [name, params] : small) {
-    CAPTURE(name);
-    CHECK(run(name, 1, 1, params).outcome.checksum != run(name, 1, 2, params).outcome.checksum);
+  int runs = 0;
+  for (const auto* w : registered()) {
+    CAPTURE(w->name);
+    CHECK(run(w->name, 1, 1, w->small_params).outcome.checksum != run(w->name, 1, 2, w->small_params).outcome.checksum);
+    ++runs;
   }
+  CHECK(runs == static_cast<int>(registered().size()));
 }
 
-// Every parameter changes the work, so every parameter changes the checksum: the sizes
-// drawn for max_size=1024 and 65536 come from the same random calls, and a sum of the
-// objects' first words could not tell them apart.
+// Every parameter changes the work, so every parameter changes the checksum: e.g. the
+// sizes drawn for max_size=1024 and 2048 come from the same random calls, and a sum of the
+// objects' first words could not tell them apart. allocate changes who serves the
+// objects, not the work (the next test).
 TEST_CASE("unit_workloads_checksum_depends_on_every_parameter") {
-  const std::map<std::string, std::map<std::string, std::string>> changed{
-      {"small-object-churn", {{"ops", "50001"}, {"window", "2001"}, {"max_size", "65536"}, {"tail_percent", "50"}}},
-      {"connection-pool", {{"requests", "3001"}, {"recycle_every", "7"}, {"max_body", "65536"}, {"connections", "9"}}},
-      {"pool-contention", {{"ops", "100001"}, {"queue_capacity", "256"}, {"max_size", "65536"}, {"local_percent", "60"}}},
-  };
-  for (const auto& [name, params] : small) {
-    uint64_t base = run(name, 1, 1, params).outcome.checksum;
-    for (const auto& [key, value] : changed.at(name)) {
-      CAPTURE(name);
-      CAPTURE(key);
-      auto other = params;
-      other[key] = value;
-      CHECK(run(name, 1, 1, other).outcome.checksum != base);
+  int changed = 0;
+  for (const auto* w : registered()) {
+    ParamValues values = resolve_params(w->name, w->params, w->small_params);
+    uint64_t base = run(w->name, 1, 1, w->small_params).outcome.checksum;
+    for (const auto& spec : w->params) {
+      if (spec.name == "allocate") continue;
+      CAPTURE(w->name);
+      CAPTURE(spec.name);
+      auto other = w->small_params;
+      other[spec.name] = other_value(spec, values.at(spec.name));
+      CHECK(run(w->name, 1, 1, other).outcome.checksum != base);
+      ++changed;
     }
   }
+  CHECK(changed >= 3 * static_cast<int>(registered().size()));
 }
 
 // allocate=0, the harness's own cost: the same work and checksum, and not one allocator
 // call in the phase, on one thread and with cross-thread frees.
 TEST_CASE("unit_workloads_allocate_0_does_the_same_work_without_the_allocator") {
-  for (const auto& [name, params] : small) {
+  int runs = 0;
+  for (const auto* w : registered()) {
     for (unsigned threads : {1u, 3u}) {
-      CAPTURE(name);
+      CAPTURE(w->name);
       CAPTURE(threads);
-      auto pooled = params;
-      pooled.emplace("allocate", "0");
-      Run with = run(name, threads, 4, params), without = run(name, threads, 4, pooled);
+      auto pooled = w->small_params;
+      pooled.insert_or_assign("allocate", std::string("0"));
+      Run with = run(w->name, threads, 4, w->small_params), without = run(w->name, threads, 4, pooled);
       CHECK(with.counts.allocs > 0);
       CHECK(without.counts.allocs == 0);
       CHECK(without.counts.frees == 0);
       CHECK(without.counts.bytes_allocated == 0);
       CHECK(without.outcome.checksum == with.outcome.checksum);
       CHECK(without.leaked == 0);
+      ++runs;
     }
   }
+  CHECK(runs == 2 * static_cast<int>(registered().size()));
 }
 
 // Size classes as allocators round: never smaller than asked, at most 1/8 (or 15 B) more.
@@ -172,12 +212,15 @@ TEST_CASE("unit_workloads_digest_follows_the_order") {
 }
 
 TEST_CASE("unit_workloads_leave_nothing_live_and_free_only_with_sizes") {
-  for (const auto& [name, params] : small) {
-    CAPTURE(name);
-    Run r = run(name, 2, 3, params);
+  int runs = 0;
+  for (const auto* w : registered()) {
+    CAPTURE(w->name);
+    Run r = run(w->name, 2, 3, w->small_params);
     CHECK(r.leaked == 0);
     CHECK(r.unsized_frees == 0);
+    ++runs;
   }
+  CHECK(runs == static_cast<int>(registered().size()));
 }
 
 TEST_CASE("unit_workloads_pool_contention_frees_across_threads") {
@@ -200,9 +243,8 @@ TEST_CASE("unit_workloads_connection_pool_recycles_deterministically") {
 // each other's objects: the replay's cross-thread waits run here (and under TSan).
 TEST_CASE("unit_trace_replay_of_a_multi_threaded_recording_matches_the_trace") {
   const std::string name = "trace:" ALLOCBENCH_TEST_TRACE;
-  const WorkloadInfo& info = find_workload(name);
   trace::TraceSummary trace = trace::summarise_trace(ALLOCBENCH_TEST_TRACE);
-  REQUIRE(info.default_threads == 3);
+  REQUIRE(prepared(find_workload(name)).second == 3);
   REQUIRE(trace.threads == 3);
   for (int attempt = 0; attempt < 20; ++attempt) {
     Run r = run(name, 0, 1, {});

@@ -26,7 +26,7 @@ class Faulty final : public Workload {
 
 template <typename Fail>
 WorkloadInfo faulty(std::string_view name, std::string_view summary) {
-  return {name, summary, {}, 1, WorkloadKind::test,
+  return {name, summary, {}, 1, WorkloadKind::faulty,
           [](const WorkloadConfig&) -> std::unique_ptr<Workload> { return std::make_unique<Faulty<Fail>>(); }};
 }
 

@@ -38,7 +38,7 @@ class Leaky final : public Workload {
 }  // namespace
 
 extern const WorkloadInfo test_leak_workload{
-    "test-leak", "leaks 64 objects of 96 bytes from leak_on_purpose()", {}, 1, WorkloadKind::test,
+    "test-leak", "leaks 64 objects of 96 bytes from leak_on_purpose()", {}, 1, WorkloadKind::faulty,
     [](const WorkloadConfig&) -> std::unique_ptr<Workload> { return std::make_unique<Leaky>(); }};
 
 }  // namespace allocbench

@@ -84,9 +84,9 @@ class Slowdown final : public Workload {
 extern const WorkloadInfo test_slowdown_workload{
     "test-slowdown",
     "small-object churn made worse on purpose through ALLOCBENCH_TEST_SCRATCH_PERCENT, _EXTRA_BYTES, _MORE_STEPS_PERCENT",
-    {{"ops", ParamType::count, 1'000'000, 1, 1'000'000'000, "free+allocate steps"}},
+    {{"ops", ValueType::count, 1'000'000, 1, 1'000'000'000, "free+allocate steps"}},
     1,
-    WorkloadKind::test,
+    WorkloadKind::faulty,
     [](const WorkloadConfig& c) -> std::unique_ptr<Workload> { return std::make_unique<Slowdown>(c); },
 };
 

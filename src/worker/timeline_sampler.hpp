@@ -7,7 +7,7 @@
 // workload's.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include "results/results.hpp"
 
 #include <pthread.h>
 
@@ -17,18 +17,18 @@
 
 namespace allocbench {
 
-class Timeline {
+class TimelineSampler {
  public:
-  explicit Timeline(int64_t interval_ns);  // starts the (idle) sampler
-  ~Timeline();
+  explicit TimelineSampler(int64_t interval_ns);  // starts the (idle) sampler
+  ~TimelineSampler();
   // Sampling starts; live bytes count from live_before, RSS leaves out rss_excluded.
   void begin(int64_t phase_start_ns, int64_t live_before, int64_t rss_excluded);
   void end();                          // sampling stops; the sampler exits
-  // {"interval_ms", "t_ms": [...], "rss_bytes": [...], "live_bytes": [...] (when counting)}
-  nlohmann::json to_json(bool with_live) const;
+  // The samples taken; live bytes only `with_live` (when counting).
+  Timeline samples(bool with_live) const;
 
  private:
-  struct Sample {
+  struct Point {
     int64_t t_ns, live_bytes, rss_bytes;
   };
   void sample_loop();
@@ -40,7 +40,7 @@ class Timeline {
   int64_t rss_excluded_ = 0;
   int statm_fd_ = -1;
   size_t count_ = 0;
-  std::vector<Sample> samples_;  // fixed capacity; when full, every other sample is dropped
+  std::vector<Point> points_;  // fixed capacity; when full, every other sample is dropped
   std::atomic<int> state_{0};    // 0 idle, 1 sampling, 2 done
   pthread_t thread_{};
   bool running_ = false;

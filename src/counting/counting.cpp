@@ -1,4 +1,4 @@
-#include "worker/counting.hpp"
+#include "counting/counting.hpp"
 
 #include <mutex>
 #include <type_traits>
