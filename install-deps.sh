@@ -1,29 +1,63 @@
 #!/usr/bin/env bash
-# Installs the Debian packages allocbench needs, and only those that are missing,
-# so that a warm machine does not touch apt at all. Usage: install-deps.sh [--fuzz]
+# Installs the Debian packages allocbench needs, and only those that are missing, so that a
+# warm machine does not touch apt at all. Says which it installs and why.
+#
+#   install-deps.sh run    building allocbench and running it (make run)
+#   install-deps.sh test   the above, and what the tests use (make test)
+#   install-deps.sh fuzz   the above, and clang with libFuzzer (make fuzz)
 set -euo pipefail
 
-packages=(
-  g++ cmake make pkg-config python3
-  libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
-  valgrind  # callgrind.h for the worker, and --measure instructions
-  libbenchmark-tools python3-scipy  # the tests read --format gbench with Google Benchmark's compare.py
-  chromium  # the tests render the HTML report in a real browser
-)
-# --fuzz: clang and its libFuzzer runtime too
-[[ "${1:-}" == "--fuzz" ]] && packages+=(clang libclang-rt-14-dev)
+# package|why, one per line
+run_packages="
+g++|the compiler
+cmake|the build
+make|the build
+pkg-config|finds jemalloc and tcmalloc
+libmimalloc-dev|the mimalloc backend
+libjemalloc-dev|the jemalloc backend
+libgoogle-perftools-dev|the tcmalloc backend
+libcli11-dev|the command line
+nlohmann-json3-dev|results and baselines in JSON
+libfmt-dev|formatting
+valgrind|callgrind.h for the workers, and run --measure instructions
+"
+test_packages="
+doctest-dev|the unit tests
+python3|the CLI tests
+python3-scipy|reference statistics the tests check p-values against
+libbenchmark-tools|Google Benchmark's compare.py, which the tests run on --format gbench
+chromium|the tests render the HTML report in a real browser
+"
+fuzz_packages="
+clang|the libFuzzer targets
+libclang-rt-14-dev|libFuzzer's runtime
+"
+
+case "${1:-run}" in
+  run) wanted="$run_packages" ;;
+  test) wanted="$run_packages$test_packages" ;;
+  fuzz) wanted="$run_packages$test_packages$fuzz_packages" ;;
+  *) echo "install-deps.sh: expected run, test or fuzz, got '$1'" >&2; exit 2 ;;
+esac
 
 missing=()
-for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
+reasons=()
+while IFS='|' read -r package why; do
+  [[ -n "$package" ]] || continue
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$package")
+    reasons+=("  $package: $why")
+  fi
+done <<< "$wanted"
 
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
-echo "installing: ${missing[*]}" >&2
+echo "install-deps.sh: installing ${#missing[@]} Debian package(s) for '${1:-run}' (only once):" >&2
+printf '%s\n' "${reasons[@]}" >&2
 sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
+start=$SECONDS
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+echo "install-deps.sh: installed in $((SECONDS - start)) s" >&2
