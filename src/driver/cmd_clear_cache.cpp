@@ -10,7 +10,7 @@ namespace allocbench {
 
 void setup_clear_cache(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("clear-cache", "Remove the prepared replays of traces from the replay cache ("
-                                                "$ALLOCBENCH_CACHE_DIR, else ~/.cache/allocbench).");
+                                                "$ALLOCBENCH_CACHE_DIR, else $XDG_CACHE_HOME/allocbench, else ~/.cache/allocbench).");
   cmd->callback([&exit_code] {
     trace::Cleared c = trace::clear_cache();
     fmt::print("removed {} prepared replay{} ({}) from {}\n", c.files, c.files == 1 ? "" : "s",
