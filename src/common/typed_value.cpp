@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace allocbench {
@@ -47,6 +48,30 @@ int64_t parse_value(const ValueRange& range, std::string_view text, std::string_
   if (value % range.multiple_of)
     throw usage_error("{}: expected a multiple of {}, got '{}'", context, range.multiple_of, text);
   return value;
+}
+
+double parse_duration(std::string_view text, std::string_view flag) {
+  auto expected = [&] {
+    return usage_error("{} '{}': expected a positive duration such as 90s, 10m or 1.5h", flag, text);
+  };
+  double scale = 1;
+  std::string_view number = text;
+  if (!number.empty()) {
+    switch (number.back()) {
+      case 's': scale = 1; break;
+      case 'm': scale = 60; break;
+      case 'h': scale = 3600; break;
+      default: scale = 0; break;
+    }
+    if (scale != 0) number.remove_suffix(1);
+    else scale = 1;
+  }
+  double value = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size() || !(value > 0) ||
+      !std::isfinite(value * scale))
+    throw expected();
+  return value * scale;
 }
 
 }  // namespace allocbench

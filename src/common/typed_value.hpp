@@ -26,4 +26,7 @@ struct ValueRange {
 // with the expected type and bounds.
 int64_t parse_value(const ValueRange& range, std::string_view text, std::string_view context);
 
+// A positive duration in seconds: "90", "90s", "10m", "1.5h". Throws a usage error naming `flag`.
+double parse_duration(std::string_view text, std::string_view flag);
+
 }  // namespace allocbench

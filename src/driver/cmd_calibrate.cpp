@@ -107,6 +107,8 @@ std::string as_table(const std::vector<Calibration>& cals, int runs, int reps, d
 int run_calibrate(const CalibrateCommand& o) {
   CompareOptions options = o.gate.parse();
   Plan plan = make_plan(o.run);
+  if (plan.auto_reps)
+    throw usage_error("--reps auto: calibrate measures the noise of a fixed number of repetitions: give --reps N");
   if (!o.run.output.empty()) check_writable(o.run.output, "--output");
   Preparation prepared(plan, o.run.no_cache);
   Progress progress(plan.jobs.size() * static_cast<size_t>(o.runs), Progress::choose(o.run.verbose));
@@ -128,9 +130,9 @@ int run_calibrate(const CalibrateCommand& o) {
       list.push_back({{"backend", c.backend}, {"workload", c.workload}, {"metric", c.metric},
                       {"estimator", c.estimator}, {"values", c.values}, {"noise", c.noise},
                       {"clean_threshold", c.clean_threshold}, {"testable", c.testable}});
-    text = nlohmann::json{{"runs", o.runs}, {"reps", o.run.reps}, {"calibration", list}}.dump(2) + "\n";
+    text = nlohmann::json{{"runs", o.runs}, {"reps", plan.reps}, {"calibration", list}}.dump(2) + "\n";
   } else {
-    text = as_table(cals, o.runs, o.run.reps, options.alpha);
+    text = as_table(cals, o.runs, plan.reps, options.alpha);
   }
   if (o.run.output.empty()) fmt::print("{}", text);
   else write_file_atomically(o.run.output, text, "--output");

@@ -33,7 +33,7 @@ int run_compare(const CompareCommand& o) {
   std::string text = render_verdict(report, o.format);
   if (o.output.empty()) fmt::print("{}", text);
   else write_file_atomically(o.output, text, "--output");
-  return static_cast<int>(verdict_exit(report));
+  return static_cast<int>(verdict_exit(report, true));
 }
 
 }  // namespace

@@ -6,18 +6,21 @@
 #include "driver/commands.hpp"
 #include "driver/gate_options.hpp"
 #include "driver/runner.hpp"
+#include "driver/auto_reps.hpp"
 #include "driver/preparation.hpp"
 #include "report/budget_report.hpp"
 #include "report/run_report.hpp"
 #include "report/verdict_report.hpp"
 #include "results/baseline.hpp"
 #include "results/results_file.hpp"
+#include "results/sequential.hpp"
 #include "results/statistics.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -32,6 +35,8 @@ struct RunCommand {
   std::string save_baseline;
   std::string baseline;
   std::string reference;
+  std::string inconclusive = "fail";
+  CLI::Option* inconclusive_flag = nullptr;
   GateOptions gate;
 };
 
@@ -60,6 +65,18 @@ Checked check(const RunCommand& o) {
     throw usage_error("--reference: judges the backends of one run against each other, and with --shard a workload's "
                       "backends may run in other jobs: merge the parts, then compare them with a baseline");
   Checked c{make_plan(o.run), std::nullopt, {}, o.gate.parse()};
+  if (c.plan.auto_reps) {  // each look tests at its share of alpha
+    c.compare.looks = look_sizes(c.plan.reps, c.plan.max_reps).size();
+    c.compare.alpha = alpha_per_look(c.compare.alpha, c.compare.looks);
+    if (!o.run.shard.empty() && o.baseline.empty())
+      throw usage_error("--reps auto: without --baseline it ranks a workload's backends, which --shard may put in "
+                        "other jobs: give a fixed --reps, or --baseline FILE");
+    if (o.inconclusive_flag->count() && o.baseline.empty() && o.reference.empty())
+      throw usage_error("--inconclusive: judges verdicts: give --baseline FILE or --reference BACKEND too (a ranking "
+                        "fails no check)");
+  } else if (o.inconclusive_flag->count()) {
+    throw usage_error("--inconclusive: only --reps auto leaves a verdict inconclusive: give --reps auto too");
+  }
   // Everything below reads files only: the worker processes of the preparation come after.
   if (!o.baseline.empty()) {
     c.baseline = read_results_file(o.baseline, "baseline");
@@ -81,8 +98,8 @@ Checked check(const RunCommand& o) {
   if (!o.save_baseline.empty()) {
     if (std::filesystem::exists(o.save_baseline)) c.saved = read_results_file(o.save_baseline, "baseline");
     check_writable(o.save_baseline, "--save-baseline");
-    auto reps = static_cast<size_t>(o.run.reps);
-    if (size_t needed = samples_needed(reps, c.compare.alpha); needed > reps)
+    auto reps = static_cast<size_t>(c.plan.reps);
+    if (size_t needed = samples_needed(reps, c.compare.alpha); needed > reps && !c.plan.auto_reps)
       warn(fmt::format("--save-baseline with --reps {}: the U test can confirm a timed change against this baseline "
                        "only in runs of {} or more repetitions, so timed metrics will not be gated at --reps {}; "
                        "deterministic ones are gated always. Use --reps 5 or more for a baseline",
@@ -100,20 +117,29 @@ int run_run(const RunCommand& o) {
   if (build_info::build_type != "Release")
     warn("this allocbench is not a Release build: its own overhead inflates the times; build with 'make'");
 
+  auto judge = [&](const Results& results) -> std::optional<CompareReport> {
+    if (c.baseline) return compare_results(results, *c.baseline, c.compare, o.baseline);
+    if (!o.reference.empty()) return compare_to_reference(results, o.reference, c.compare);
+    return std::nullopt;
+  };
+  auto start = std::chrono::steady_clock::now();
   Progress progress(c.plan.jobs.size(), Progress::choose(o.run.verbose));
-  RunOutcome run = execute(c.plan, progress);
+  Runner runner(c.plan, progress);
+  runner.run(c.plan.jobs);
+  if (c.plan.auto_reps) run_more_looks(c.plan, runner, progress, judge, c.compare.alpha, start);
+  RunOutcome run = runner.outcome();
   progress.clear();
 
-  std::optional<CompareReport> verdict;
-  if (c.baseline)
-    verdict = compare_results(run.results, *c.baseline, c.compare, o.baseline);
-  else if (!o.reference.empty())
-    verdict = compare_to_reference(run.results, o.reference, c.compare);
+  std::optional<CompareReport> verdict = judge(run.results);
+  std::optional<std::vector<Rank>> ranking;
+  if (c.plan.auto_reps && verdict) close_open_rows(*verdict);
+  if (c.plan.auto_reps && !verdict) ranking = rank_backends(run.results, c.compare.alpha);
 
   // An interrupted run shows what finished on stdout and writes no file: a partial
   // result must not pass for a complete one.
   std::vector<BudgetBreach> breaches = check_budgets(run.results, c.plan.budgets);
-  ReportInput input{run.results, run.failures, o.run.stats, verdict ? &*verdict : nullptr, o.run.measure};
+  ReportInput input{run.results, run.failures, o.run.stats, verdict ? &*verdict : nullptr, o.run.measure,
+                    ranking ? &*ranking : nullptr, c.compare.alpha};
   RunReport report = run_report(input, o.run.format, breaches);
   fmt::print(stderr, "{}", report.on_stderr);
   if (o.run.output.empty() || run.interrupted) {
@@ -133,7 +159,7 @@ int run_run(const RunCommand& o) {
   }
   for (const auto& f : run.failures)
     fmt::print(stderr, "allocbench: error: backend '{}', workload '{}': {}\n", f.backend, f.workload, f.reason);
-  ExitCode judged = verdict ? verdict_exit(*verdict) : ExitCode::ok;
+  ExitCode judged = verdict ? verdict_exit(*verdict, o.inconclusive == "fail") : ExitCode::ok;
   for (const auto& b : breaches) fmt::print(stderr, "allocbench: over budget: {}\n", describe(b));
   // A failed run outranks work that is not comparable, which outranks a regression.
   if (!run.failures.empty()) return static_cast<int>(ExitCode::run_failed);
@@ -162,6 +188,12 @@ void setup_run(CLI::App& app, int& exit_code) {
                   "Judge every other backend against this one, measured in the same run; exit 1 on a regression.")
       ->excludes(baseline);
   add_gate_options(*cmd, opt->gate);
+  add_repetition_bounds(*cmd, opt->run);
+  opt->inconclusive_flag =
+      cmd->add_option("--inconclusive", opt->inconclusive,
+                      "With --reps auto and --baseline or --reference: whether a verdict still open at --max-reps or "
+                      "--max-time fails the check (exit 1) or passes it, with a warning (default: fail).")
+          ->check(CLI::IsMember({"fail", "pass"}));
   cmd->callback([cmd, opt, &exit_code] {
     // Flags whose effect would be lost are refused rather than ignored.
     const RunOptions& r = opt->run;

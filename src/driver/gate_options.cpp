@@ -55,7 +55,7 @@ void require_counterparts(const std::vector<ResultKey>& current, std::string_vie
   throw usage_error("{}", unmatched_entries(current, current_name, baseline, baseline_name));
 }
 
-ExitCode verdict_exit(const CompareReport& report) {
+ExitCode verdict_exit(const CompareReport& report, bool inconclusive_fails) {
   fmt::print(stderr, "allocbench: {}\n", verdict_summary(report));
   if (report.not_comparable()) {
     fmt::print(stderr, "allocbench: error: {}\n", not_comparable_entries(report));
@@ -66,7 +66,13 @@ ExitCode verdict_exit(const CompareReport& report) {
                        "sides of any entry\n");
     return ExitCode::bad_input;
   }
-  return report.regressions() ? ExitCode::regression : ExitCode::ok;
+  if (report.regressions()) return ExitCode::regression;
+  if (int open = report.inconclusive()) {
+    fmt::print(stderr, "allocbench: {}: {} verdict{} still open at the bounds of --reps auto (--inconclusive {})\n",
+               inconclusive_fails ? "error" : "warning", open, open == 1 ? "" : "s", inconclusive_fails ? "fail" : "pass");
+    if (inconclusive_fails) return ExitCode::regression;
+  }
+  return ExitCode::ok;
 }
 
 namespace {

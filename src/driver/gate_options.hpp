@@ -38,8 +38,9 @@ void require_counterparts(const std::vector<ResultKey>& current, std::string_vie
                           const std::vector<ResultKey>& baseline, std::string_view baseline_name);
 
 // Prints the verdict's line (and what is not comparable) to stderr; returns the exit code
-// it calls for: 2 when entries did different work, 1 on a gated regression, else 0.
-ExitCode verdict_exit(const CompareReport& report);
+// it calls for: 2 when entries did different work, 1 on a gated regression or (when
+// `inconclusive_fails`) an inconclusive verdict, else 0.
+ExitCode verdict_exit(const CompareReport& report, bool inconclusive_fails);
 
 // "10", "wall_ns=15,peak_live_bytes=0" or both ("5,wall_ns=10"), in percent.
 Thresholds parse_thresholds(const std::string& text);

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/typed_value.hpp"
 #include "report/report.hpp"
+#include "results/sequential.hpp"
 #include "workloads/command.hpp"
 
 #include <fmt/ranges.h>
@@ -94,6 +95,10 @@ int64_t parse_size(const std::string& text, std::string_view flag) {
 
 Plan make_plan(const RunOptions& o) {
   find_reporter(o.format);
+  bool auto_reps = o.reps == "auto";
+  int reps = auto_reps ? auto_reps_start
+                       : static_cast<int>(parse_value({ValueType::count, 1, 10000}, o.reps,
+                                                      fmt::format("--reps '{}' (a count, or auto)", o.reps)));
   auto [shard, shards] = parse_shard(o.shard);
   if (o.format == "gbench" && o.measure == measure_instructions)
     throw usage_error("--format gbench: Google Benchmark's JSON holds times, and --measure instructions measures none");
@@ -101,8 +106,18 @@ Plan make_plan(const RunOptions& o) {
   std::vector<const WorkloadInfo*> workloads = select_workloads(o.workloads);
   auto overrides = split_params(o.params, workloads);
 
-  Plan plan{o.measure, std::nullopt, {}, {}, o.reps, o.warmup, o.seed, o.counting == "on",
+  Plan plan{o.measure, std::nullopt, {}, {}, reps, o.warmup, o.seed, o.counting == "on",
             std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000)), o.fail_fast, o.leaks, 0, {}};
+  plan.auto_reps = auto_reps;
+  plan.max_reps = o.max_reps ? o.max_reps : auto_reps_max;
+  plan.max_time_s = o.max_time.empty() ? 0 : parse_duration(o.max_time, "--max-time");
+  if (!auto_reps && (o.max_reps || !o.max_time.empty()))
+    throw usage_error("{}: bounds --reps auto: give --reps auto too", o.max_reps ? "--max-reps" : "--max-time");
+  if (auto_reps && plan.max_reps < auto_reps_start)
+    throw usage_error("--max-reps {}: below the {} repetitions --reps auto starts with", plan.max_reps, auto_reps_start);
+  if (auto_reps && o.measure == measure_instructions)
+    throw usage_error("--reps auto: instruction counts repeat exactly on one thread (one repetition suffices) and "
+                      "within a few hundred instructions on several: give a fixed --reps (1, or 5 for threads)");
   if (o.leaks && !plan.counting) throw usage_error("--leaks: needs --counting on (leak sites come from the counted run)");
   plan.budgets = {parse_size(o.max_rss, "--max-rss"), parse_size(o.max_live, "--max-live")};
   if (plan.budgets.max_live > 0 && !plan.counting)
@@ -139,7 +154,7 @@ Plan make_plan(const RunOptions& o) {
   std::vector<JobKind> rounds;
   if (plan.counting) rounds.push_back(JobKind::counted);
   for (int i = plan.counting ? 1 : 0; i < o.warmup; ++i) rounds.push_back(JobKind::warmup);
-  for (int i = 0; i < o.reps; ++i) rounds.push_back(JobKind::measured);
+  for (int i = 0; i < reps; ++i) rounds.push_back(JobKind::measured);
   std::map<JobKind, int> index;
   for (size_t r = 0; r < rounds.size(); ++r) {
     ++index[rounds[r]];
@@ -147,6 +162,14 @@ Plan make_plan(const RunOptions& o) {
       plan.jobs.push_back({c, static_cast<int>(r), rounds[r], index[rounds[r]]});
   }
   return plan;
+}
+
+std::vector<Job> more_repetitions(const std::vector<size_t>& cells, const std::vector<int>& have, int target, int look) {
+  std::vector<Job> jobs;
+  for (int index = 1; index <= target; ++index)
+    for (size_t c : cells)
+      if (index > have[c]) jobs.push_back({c, index - 1, JobKind::measured, index, look});
+  return jobs;
 }
 
 bool observed(const Plan& plan, const Job& job) {

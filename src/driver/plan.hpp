@@ -42,6 +42,7 @@ struct Job {
   int round;   // 0-based
   JobKind kind;
   int index;   // 1-based among jobs of its kind for this cell
+  int look = 1;  // --reps auto: the look (round of answers) it is measured for
 };
 
 struct Plan {
@@ -49,7 +50,7 @@ struct Plan {
   std::optional<Callgrind> callgrind;   // with --measure instructions, once prepared
   std::vector<Cell> cells;
   std::vector<Job> jobs;
-  int reps;
+  int reps;  // with --reps auto, the first look's
   int warmup;
   uint64_t seed;
   bool counting;
@@ -58,6 +59,9 @@ struct Plan {
   bool leaks;  // the counted repetition records leak sites
   double timeline_ms = 0;  // 0: no timeline; else the observed repetition samples this often
   Budgets budgets;
+  bool auto_reps = false;  // --reps auto: more rounds for the cells still open (sequential.hpp)
+  int max_reps = 0;        // with auto: at most this many a cell
+  double max_time_s = 0;   // with auto: no round starts after this (0: no limit)
 };
 
 // The repetition whose memory is watched over time: the counted one, or the first
@@ -68,6 +72,10 @@ bool observed(const Plan& plan, const Job& job);
 // Checks every flag (usage errors name the flag and what was expected) and lays out the
 // cells and jobs. Pure: starts no process and writes no file (preparation.hpp does, next).
 Plan make_plan(const RunOptions& options);
+
+// Measured repetitions that bring each of `cells` from `have[cell]` to `target`, interleaved
+// as in any run; numbered after those they already have.
+std::vector<Job> more_repetitions(const std::vector<size_t>& cells, const std::vector<int>& have, int target, int look);
 
 // The worker (or launcher) command line of one job.
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job);

@@ -34,6 +34,8 @@ void Progress::begin(const std::string& what) {
 
 void Progress::end() { ++done_; }
 
+void Progress::add(size_t jobs) { total_ += jobs; }
+
 void Progress::clear() {
   if (!drawn_) return;
   std::fputs("\r\033[K", stderr);

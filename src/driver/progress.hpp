@@ -21,6 +21,7 @@ class Progress {
   void begin(const std::string& what);  // a repetition starts
   void end();                           // it finished
   void clear();                         // erase the bar before other stderr output
+  void add(size_t jobs);                // more repetitions than planned (--reps auto)
 
  private:
   size_t total_;

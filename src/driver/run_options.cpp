@@ -11,10 +11,12 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->delimiter(',');
   app.add_option("--workload", o.workloads,
                  "Workloads to run, comma-separated, or 'all' (default: all standard workloads); trace:FILE replays a "
-                 "recording; 'cmd:PROGRAM ARGS' runs a program, and takes the rest of its --workload value, commas "
+                 "recording; profile:FILE runs a profile of sizes, rates and lifetimes; 'cmd:PROGRAM ARGS' runs a program, and takes the rest of its --workload value, commas "
                  "included (repeat --workload for several).");
-  app.add_option("--reps", o.reps, "Measured repetitions per backend and workload (default: 5).")
-      ->check(CLI::Range(1, 10000));
+  app.add_option("--reps", o.reps,
+                 "Measured repetitions per backend and workload, 1 to 10000 (default: 5); 'auto' (run only): "
+                 "rounds of repetitions until each cell's answer is clear, see --max-reps and --max-time.")
+      ->type_name("N|auto");
   app.add_option("--warmup", o.warmup,
                  "Discarded repetitions run first; with counting on, the first is the counted one (default: 1).")
       ->check(CLI::Range(0, 1000));
@@ -48,6 +50,15 @@ void add_run_options(CLI::App& app, RunOptions& o) {
   // The default, accepted so that a script can say so.
   app.add_flag_callback("--keep-going", [] {}, "After a failed repetition, run the other cells (the default).")
       ->excludes(fail_fast);
+}
+
+void add_repetition_bounds(CLI::App& app, RunOptions& o) {
+  app.add_option("--max-reps", o.max_reps,
+                 "With --reps auto: at most this many repetitions per cell, 5 to 10000 (default: 40).")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--max-time", o.max_time,
+                 "With --reps auto: start no new round of repetitions after this long, e.g. 90s, 10m, 1h "
+                 "(default: no limit).");
 }
 
 void add_report_options(CLI::App& app, RunOptions& o) {

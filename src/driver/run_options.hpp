@@ -16,7 +16,9 @@ namespace allocbench {
 struct RunOptions {
   std::vector<std::string> backends{"all"};
   std::vector<std::string> workloads{"all"};
-  int reps = 5;
+  std::string reps = "5";  // a count, or "auto": rounds until each cell's answer is clear
+  int max_reps = 0;        // --reps auto's bounds: repetitions per cell (0: the default),
+  std::string max_time;    // and the time after which no round starts (empty: none)
   int warmup = 1;
   unsigned threads = 0;
   std::vector<std::string> params;  // WORKLOAD.NAME=VALUE
@@ -39,6 +41,10 @@ struct RunOptions {
 
 // The flags of what runs: backends, workloads, repetitions, and how they are measured.
 void add_run_options(CLI::App& app, RunOptions& options);
+
+// --max-reps and --max-time: the bounds of --reps auto (run only: calibrate measures noise
+// at a fixed count).
+void add_repetition_bounds(CLI::App& app, RunOptions& options);
 
 // The flags of what `run` reports beyond the timings: the format, allocator statistics,
 // leak sites, timelines and memory budgets (calibrate, which reports noise, has none).

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace allocbench {
 namespace {
@@ -77,11 +78,30 @@ void add_leak_notes(const Result& r, std::vector<std::string>& notes) {
   }
 }
 
-std::string settings(const Result& r) {
-  if (!r.directory.empty())
-    return fmt::format("run in {} · {} rep{}", r.directory, r.reps, r.reps == 1 ? "" : "s");
-  return fmt::format("{} thread{} · {} rep{} · seed {}{}{}", r.threads, r.threads == 1 ? "" : "s", r.reps,
-                     r.reps == 1 ? "" : "s", r.seed, r.params.empty() ? "" : " · ", params_text(r.params));
+// `reps`: "5 reps", or "5 to 40 reps" when --reps auto gave the rows different counts.
+std::string settings(const Result& r, const std::string& reps) {
+  if (!r.directory.empty()) return fmt::format("run in {} · {}", r.directory, reps);
+  return fmt::format("{} thread{} · {} · seed {}{}{}", r.threads, r.threads == 1 ? "" : "s", reps, r.seed,
+                     r.params.empty() ? "" : " · ", params_text(r.params));
+}
+
+// The ranking column of --reps auto: how each backend stands against the fastest.
+std::string ranking_text(const Rank& r) {
+  if (r.is_fastest) return r.answer == Answer::open ? "fastest, not yet told apart" : "fastest";
+  switch (r.answer) {
+    case Answer::different: return r.p < 1e-4 ? "slower (p < 0.0001)" : fmt::format("slower (p = {:.4f})", r.p);
+    case Answer::same: return fmt::format("within ±{:g}% ({:.3f} to {:.3f})", ranking_margin * 100, r.interval.low, r.interval.high);
+    case Answer::open: break;
+  }
+  if (std::isinf(r.interval.high)) return fmt::format("open (p = {:.3f})", r.p);
+  return fmt::format("open (p = {:.3f}, {:.3f} to {:.3f})", r.p, r.interval.low, r.interval.high);
+}
+
+const Rank* find_rank(const ReportInput& in, const Result& r) {
+  if (!in.ranking) return nullptr;
+  for (const Rank& rank : *in.ranking)
+    if (rank.workload == r.workload && rank.backend == r.backend) return &rank;
+  return nullptr;
 }
 
 }  // namespace
@@ -141,19 +161,29 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
     });
 
     ComparisonTable t;
-    t.title = rows.empty() ? workload : fmt::format("{} · {}", workload, settings(*rows.front()));
+    int fewest = rows.empty() ? 0 : rows.front()->reps, most = fewest;
+    for (const Result* r : rows) fewest = std::min(fewest, r->reps), most = std::max(most, r->reps);
+    std::string reps = fewest == most ? fmt::format("{} rep{}", most, most == 1 ? "" : "s")
+                                      : fmt::format("{} to {} reps", fewest, most);
+    t.title = rows.empty() ? workload : fmt::format("{} · {}", workload, settings(*rows.front(), reps));
     t.header = {"backend"};
+    if (fewest != most) t.header.push_back("reps");
     t.header.insert(t.header.end(), lead.header.begin(), lead.header.end());
     t.header.insert(t.header.end(), {"peak live", "peak RSS", "RSS/live", "res/alloc", lead.versus});
+    bool ranked = !rows.empty() && find_rank(in, *rows.front());
+    if (ranked) t.header.push_back("ranking (--reps auto)");
+    t.text_last = ranked;
     bool noisy = false;
     for (const Result* r : rows) {
       double best = median_or_zero(*rows.front(), lead.order_by);
       std::vector<std::string> row{r->backend};
+      if (fewest != most) row.push_back(std::to_string(r->reps));
       for (auto& cell : lead_cells(*r, noisy)) row.push_back(std::move(cell));
       row.insert(row.end(), {metric_or_dash(*r, "peak_live_bytes", format_bytes), metric_or_dash(*r, "peak_rss_bytes", format_bytes),
                              ratio(median_or_zero(*r, "peak_rss_bytes"), median_or_zero(*r, "peak_live_bytes")),
                              allocator_fragmentation(*r),
                              fmt::format("{:.2f}", best > 0 ? median_or_zero(*r, lead.order_by) / best : 1.0)});
+      if (ranked) row.push_back(find_rank(in, *r) ? ranking_text(*find_rank(in, *r)) : "-");
       t.rows.push_back(std::move(row));
     }
     for (const auto& f : in.failures)
@@ -188,6 +218,10 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                           "from the recording's (trace-info)");
     }
     for (const Result* r : rows) add_leak_notes(*r, t.notes);
+    if (ranked)
+      t.notes.push_back(fmt::format("--reps auto ranked each backend against the fastest until it was slower with p < {:.4g} "
+                                    "or within ±{:g}% of it, or --max-reps or --max-time was reached ('open')",
+                                    in.ranking_alpha, ranking_margin * 100));
     if (noisy)
       t.notes.push_back(fmt::format("rows marked ! vary by {:.0f}% or more between repetitions: results might be "
                                     "unstable; use more --reps or a quieter machine",

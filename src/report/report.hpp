@@ -2,6 +2,7 @@
 #pragma once
 
 #include "results/compare.hpp"
+#include "results/sequential.hpp"
 #include "results/results.hpp"
 
 #include <string>
@@ -23,6 +24,8 @@ struct ReportInput {
   bool allocator_stats = false;          // a table of the allocators' own statistics per workload (--stats)
   const CompareReport* verdict = nullptr;  // with --baseline or --reference: the CSV's verdict columns
   std::string_view measure = measure_wall;  // of the run: where a failed cell's row goes
+  const std::vector<Rank>* ranking = nullptr;  // --reps auto without a baseline: each backend against the fastest
+  double ranking_alpha = 0;                    // of each look, for the ranking
 };
 
 using Reporter = std::string (*)(const ReportInput&);

@@ -47,7 +47,10 @@ std::string evidence_text(const Comparison& c) {
         text = "deterministic";
       } else {
         text = fmt::format("p = {:.3f}", c.p);
-        if (beyond && !c.significant) text += " (not significant)";
+        if (c.verdict == Verdict::inconclusive)
+          text += fmt::format(", ratio {:.3f} to {:.3f}: neither confirmed beyond ±{:g}% nor within it", c.interval.low,
+                              c.interval.high, c.threshold * 100);
+        else if (beyond && !c.significant) text += " (not significant)";
         if (c.contradicted) text += "; the best repetition said otherwise: median";
       }
       if (c.evidence == Evidence::other_environment) text += "; measured in another environment (notes)";
@@ -76,7 +79,8 @@ std::string change(const Comparison& c) {
 
 std::string verdict(const Comparison& c, bool loud) {
   std::string v(to_string(c.verdict));
-  bool alarming = c.verdict == Verdict::not_comparable || (c.verdict == Verdict::regression && c.gated);
+  bool alarming = c.verdict == Verdict::not_comparable || c.verdict == Verdict::inconclusive ||
+                  (c.verdict == Verdict::regression && c.gated);
   if (alarming && loud) std::transform(v.begin(), v.end(), v.begin(), ::toupper);
   if (c.verdict == Verdict::regression && !c.gated) v += " (not gated)";
   return v;
@@ -106,9 +110,11 @@ std::string against(const CompareReport& r) {
 }
 
 std::string title(const CompareReport& r) {
-  return fmt::format("regression check against {} (timed metrics: best repetition, one-sided Mann-Whitney U at "
-                     "alpha = {})",
-                     against(r), r.alpha);
+  std::string alpha = r.looks > 1 ? fmt::format("alpha = {:.4g} at each of {} looks, {:.4g} in all (--reps auto)", r.alpha,
+                                                r.looks, r.alpha * static_cast<double>(r.looks))
+                                  : fmt::format("alpha = {}", r.alpha);
+  return fmt::format("regression check against {} (timed metrics: best repetition, one-sided Mann-Whitney U at {})",
+                     against(r), alpha);
 }
 
 // What the reader must know before trusting the rows, one sentence each.
@@ -159,6 +165,9 @@ std::vector<std::string> notes(const CompareReport& r) {
   if (std::any_of(r.rows.begin(), r.rows.end(), [](const Comparison& c) { return c.contradicted; }))
     out.push_back("where the best repetition moved one way and the repetitions as a whole significantly the other "
                   "(one lucky repetition), the median decides instead of the best repetition");
+  if (r.inconclusive())
+    out.push_back("rows marked inconclusive reached --max-reps or --max-time before their timed change was confirmed "
+                  "beyond the threshold or shown within it; --inconclusive fail (the default) fails the check on them");
   if (r.not_comparable())
     out.push_back("entries marked not comparable did different work than their baseline (another checksum): "
                   "re-record them with --save-baseline");
@@ -171,6 +180,7 @@ std::string verdict_summary(const CompareReport& r) {
   int n = r.regressions(), broken = r.not_comparable();
   std::string text = n == 0 ? "no regression beyond the threshold"
                             : fmt::format("{} regression{} beyond the threshold", n, n == 1 ? "" : "s");
+  if (int open = r.inconclusive()) text += fmt::format(", {} inconclusive", open);
   if (broken) text += fmt::format(", {} entr{} not comparable", broken, broken == 1 ? "y" : "ies");
   return fmt::format("{} against {}", text, against(r));
 }
@@ -192,10 +202,11 @@ std::string verdict_markdown(const CompareReport& r) {
   out += fmt::format("| {} |\n|---|---|---|---|--:|--:|--:|--:|---|\n", fmt::join(header, " | "));
   for (const auto& row : rows(r, false)) {
     auto cells = row;
-    if (cells[0] == "regression" || cells[0] == "not comparable") cells[0] = "**" + cells[0] + "**";
+    if (cells[0] == "regression" || cells[0] == "not comparable" || cells[0] == "inconclusive")
+      cells[0] = "**" + cells[0] + "**";
     out += fmt::format("| {} |\n", fmt::join(cells, " | "));
   }
-  bool alarming = r.regressions() || r.not_comparable();
+  bool alarming = r.regressions() || r.not_comparable() || r.inconclusive();
   return out + fmt::format("\n{}\n", alarming ? "**" + verdict_summary(r) + "**" : verdict_summary(r));
 }
 
@@ -207,13 +218,13 @@ std::string verdict_html(const CompareReport& r) {
     out += fmt::format("<th{}>{}</th>", i >= 4 && i < 8 ? " class=\"num\"" : "", header[i]);
   out += "</tr></thead>\n<tbody>\n";
   for (const auto& row : rows(r, true)) {
-    bool alarming = row[0] == "REGRESSION" || row[0] == "NOT COMPARABLE";
+    bool alarming = row[0] == "REGRESSION" || row[0] == "NOT COMPARABLE" || row[0] == "INCONCLUSIVE";
     out += alarming ? "<tr class=\"alarm\">" : "<tr>";
     for (size_t i = 0; i < row.size(); ++i)
       out += fmt::format("<td{}>{}</td>", i >= 4 && i < 8 ? " class=\"num\"" : "", xml_escape(row[i]));
     out += "</tr>\n";
   }
-  bool alarming = r.regressions() || r.not_comparable();
+  bool alarming = r.regressions() || r.not_comparable() || r.inconclusive();
   return out + fmt::format("</tbody>\n</table>\n<p class=\"{}\">{}</p>\n</section>\n", alarming ? "summary alarm" : "summary",
                            xml_escape(verdict_summary(r)));
 }
@@ -243,7 +254,9 @@ nlohmann::json verdict_json(const CompareReport& r) {
                   {"direction", to_string(c.direction)}, {"threshold", c.threshold},
                   {"significant", c.significant}});
       if (c.tested)
-        row.update({{"p", c.p}, {"smallest_p", c.smallest_p}, {"exact_p", c.exact}, {"contradicted", c.contradicted}});
+        row.update({{"p", c.p}, {"smallest_p", c.smallest_p}, {"exact_p", c.exact}, {"contradicted", c.contradicted},
+                    {"ratio_interval", {c.interval.low, std::isinf(c.interval.high) ? json(nullptr) : json(c.interval.high)}},
+                    {"within_threshold", c.within_threshold}});
       if (c.evidence == Evidence::bounded) row["error_bound"] = c.bound;
     }
     list.push_back(row);
@@ -256,11 +269,13 @@ nlohmann::json verdict_json(const CompareReport& r) {
     versions.push_back({{"backend", v.backend}, {"baseline", v.baseline}, {"current", v.current}});
   return {{"against", {{"kind", r.against == Against::baseline ? "baseline" : "reference"}, {"name", r.against_name}}},
           {"alpha", r.alpha},
+          {"looks", r.looks},
           {"ignore_env", r.ignore_env},
           {"environment_changes", environment},
           {"version_changes", versions},
           {"unmeasured_metrics", r.unmeasured_metrics},
           {"regressions", r.regressions()},
+          {"inconclusive", r.inconclusive()},
           {"not_comparable", r.not_comparable()},
           {"comparisons", list}};
 }

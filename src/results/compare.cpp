@@ -26,6 +26,7 @@ std::string_view to_string(Verdict v) {
     case Verdict::regression: return "regression";
     case Verdict::improvement: return "improvement";
     case Verdict::unchanged: return "unchanged";
+    case Verdict::inconclusive: return "inconclusive";
     case Verdict::added: return "new";
     case Verdict::missing: return "missing";
     case Verdict::not_comparable: return "not comparable";
@@ -67,6 +68,11 @@ int CompareReport::regressions() const {
   return static_cast<int>(std::count_if(rows.begin(), rows.end(), [](const Comparison& c) {
     return c.gated && c.verdict == Verdict::regression;
   }));
+}
+
+int CompareReport::inconclusive() const {
+  return static_cast<int>(std::count_if(rows.begin(), rows.end(),
+                                        [](const Comparison& c) { return c.verdict == Verdict::inconclusive; }));
 }
 
 int CompareReport::not_comparable() const {
@@ -154,6 +160,9 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
       row.smallest_p = other.smallest_p;
       row.significant = agrees;
     }
+    row.interval = ratio_interval(b.samples, c.samples, options.alpha);
+    double widest = 1 + row.threshold;
+    row.within_threshold = row.interval.low * widest >= 1 && row.interval.high <= widest;
     // Samples that cannot reach alpha decide nothing, unless nothing moved: identical counts
     // (as callgrind gives) tie completely, and are simply unchanged.
     bool undecidable = row.smallest_p >= options.alpha && row.direction != Direction::same;
@@ -246,9 +255,10 @@ void order_rows(CompareReport& report) {
       case Verdict::improvement: return 3;
       case Verdict::missing: return 4;
       case Verdict::added: return 5;
-      case Verdict::unchanged: return 6;
+      case Verdict::inconclusive: return 6;
+      case Verdict::unchanged: return 7;
     }
-    return 6;
+    return 7;
   };
   std::stable_sort(report.rows.begin(), report.rows.end(),
                    [&](const Comparison& a, const Comparison& b) { return rank(a) < rank(b); });
@@ -273,6 +283,7 @@ CompareReport compare_results(const Results& current, const Results& baseline, c
   report.against = Against::baseline;
   report.against_name = std::move(baseline_name);
   report.alpha = options.alpha;
+  report.looks = options.looks;
   report.ignore_env = options.ignore_env;
   note_unmeasured_metrics(report, {&current, &baseline}, options);
 
@@ -303,6 +314,7 @@ CompareReport compare_to_reference(const Results& run, const std::string& refere
   report.against = Against::reference;
   report.against_name = reference;
   report.alpha = options.alpha;
+  report.looks = options.looks;
   note_unmeasured_metrics(report, {&run}, options);
   auto same_work = [](const Result& a, const Result& b) {
     return std::tie(a.workload, a.directory, a.measure, a.params, a.seed, a.threads) ==

@@ -12,6 +12,7 @@
 
 #include "results/baseline.hpp"
 #include "results/results.hpp"
+#include "results/statistics.hpp"
 
 #include <map>
 #include <string>
@@ -34,10 +35,13 @@ struct CompareOptions {
   std::vector<std::string> metrics = default_gated_metrics();  // judged where both sides have them
   bool metrics_given = false;  // by --metric: a metric no entry has is then worth a note
   bool ignore_env = false;
-  double alpha = 0.05;
+  double alpha = 0.05;  // of each look
+  size_t looks = 1;     // --reps auto: looks at the same data, alpha each (sequential.hpp)
 };
 
-enum class Verdict { regression, improvement, unchanged, added, missing, not_comparable };
+// inconclusive: with --reps auto, a timed change neither confirmed nor ruled out within the
+// bounds on repetitions (sequential.hpp).
+enum class Verdict { regression, improvement, unchanged, inconclusive, added, missing, not_comparable };
 std::string_view to_string(Verdict v);
 
 // What a verdict rests on.
@@ -77,6 +81,10 @@ struct Comparison {
   double smallest_p = 1;      // the smallest p these samples could give in that direction
   bool significant = false;   // p < alpha
   bool contradicted = false;  // the best repetition moved against the samples: the median decided
+  // Of the typical current / baseline ratio, each bound wrong with probability alpha at most;
+  // within_threshold: it rules out a change beyond the threshold either way.
+  RatioInterval interval;
+  bool within_threshold = false;
   Verdict verdict = Verdict::unchanged;
   bool gated = true;                          // false: shown, but not counted in the exit code
   std::string baseline_checksum, current_checksum;  // entries that are not comparable
@@ -101,6 +109,7 @@ struct CompareReport {
   Against against = Against::baseline;
   std::string against_name;  // the baseline's file, or the reference backend
   double alpha = 0.05;
+  size_t looks = 1;  // --reps auto: alpha is the run's alpha split over this many looks
   bool ignore_env = false;
   std::vector<EnvironmentChange> environment_changes;  // each once
   std::vector<VersionChange> version_changes;
@@ -109,6 +118,7 @@ struct CompareReport {
   size_t matched = 0;                                  // entries with a counterpart
 
   int regressions() const;     // gated ones
+  int inconclusive() const;
   int not_comparable() const;  // entries
   int judged() const;          // metrics measured on both sides of a matched entry
 };

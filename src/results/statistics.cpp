@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <numeric>
 
 namespace allocbench {
@@ -145,6 +149,66 @@ UTest mann_whitney(const std::vector<double>& a, const std::vector<double>& b, T
   result.p = p_at(observed);
   result.smallest_p = p_at(extreme);
   return result;
+}
+
+namespace {
+
+// Exact up to 30 against 30 (about 5 million steps), the normal approximation beyond.
+constexpr size_t exact_interval_pairs = 900;
+
+// The k-th smallest and k-th largest of the pairwise differences bound the shift: k is the
+// largest count with P(U < k) <= alpha under no shift (0 when even U = 0 is likelier).
+size_t interval_rank(size_t na, size_t nb, double alpha) {
+  const size_t pairs = na * nb;
+  if (pairs <= exact_interval_pairs) {
+    // U's null distribution: the rank sums of m distinct ranks out of n (either side's
+    // U has the same one).
+    const size_t n = na + nb, m = std::min(na, nb);
+    std::vector<TieGroup> groups;
+    for (size_t i = 0; i < n; ++i) groups.push_back({static_cast<int64_t>(2 * (i + 1)), 1});
+    const auto low_end = static_cast<int64_t>(m * (m + 1));
+    const auto high_end = static_cast<int64_t>(n * (n + 1) - (n - m) * (n - m + 1));
+    std::vector<double> counts = rank_sum_counts(groups, m, high_end);
+    const double all = binomial(n, m);
+    double below = 0;  // P(U < k)
+    size_t k = 0;
+    for (int64_t sum = low_end; sum <= high_end; sum += 2) {
+      below += counts[static_cast<size_t>(sum)] / all;
+      if (below > alpha) break;
+      ++k;
+    }
+    return k;
+  }
+  // Normal approximation: the alpha quantile of U, found by bisection on the normal tail.
+  double lo = 0, hi = 40;
+  for (int i = 0; i < 100; ++i) (upper_normal_tail((lo + hi) / 2) > alpha ? lo : hi) = (lo + hi) / 2;
+  const double sd = std::sqrt(static_cast<double>(pairs) * static_cast<double>(na + nb + 1) / 12);
+  const double k = std::floor(static_cast<double>(pairs) / 2 - hi * sd + 0.5);
+  return k <= 0 ? 0 : static_cast<size_t>(k);
+}
+
+// --reps auto asks for the same few sizes at every look: each rank is computed once.
+size_t cached_interval_rank(size_t na, size_t nb, double alpha) {
+  static std::mutex lock;
+  static std::map<std::tuple<size_t, size_t, double>, size_t> known;
+  std::lock_guard<std::mutex> hold(lock);
+  auto [it, added] = known.try_emplace({na, nb, alpha}, 0);
+  if (added) it->second = interval_rank(na, nb, alpha);
+  return it->second;
+}
+
+}  // namespace
+
+RatioInterval ratio_interval(const std::vector<double>& a, const std::vector<double>& b, double alpha) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const size_t k = a.empty() || b.empty() ? 0 : cached_interval_rank(a.size(), b.size(), alpha);
+  if (k == 0) return {0, inf};
+  std::vector<double> shifts;  // log(b_j) - log(a_i), every pair
+  shifts.reserve(a.size() * b.size());
+  for (double x : a)
+    for (double y : b) shifts.push_back(std::log(y) - std::log(x));
+  std::sort(shifts.begin(), shifts.end());
+  return {std::exp(shifts[k - 1]), std::exp(shifts[shifts.size() - k])};
 }
 
 size_t samples_needed(size_t other, double alpha) {

@@ -39,6 +39,16 @@ struct UTest {
 // (scipy.stats.mannwhitneyu(b, a, alternative=..., method="asymptotic")). Empty samples: p = 1.
 UTest mann_whitney(const std::vector<double>& a, const std::vector<double>& b, Tail tail);
 
+// A distribution-free confidence interval of the ratio b / a of typical values (the
+// Hodges–Lehmann interval of the shift of log values, from the Mann–Whitney distribution,
+// as Bauer 1972 gives it): each bound is wrong with probability at most `alpha`, so the
+// interval holds with 1 - 2 alpha. Samples must be positive. Too few samples for `alpha`:
+// (0, infinity). Exact up to 900 pairs, the normal approximation beyond.
+struct RatioInterval {
+  double low = 0, high = 0;
+};
+RatioInterval ratio_interval(const std::vector<double>& a, const std::vector<double>& b, double alpha);
+
 // The fewest samples that, against `other` samples and without ties, can give a one-sided
 // p below `alpha`: what a baseline of `other` repetitions needs to be judged against.
 size_t samples_needed(size_t other, double alpha);

@@ -1,14 +1,17 @@
 // A preloadable allocator that is glibc's malloc plus a little extra work per call:
-// ALLOCBENCH_TEST_SPIN=N runs a chain of N dependent additions before every malloc,
+// ALLOCBENCH_TEST_SPIN=N (or .spinN. in the library's file name) runs a chain of N dependent additions before every malloc,
 // free, calloc, realloc and aligned allocation, and the call waits for its result, so
 // each turn costs the same few cycles whatever else is in flight. It stands for an allocator release that got slower,
 // with the same work done by the program and so the same checksum: the tests and
 // `make bench` inject timed regressions of a known size through it
 // (--backend preload:libslow_malloc.so).
+#include <dlfcn.h>
+
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <cerrno>
 
 extern "C" {
@@ -21,7 +24,14 @@ void* __libc_memalign(size_t, size_t);
 
 namespace {
 
+void spin_count_marker() {}
+
+// A copy of the library named with ".spinN." (libslow_malloc.spin40.so) turns N times
+// whatever the variable says: two copies are two allocators of different speeds in one run.
 unsigned long spins = [] {
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&spin_count_marker), &self) && self.dli_fname)
+    if (const char* tag = std::strstr(self.dli_fname, ".spin")) return std::strtoul(tag + 5, nullptr, 10);
   const char* v = std::getenv("ALLOCBENCH_TEST_SPIN");
   return v ? std::strtoul(v, nullptr, 10) : 0ul;
 }();

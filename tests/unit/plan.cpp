@@ -20,7 +20,7 @@ TEST_CASE("unit_plan_interleaves_rounds_across_cells_the_first_warmup_counted") 
   RunOptions o;
   o.backends = {"system"};
   o.workloads = {"small-object-churn", "empty"};
-  o.reps = 2;
+  o.reps = "2";
   o.warmup = 2;
   using K = JobKind;
   CHECK(layout(make_plan(o)) == std::vector<std::tuple<size_t, int, JobKind, int>>{
@@ -36,7 +36,7 @@ TEST_CASE("unit_plan_counted_round_is_added_without_warmup_and_dropped_without_c
   RunOptions o;
   o.backends = {"system"};
   o.workloads = {"empty"};
-  o.reps = 1;
+  o.reps = "1";
   o.warmup = 0;
   using K = JobKind;
   CHECK(layout(make_plan(o)) ==
@@ -104,4 +104,26 @@ TEST_CASE("unit_plan_rejects_bad_selections_naming_the_flag") {
   o = {};
   o.format = "xml";
   CHECK(error_of(o).rfind("--format: unknown format 'xml'", 0) == 0);
+}
+
+TEST_CASE("unit_plan_auto_reps_starts_with_five_and_more_repetitions_interleave_the_open_cells") {
+  RunOptions o;
+  o.backends = {"system", "pool"};
+  o.workloads = {"empty"};
+  o.reps = "auto";
+  Plan p = make_plan(o);
+  CHECK(p.auto_reps);
+  CHECK(p.reps == 5);
+  CHECK(p.max_reps == 40);
+  CHECK(std::count_if(p.jobs.begin(), p.jobs.end(), [](const Job& j) { return j.kind == JobKind::measured; }) == 10);
+  // Cell 0 has 5 and cell 1 has 7 (it was open at an earlier look, say): both go to 10.
+  std::vector<Job> more = more_repetitions({0, 1}, {5, 7}, 10, 2);
+  std::vector<std::pair<size_t, int>> order;
+  for (const Job& j : more) {
+    CHECK(j.kind == JobKind::measured);
+    CHECK(j.look == 2);
+    order.emplace_back(j.cell, j.index);
+  }
+  CHECK(order == std::vector<std::pair<size_t, int>>{{0, 6}, {0, 7}, {0, 8}, {1, 8}, {0, 9}, {1, 9}, {0, 10}, {1, 10}});
+  CHECK(more_repetitions({1}, {5, 10}, 10, 3).empty());
 }

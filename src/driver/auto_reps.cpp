@@ -1,0 +1,48 @@
+#include "driver/auto_reps.hpp"
+
+#include "results/sequential.hpp"
+
+#include <algorithm>
+
+namespace allocbench {
+
+std::vector<size_t> open_cells(const Plan& plan, const Results& results, const std::optional<CompareReport>& verdict,
+                               double alpha) {
+  std::vector<bool> open(plan.cells.size(), false);
+  auto mark = [&](const std::string& backend, const std::string& workload) {
+    for (size_t c = 0; c < plan.cells.size(); ++c)
+      if (plan.cells[c].backend.label == backend && plan.cells[c].workload->name == workload) open[c] = true;
+  };
+  if (verdict) {
+    for (const Comparison& row : verdict->rows) {
+      if (answer(row) != Answer::open) continue;
+      mark(row.key.backend, row.key.workload);
+      if (verdict->against == Against::reference) mark(verdict->against_name, row.key.workload);
+    }
+  } else {
+    for (const Rank& rank : rank_backends(results, alpha))
+      if (rank.answer == Answer::open) mark(rank.backend, rank.workload);
+  }
+  std::vector<size_t> cells;
+  for (size_t c = 0; c < open.size(); ++c)
+    if (open[c]) cells.push_back(c);
+  return cells;
+}
+
+void run_more_looks(const Plan& plan, Runner& runner, Progress& progress, const Judge& judge, double alpha,
+                    std::chrono::steady_clock::time_point start) {
+  std::vector<int> looks = look_sizes(plan.reps, plan.max_reps);
+  for (size_t look = 1; look < looks.size() && !runner.stopped(); ++look) {
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    if (plan.max_time_s > 0 && elapsed.count() >= plan.max_time_s) return;
+    Results now = runner.outcome().results;
+    std::vector<size_t> open = open_cells(plan, now, judge(now), alpha);
+    std::erase_if(open, [&](size_t c) { return runner.failed(c); });
+    if (open.empty()) return;
+    std::vector<Job> jobs = more_repetitions(open, runner.measured(), looks[look], static_cast<int>(look) + 1);
+    progress.add(jobs.size());
+    runner.run(jobs);
+  }
+}
+
+}  // namespace allocbench
