@@ -36,7 +36,7 @@ baseline: build-all
 
 # Speed and overhead goals, printed as figures (several minutes); ITEMS="5 6" runs some.
 bench: build-all
-	python3 tests/bench/bench.py $(BUILD) $(ITEMS)
+	/usr/bin/python3 tests/bench/bench.py $(BUILD) $(ITEMS)  # Debian's, with python3-scipy
 
 # The driver and the system worker under ASan+UBSan, then under TSan.
 test-sanitize:

@@ -21,6 +21,7 @@ import instructions
 import pool_backend
 import programs
 import replay
+import auto_reps
 
 
 def counting_cost(backend="mimalloc", pairs=11):
@@ -185,6 +186,8 @@ ITEMS = {
     "16": cross_thread.explain,
     "17": profiles.replay_against_recording,
     "18": pool_backend.against_general,
+    "19": auto_reps.gate,
+    "20": auto_reps.ranking,
 }
 
 if __name__ == "__main__":
