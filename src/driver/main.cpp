@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   allocbench::setup_record(app, exit_code);
   allocbench::setup_trace_info(app, exit_code);
   allocbench::setup_clear_cache(app, exit_code);
+  allocbench::setup_history(app, exit_code);
+  allocbench::setup_bisect(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -60,9 +60,7 @@ std::string evidence_text(const Comparison& c) {
   return "";
 }
 
-namespace {
-
-std::string value(const std::string& metric, double v) {
+std::string metric_value(const std::string& metric, double v) {
   const MetricInfo* m = find_metric(metric);
   if (!m) return fmt::format("{}", v);
   if (m->unit == "ns") return format_duration_ns(v);
@@ -71,11 +69,13 @@ std::string value(const std::string& metric, double v) {
   return fmt::format("{:.0f}", v);
 }
 
-std::string change(const Comparison& c) {
-  if (std::isinf(c.change)) return "from 0";
-  double tenths = std::round(c.change * 1000);  // no "-0.0%" for a change too small to show
+std::string change_text(double change) {
+  if (std::isinf(change)) return "from 0";
+  double tenths = std::round(change * 1000);  // no "-0.0%" for a change too small to show
   return fmt::format("{:+.1f}%", (tenths == 0 ? 0.0 : tenths) / 10);
 }
+
+namespace {
 
 std::string verdict(const Comparison& c, bool loud) {
   std::string v(to_string(c.verdict));
@@ -95,8 +95,8 @@ std::vector<std::vector<std::string>> rows(const CompareReport& r, bool loud) {
       evidence += fmt::format(" ({}seed {}, {} thread{})", c.key.params.empty() ? "" : params_text(c.key.params) + ", ",
                               c.key.seed, c.key.threads, c.key.threads == 1 ? "" : "s");
     out.push_back({verdict(c, loud), c.key.backend, c.key.workload, c.metric.empty() ? "-" : c.metric,
-                   figures ? value(c.metric, c.baseline) : "-", figures ? value(c.metric, c.current) : "-",
-                   figures ? change(c) : "-", figures ? fmt::format("{:g}%", c.threshold * 100) : "-", evidence});
+                   figures ? metric_value(c.metric, c.baseline) : "-", figures ? metric_value(c.metric, c.current) : "-",
+                   figures ? change_text(c.change) : "-", figures ? fmt::format("{:g}%", c.threshold * 100) : "-", evidence});
   }
   return out;
 }

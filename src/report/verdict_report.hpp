@@ -33,6 +33,11 @@ std::string unmatched_entries(const std::vector<ResultKey>& current, std::string
 // Why entries that did different work cannot be judged, and what to do.
 std::string not_comparable_entries(const CompareReport& report);
 
+// A metric's value in its unit ("812 µs", "3.11 MiB", "772438"), and a change in the bad
+// direction as a signed percentage ("+5.4%", "from 0").
+std::string metric_value(const std::string& metric, double v);
+std::string change_text(double change);
+
 // The verdict's own words for one comparison: "p = 0.008", "deterministic", ...
 std::string evidence_text(const Comparison& c);
 

@@ -89,14 +89,6 @@ int CompareReport::judged() const {
 
 namespace {
 
-// Positive when `current` is worse than `baseline`.
-double bad_change(const MetricInfo& m, double baseline, double current) {
-  if (baseline == current) return 0;
-  if (m.better == Better::lower)
-    return baseline == 0 ? std::numeric_limits<double>::infinity() : current / baseline - 1;
-  return current == 0 ? std::numeric_limits<double>::infinity() : baseline / current - 1;
-}
-
 // The tail in which the current samples lie when they are `worse` (or better) than the baseline's.
 Tail tail_of(const MetricInfo& m, bool worse) {
   return (m.better == Better::lower) == worse ? Tail::greater : Tail::less;

@@ -1,5 +1,7 @@
 #include "results/metrics.hpp"
 
+#include <limits>
+
 namespace allocbench {
 
 const std::vector<MetricInfo>& metric_table() {
@@ -43,6 +45,13 @@ const MetricInfo* find_metric(std::string_view name) {
 
 bool deterministic(const MetricInfo& m, unsigned threads) {
   return m.determinism == Determinism::always || (m.determinism == Determinism::single_threaded && threads == 1);
+}
+
+double bad_change(const MetricInfo& m, double baseline, double current) {
+  if (baseline == current) return 0;
+  if (m.better == Better::lower)
+    return baseline == 0 ? std::numeric_limits<double>::infinity() : current / baseline - 1;
+  return current == 0 ? std::numeric_limits<double>::infinity() : baseline / current - 1;
 }
 
 }  // namespace allocbench

@@ -45,4 +45,8 @@ const MetricInfo* find_metric(std::string_view name);
 // exactly on the threshold alone.
 bool deterministic(const MetricInfo& m, unsigned threads);
 
+// The change from `baseline` to `current` in the metric's bad direction: 0.12 is 12% worse,
+// -0.1 is 10% better (a rate's change is taken on its inverse); infinite from 0.
+double bad_change(const MetricInfo& m, double baseline, double current);
+
 }  // namespace allocbench

@@ -22,6 +22,7 @@ import pool_backend
 import programs
 import replay
 import auto_reps
+import history
 
 
 def counting_cost(backend="mimalloc", pairs=11):
@@ -188,6 +189,7 @@ ITEMS = {
     "18": pool_backend.against_general,
     "19": auto_reps.gate,
     "20": auto_reps.ranking,
+    "21": history.run,
 }
 
 if __name__ == "__main__":
