@@ -118,8 +118,11 @@ class Bisection {
       return m;
     }
     if (r.exit_code != 0 && r.exit_code != 1) return skipped(m, "the run " + r.describe_failure());
-    m.status = r.exit_code == 1 ? Status::regression : Status::good;
-    figures(m, out);
+    // Exit 1 is also a memory budget or an inconclusive verdict: the regressions decide.
+    int regressions = figures(m, out);
+    if (r.exit_code == 1 && regressions == 0)
+      return skipped(m, "the run failed its check without a regression (an inconclusive verdict or a memory budget)");
+    m.status = regressions > 0 ? Status::regression : Status::good;
     return m;
   }
 
@@ -143,20 +146,23 @@ class Bisection {
     return m;
   }
 
-  // What the verdict found, from the run's JSON: each regression, or the largest change.
-  static void figures(Measured& m, const std::string& file) {
+  // What the verdict found, from the run's JSON: its regressions, or every change; returns
+  // the count of gated regressions.
+  static int figures(Measured& m, const std::string& file) {
     std::ifstream in(file);
     nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
-    if (report.is_discarded() || !report.contains("comparison")) return;
+    if (report.is_discarded() || !report.contains("comparison")) return 0;
+    int regressions = report["comparison"].value("regressions", 0);
     for (const auto& c : report["comparison"]["comparisons"]) {
       if (!c.contains("metric") || !c.contains("change") || c["change"].is_null()) continue;
       double change = c["change"];
-      if (c["verdict"] == "regression" || (m.status == Status::good && change != 0))
+      if (c["verdict"] == "regression" || (regressions == 0 && change != 0))
         m.figures.push_back(fmt::format("{} · {} · {} {} → {} ({})", c["backend"].get<std::string>(),
                                         c["workload"].get<std::string>(), c["metric"].get<std::string>(),
                                         metric_value(c["metric"], c["baseline"]), metric_value(c["metric"], c["current"]),
                                         change_text(change)));
     }
+    return regressions;
   }
 
   const BisectCommand& o_;
@@ -187,7 +193,7 @@ int run_bisect(const BisectCommand& o) {
   for (std::string line; std::getline(list, line);)
     if (!line.empty()) commits.push_back(line);
   if (o.run_args.empty()) throw usage_error("bisect: give the run's flags after --, e.g. -- --backend preload:./liba.so");
-  if (!git(top, {"status", "--porcelain"}, "bisect").empty())
+  if (!git(top, {"--no-optional-locks", "status", "--porcelain"}, "bisect").empty())  // no index refresh written
     fmt::print(stderr, "allocbench: note: the checkout has uncommitted changes; bisect works in a clone of its own "
                        "and leaves them alone\n");
 

@@ -122,7 +122,7 @@ std::string history_as_html(const HistoryReport& r) {
   out += fmt::format("<h1>{}</h1>\n", xml_escape(history_title(r)));
   for (const auto& note : history_notes(r)) out += fmt::format("<p>{}</p>\n", xml_escape(note));
   out += "<table><tr>";
-  for (const auto& h : header) out += "<th>" + h + "</th>";
+  for (const auto& h : history_header) out += "<th>" + h + "</th>";
   out += "</tr>\n";
   for (const auto& row : history_rows(r)) {
     out += row[0] == "REGRESSION" || row[0] == "DRIFT" ? "<tr class=\"alarm\">" : "<tr>";
@@ -163,7 +163,7 @@ std::string history_report(const HistoryReport& r, std::string_view format) {
   if (format != "table") throw usage_error("--format: unknown format '{}'; expected table, markdown, json or html", format);
   std::string out = history_title(r) + "\n";
   for (const auto& note : history_notes(r)) out += "   note: " + note + "\n";
-  std::vector<Align> align(header.size(), Align::left);
+  std::vector<Align> align(history_header.size(), Align::left);
   std::fill(align.begin() + 4, align.begin() + 8, Align::right);
   if (table.empty()) out += "   no change point in any cell_name and metric\n";
   else out += text_columns(history_header, table, align);

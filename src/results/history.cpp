@@ -3,6 +3,8 @@
 #include "results/metrics.hpp"
 #include "results/statistics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 
@@ -60,6 +62,24 @@ void analyse(HistorySeries& s, const std::vector<HistoryPoint>& points, const st
   if (blocks.size() < history_min_points) {
     if (s.note.empty()) s.note = "fewer than 4 points: not analysed";
     return;
+  }
+  if (!s.deterministic) {
+    // Shuffling n commits' blocks puts a given t of them on one side in 1 of C(n, t) ways:
+    // a split with fewer than `reach` commits on a side can never reach p <= alpha.
+    size_t n = blocks.size(), reach = method.min_blocks;
+    auto ways = [&](size_t t) {
+      double c = 1;
+      for (size_t i = 1; i <= t; ++i) c = c * static_cast<double>(n - t + i) / static_cast<double>(i);
+      return c;
+    };
+    while (reach <= n / 2 && 2 / ways(reach) > method.alpha) ++reach;
+    std::string limit = reach > n / 2 ? fmt::format("{} commits are too few for a timed change point at p <= {}", n, method.alpha)
+                        : reach > method.min_blocks
+                            ? fmt::format("a timed change in the first or last {} of these {} commits cannot be told from "
+                                          "noise (it needs {} commits on each side); the gate judges the newest",
+                                          reach - 1, n, reach)
+                            : "";
+    if (!limit.empty()) s.note += (s.note.empty() ? "" : "; ") + limit;
   }
   std::vector<Split> splits = s.deterministic ? exact_changes(blocks) : e_divisive(blocks, method);
   std::vector<size_t> bounds{0};

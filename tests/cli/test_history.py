@@ -142,6 +142,8 @@ class HistoryTest(unittest.TestCase):
                 ours = [(c["point"]) for c in series_of(report, "wall_ns")["changes"]]
                 theirs = e_divisive.e_divisive([[x * 1e7 for x in b] for b in blocks])
                 self.assertEqual(ours, [at for at, _, _ in theirs], f"{name}: {series_of(report, 'wall_ns')['changes']} vs {theirs}")
+                for c, (_, q_theirs, _) in zip(series_of(report, "wall_ns")["changes"], theirs):
+                    self.assertAlmostEqual(c["q"] / q_theirs, 1, places=9)  # the same statistic
                 for c, (_, _, p_theirs) in zip(series_of(report, "wall_ns")["changes"], theirs):
                     self.assertLessEqual(c["p"], 0.01)
                     self.assertLessEqual(p_theirs, 0.01)
