@@ -41,7 +41,9 @@ std::vector<HistoryPoint> points_from_git(const std::string& path, const std::st
     return parse_results_text(git(top, {"show", commit + ":" + at_path}, "--git: reading " + where), where, "baseline");
   };
   std::vector<HistoryPoint> points;
-  std::vector<std::string> args{"log", "--follow", "--name-status", "--format=%x01%H%x09%s"};
+  // Plain output whatever the user's configuration: no signatures, no quoted paths.
+  std::vector<std::string> args{"-c", "log.showSignature=false", "-c", "core.quotePath=false", "log", "--follow",
+                                "--name-status", "--format=%x01%H%x09%s"};
   if (!since.empty()) {
     std::string rev = git_commit(top, since, "--since");
     if (!git_ok(top, {"cat-file", "-e", rev + ":" + relative}))
