@@ -94,4 +94,10 @@ AllocatorStats allocator_stats() {
   return stats;
 }
 
+bool release_free_memory() {
+  // MALLCTL_ARENAS_ALL names every arena; purging returns their dirty and muzzy pages.
+  static const std::string all = fmt::format("arena.{}.purge", MALLCTL_ARENAS_ALL);
+  return ::mallctl(all.c_str(), nullptr, nullptr, nullptr, 0) == 0;
+}
+
 }  // namespace allocbench

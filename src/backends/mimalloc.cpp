@@ -69,4 +69,9 @@ AllocatorStats allocator_stats() {
   return stats;
 }
 
+bool release_free_memory() {
+  ::mi_collect(true);  // this thread's heap and the abandoned ones, forced
+  return true;
+}
+
 }  // namespace allocbench

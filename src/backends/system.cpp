@@ -62,4 +62,7 @@ AllocatorStats allocator_stats() {
   return stats;
 }
 
+// glibc gives back the top of its heap by itself; holes below it only through malloc_trim.
+bool release_free_memory() { return ::malloc_trim(0), true; }
+
 }  // namespace allocbench

@@ -69,4 +69,9 @@ AllocatorStats allocator_stats() {
   return stats;
 }
 
+bool release_free_memory() {
+  ::MallocExtension_ReleaseFreeMemory();
+  return true;
+}
+
 }  // namespace allocbench

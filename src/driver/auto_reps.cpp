@@ -29,20 +29,32 @@ std::vector<size_t> open_cells(const Plan& plan, const Results& results, const s
   return cells;
 }
 
-void run_more_looks(const Plan& plan, Runner& runner, Progress& progress, const Judge& judge, double alpha,
-                    std::chrono::steady_clock::time_point start) {
+std::map<RowId, Comparison> run_more_looks(const Plan& plan, Runner& runner, Progress& progress, const Judge& judge,
+                                           double alpha, std::chrono::steady_clock::time_point start) {
+  std::map<RowId, Comparison> settled;
   std::vector<int> looks = look_sizes(plan.reps, plan.max_reps);
   for (size_t look = 1; look < looks.size() && !runner.stopped(); ++look) {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    if (plan.max_time_s > 0 && elapsed.count() >= plan.max_time_s) return;
+    if (plan.max_time_s > 0 && elapsed.count() >= plan.max_time_s) break;
     Results now = runner.outcome().results;
-    std::vector<size_t> open = open_cells(plan, now, judge(now), alpha);
+    std::optional<CompareReport> verdict = judge(now);
+    if (verdict)
+      for (const Comparison& row : verdict->rows)
+        if (!row.metric.empty() && answer(row) != Answer::open) settled.try_emplace({row.key, row.metric}, row);
+    std::vector<size_t> open = open_cells(plan, now, verdict, alpha);
     std::erase_if(open, [&](size_t c) { return runner.failed(c); });
-    if (open.empty()) return;
+    if (open.empty()) break;
     std::vector<Job> jobs = more_repetitions(open, runner.measured(), looks[look], static_cast<int>(look) + 1);
     progress.add(jobs.size());
     runner.run(jobs);
   }
+  return settled;
+}
+
+void settle(CompareReport& verdict, const std::map<RowId, Comparison>& settled) {
+  for (Comparison& row : verdict.rows)
+    if (auto it = settled.find({row.key, row.metric}); it != settled.end()) row = it->second;
+  close_open_rows(verdict);
 }
 
 }  // namespace allocbench

@@ -126,13 +126,14 @@ int run_run(const RunCommand& o) {
   Progress progress(c.plan.jobs.size(), Progress::choose(o.run.verbose));
   Runner runner(c.plan, progress);
   runner.run(c.plan.jobs);
-  if (c.plan.auto_reps) run_more_looks(c.plan, runner, progress, judge, c.compare.alpha, start);
+  std::map<RowId, Comparison> settled;
+  if (c.plan.auto_reps) settled = run_more_looks(c.plan, runner, progress, judge, c.compare.alpha, start);
   RunOutcome run = runner.outcome();
   progress.clear();
 
   std::optional<CompareReport> verdict = judge(run.results);
   std::optional<std::vector<Rank>> ranking;
-  if (c.plan.auto_reps && verdict) close_open_rows(*verdict);
+  if (c.plan.auto_reps && verdict) settle(*verdict, settled);
   if (c.plan.auto_reps && !verdict) ranking = rank_backends(run.results, c.compare.alpha);
 
   // An interrupted run shows what finished on stdout and writes no file: a partial
@@ -189,6 +190,7 @@ void setup_run(CLI::App& app, int& exit_code) {
       ->excludes(baseline);
   add_gate_options(*cmd, opt->gate);
   add_repetition_bounds(*cmd, opt->run);
+  add_idle_options(*cmd, opt->run);
   opt->inconclusive_flag =
       cmd->add_option("--inconclusive", opt->inconclusive,
                       "With --reps auto and --baseline or --reference: whether a verdict still open at --max-reps or "

@@ -118,6 +118,15 @@ Plan make_plan(const RunOptions& o) {
   if (auto_reps && o.measure == measure_instructions)
     throw usage_error("--reps auto: instruction counts repeat exactly on one thread (one repetition suffices) and "
                       "within a few hundred instructions on several: give a fixed --reps (1, or 5 for threads)");
+  plan.idle_ms = o.idle.empty() ? 0 : parse_duration(o.idle, "--idle") * 1000;
+  plan.idle_purge = o.idle_purge;
+  if (plan.idle_ms >= o.timeout_s * 1000)
+    throw usage_error("--idle {}: a repetition idles that long after its phase, beyond --timeout {} s: raise --timeout",
+                      o.idle, o.timeout_s);
+  if (o.idle_purge && o.idle.empty()) throw usage_error("--idle-purge: purges before the idle of --idle: give --idle too");
+  if (!o.idle.empty() && o.measure == measure_instructions)
+    throw usage_error("--idle: memory after the phase is measured natively, in time: it does not apply to --measure "
+                      "instructions (run it without)");
   if (o.leaks && !plan.counting) throw usage_error("--leaks: needs --counting on (leak sites come from the counted run)");
   plan.budgets = {parse_size(o.max_rss, "--max-rss"), parse_size(o.max_live, "--max-live")};
   if (plan.budgets.max_live > 0 && !plan.counting)
@@ -132,6 +141,9 @@ Plan make_plan(const RunOptions& o) {
   bool programs = std::any_of(workloads.begin(), workloads.end(), [](auto* w) { return w->kind == WorkloadKind::command; });
   if (programs && simulated)
     throw usage_error("--measure instructions: cmd: workloads run natively only (callgrind would measure the launcher)");
+  if (programs && !o.idle.empty())
+    throw usage_error("--idle: does not apply to cmd: workloads yet (the program's memory after its work could only be "
+                      "seen from outside)");
   if (programs && o.leaks) throw usage_error("--leaks: cmd: workloads have no leak sites (the counting library keeps none)");
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
@@ -194,6 +206,10 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
   if (!cell.prepared.empty()) argv.insert(argv.end(), {"--prepared", cell.prepared});
+  if (plan.idle_ms > 0 && job.kind == JobKind::measured) {
+    argv.insert(argv.end(), {"--idle-ms", fmt::format("{}", plan.idle_ms)});
+    if (plan.idle_purge) argv.push_back("--idle-purge");
+  }
   if (plan.timeline_ms > 0 && observed(plan, job))
     argv.insert(argv.end(), {"--timeline-ms", fmt::format("{}", plan.timeline_ms)});
   return argv;

@@ -62,6 +62,8 @@ struct Plan {
   bool auto_reps = false;  // --reps auto: more rounds for the cells still open (sequential.hpp)
   int max_reps = 0;        // with auto: at most this many a cell
   double max_time_s = 0;   // with auto: no round starts after this (0: no limit)
+  double idle_ms = 0;      // --idle: measured repetitions idle this long after teardown
+  bool idle_purge = false;
 };
 
 // The repetition whose memory is watched over time: the counted one, or the first

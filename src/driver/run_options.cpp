@@ -52,6 +52,15 @@ void add_run_options(CLI::App& app, RunOptions& o) {
       ->excludes(fail_fast);
 }
 
+void add_idle_options(CLI::App& app, RunOptions& o) {
+  app.add_option("--idle", o.idle,
+                 "After each measured repetition's teardown, idle this long (e.g. 10s) and report the memory the "
+                 "process keeps at 0, 10 ms, 100 ms, 1 s, 10 s and the end: what the allocator gives back, and when.");
+  app.add_flag("--idle-purge", o.idle_purge,
+               "With --idle: first call the allocator's own release of free memory (malloc_trim, jemalloc's purge, "
+               "mi_collect, ReleaseFreeMemory), timed.");
+}
+
 void add_repetition_bounds(CLI::App& app, RunOptions& o) {
   app.add_option("--max-reps", o.max_reps,
                  "With --reps auto: at most this many repetitions per cell, 5 to 10000 (default: 40).")

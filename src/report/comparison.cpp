@@ -53,6 +53,42 @@ ComparisonTable allocator_stats_table(const std::string& workload, const std::ve
   return t;
 }
 
+// run --idle: what each backend kept after teardown, over the idle (medians).
+ComparisonTable idle_table(const std::string& workload, const std::vector<const Result*>& rows) {
+  static const std::vector<std::pair<std::string, std::string>> moments{
+      {"held_at_end_bytes", "after teardown"}, {"held_after_10ms_bytes", "10 ms"}, {"held_after_100ms_bytes", "100 ms"},
+      {"held_after_1s_bytes", "1 s"},          {"held_after_10s_bytes", "10 s"},   {"held_after_100s_bytes", "100 s"},
+      {"rss_after_idle_bytes", "end"}};
+  ComparisonTable t{workload + " · memory kept after the phase (--idle: RSS less LazyFree above the process's before "
+                               "setup, median)",
+                    {"backend"}, {}, {}, false};
+  std::vector<std::string> shown;
+  for (const auto& [metric, label] : moments)
+    if (std::any_of(rows.begin(), rows.end(), [&](const Result* r) { return r->metrics.count(metric) > 0; })) {
+      shown.push_back(metric);
+      t.header.push_back(label);
+    }
+  bool purged = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("purge_ns") > 0; });
+  t.header.insert(t.header.end(), {"returned", "half back in", "LazyFree at end"});
+  if (purged) t.header.push_back("purge call");
+  for (const Result* r : rows) {
+    std::vector<std::string> row{r->backend};
+    for (const auto& metric : shown) row.push_back(metric_or_dash(*r, metric, format_bytes));
+    row.push_back(r->metrics.count("returned_share") ? format_percent(median_or_zero(*r, "returned_share")) : "-");
+    row.push_back(metric_or_dash(*r, "half_returned_ns", format_duration_ns));
+    row.push_back(r->metrics.count("raw_rss_after_idle_bytes")
+                      ? format_bytes(median_or_zero(*r, "raw_rss_after_idle_bytes") - median_or_zero(*r, "rss_after_idle_bytes"))
+                      : "-");
+    if (purged) row.push_back(metric_or_dash(*r, "purge_ns", format_duration_ns));
+    t.rows.push_back(std::move(row));
+  }
+  if (purged)
+    t.notes.push_back("--idle-purge: each allocator's own release call ran first (malloc_trim, jemalloc's "
+                      "arena.<all>.purge, mi_collect, ReleaseFreeMemory; pool: glibc's malloc_trim for its fallback); "
+                      "'-' where the allocator has none (preload:)");
+  return t;
+}
+
 constexpr size_t leak_frames_shown = 4;
 
 // What a backend still held after teardown, and where it came from when --leaks said.
@@ -228,6 +264,8 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                                     noisy_spread * 100));
     tables.push_back(std::move(t));
     if (in.allocator_stats && !rows.empty()) tables.push_back(allocator_stats_table(workload, rows));
+    if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("held_at_end_bytes") > 0; }))
+      tables.push_back(idle_table(workload, rows));
   }
   return tables;
 }

@@ -66,6 +66,7 @@ std::string metric_value(const std::string& metric, double v) {
   if (m->unit == "ns") return format_duration_ns(v);
   if (m->unit == "bytes") return format_bytes(v);
   if (m->unit == "1/s") return format_rate(v);
+  if (m->unit == "ratio") return fmt::format("{:.2f}", v);
   return fmt::format("{:.0f}", v);
 }
 

@@ -122,6 +122,10 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
     row.direction = row.change > 0 ? Direction::worse : row.change < 0 ? Direction::better : Direction::same;
   };
   compare(estimate(cur, metric).kind, estimate(base, metric).value, estimate(cur, metric).value);
+  // --reps auto gives the sides different counts, and the best of 40 repetitions is lower
+  // than the best of 5 by chance alone: the medians, which do not drift with the count, decide.
+  if (options.looks > 1 && !deterministic(m, cur.threads) && m.source != Source::counted)
+    compare(Estimator::median, b.median, c.median);
 
   if (deterministic(m, cur.threads)) {
     row.evidence = same_environment ? Evidence::deterministic : Evidence::other_environment;
@@ -229,7 +233,7 @@ void compare_pair(CompareReport& report, const Result& base, const Result& cur, 
     bool in_base = base.metrics.count(name), in_cur = cur.metrics.count(name);
     if (in_base && in_cur) {
       Source source = find_metric(name)->source;
-      bool same = source == Source::counted || (source == Source::timed ? fit.timed : fit.simulated);
+      bool same = source == Source::counted || (source == Source::simulated ? fit.simulated : fit.timed);
       report.rows.push_back(judge(base, cur, name, options, same));
     } else if (in_base != in_cur) {
       Comparison row = entry_row(cur, in_cur ? Verdict::added : Verdict::missing);

@@ -29,6 +29,22 @@ const std::vector<MetricInfo>& metric_table() {
       {"major_faults", "count", lower, never, timed, "page faults that needed I/O"},
       {"ctx_switches_vol", "count", lower, never, timed, "voluntary context switches (waits)"},
       {"ctx_switches_invol", "count", lower, never, timed, "involuntary context switches (preemptions)"},
+      // run --idle: the memory the process keeps after teardown, as RSS less LazyFree above
+      // what it held before setup, at moments of an idle after the phase.
+      {"held_at_end_bytes", "bytes", lower, never, idle, "held just after teardown (--idle)"},
+      {"held_after_10ms_bytes", "bytes", lower, never, idle, "held 10 ms into the idle"},
+      {"held_after_100ms_bytes", "bytes", lower, never, idle, "held 100 ms into the idle"},
+      {"held_after_1s_bytes", "bytes", lower, never, idle, "held 1 s into the idle"},
+      {"held_after_10s_bytes", "bytes", lower, never, idle, "held 10 s into the idle"},
+      {"held_after_100s_bytes", "bytes", lower, never, idle, "held 100 s into the idle"},
+      {"rss_after_idle_bytes", "bytes", lower, never, idle, "held at the end of the idle (RSS less LazyFree)"},
+      {"raw_rss_after_idle_bytes", "bytes", lower, never, idle, "RSS at the end of the idle, LazyFree pages included"},
+      {"pss_after_idle_bytes", "bytes", lower, never, idle, "proportional set size at the end of the idle"},
+      {"allocator_resident_after_idle_bytes", "bytes", lower, never, idle,
+       "the allocator's own resident bytes at the end of the idle"},
+      {"returned_share", "ratio", higher, never, idle, "share of what was held after teardown given back by the end of the idle"},
+      {"half_returned_ns", "ns", lower, never, idle, "time into the idle until half of what came back had come back"},
+      {"purge_ns", "ns", lower, never, idle, "time of the allocator's own release call (--idle-purge)"},
   };
   return table;
 }

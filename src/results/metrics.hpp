@@ -14,6 +14,7 @@ enum class Source {
   timed,      // the uncounted repetitions, run natively
   counted,    // the counted repetition: present only with --counting on
   simulated,  // the repetitions run under callgrind (--measure instructions)
+  idle,       // the uncounted repetitions' idle after their teardown (run --idle): only with it
 };
 
 enum class Determinism {

@@ -64,4 +64,9 @@ struct AllocatorStats {
 };
 AllocatorStats allocator_stats();
 
+// The allocator's own "give free memory back to the system now" (run --idle-purge):
+// malloc_trim(0), jemalloc's arena.<all>.purge, mi_collect(true), tcmalloc's
+// ReleaseFreeMemory. False where the allocator has none.
+bool release_free_memory();
+
 }  // namespace allocbench

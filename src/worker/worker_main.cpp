@@ -12,6 +12,7 @@
 #include "worker/leak_sites.hpp"
 #include "worker/measurement.hpp"
 #include "results/repetition.hpp"
+#include "worker/idle.hpp"
 #include "worker/settings.hpp"
 #include "worker/timeline_sampler.hpp"
 #include "workloads/workload.hpp"
@@ -40,6 +41,8 @@ struct WorkerOptions {
   std::string preloaded;  // file name of an allocator loaded with LD_PRELOAD
   bool leaks = false;     // record the sites of what is still live at the end
   double timeline_ms = 0; // sample live bytes and RSS this often (0: no timeline)
+  double idle_ms = 0;     // after teardown, idle this long and sample memory (0: no idle)
+  bool idle_purge = false;  // first, the allocator's own release call
   std::string prepared;   // trace:FILE replays this prepared file (trace/prepared.hpp)
 };
 
@@ -94,6 +97,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
 
   // Byte figures are the workload's own: relative to what the worker held before it.
   WorkloadOutcome outcome;
+  std::optional<Footprint> footprint_before = opt.idle_ms > 0 ? read_footprint() : std::nullopt;
   counting::Snapshot before = counting::snapshot();
   int64_t unsized_before = counting::unsized_frees();
   if (opt.leaks) leak_sites::start();
@@ -169,6 +173,9 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   rep.unsized_frees = unsized_frees;
   if (opt.leaks) rep.leak_sites = leak_sites_found();
   if (timeline) rep.timeline = timeline->samples(counting::enabled());
+  // Last: the idle keeps the process alive after everything above was measured.
+  bool (*purge)() = opt.idle_purge && opt.preloaded.empty() ? &release_free_memory : nullptr;
+  if (footprint_before) idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, rep.metrics);
   return rep;
 }
 
@@ -186,6 +193,9 @@ int worker_main(int argc, char** argv) {
                  "The allocator's settings, K=V,...: checked, and proved in effect where the allocator can tell.");
   app.add_flag("--check-settings", opt.check_settings,
                "Check --settings, print the environment that carries them to the allocator, then exit.");
+  app.add_option("--idle-ms", opt.idle_ms, "After teardown, idle this long (ms) and sample the memory kept.")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_flag("--idle-purge", opt.idle_purge, "Before the idle, call the allocator's own release of free memory.");
   app.add_option("--timeline-ms", opt.timeline_ms, "Sample live bytes and RSS this often, in ms, through the phase.")
       ->check(CLI::Range(0.1, 60000.0));
   app.add_flag("--leaks", opt.leaks, "Record the allocation site of every allocation still live at the end.");

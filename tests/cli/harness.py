@@ -86,3 +86,13 @@ def wait_until(predicate, seconds=5.0):
             return True
         time.sleep(0.05)
     return predicate()
+
+
+def check_usage_errors(test, command, cases):
+    """Each (args, expected) of `cases` run as `allocbench *command *args` exits 2 with
+    `expected` in its stderr."""
+    for args, expected in cases:
+        with test.subTest(args=args):
+            p = allocbench(*command, *args)
+            test.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            test.assertIn(expected, p.stderr)

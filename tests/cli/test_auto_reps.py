@@ -8,7 +8,7 @@ import re
 import tempfile
 import unittest
 
-from harness import BACKENDS, BUILD_DIR, allocbench
+from harness import BACKENDS, BUILD_DIR, allocbench, check_usage_errors
 
 RUN = ["run", "--backend", "system", "--workload", "test-slowdown", "--param", "test-slowdown.ops=20000"]
 SLOW = f"preload:{os.path.join(BUILD_DIR, 'tests', 'libslow_malloc.so')}"
@@ -114,11 +114,7 @@ class UsageTest(unittest.TestCase):
     ]
 
     def test_each_bad_flag_exits_2_naming_it(self):
-        for args, expected in self.CASES:
-            with self.subTest(args=args):
-                p = allocbench("run", "--workload", "empty", *args)
-                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-                self.assertIn(expected, p.stderr)
+        check_usage_errors(self, ["run", "--workload", "empty"], self.CASES)
         p = allocbench("calibrate", "--workload", "empty", "--reps", "auto")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--reps auto: calibrate measures the noise of a fixed number of repetitions", p.stderr)

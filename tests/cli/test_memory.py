@@ -5,7 +5,7 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import BACKENDS, allocbench, run_json
+from harness import BACKENDS, allocbench, check_usage_errors, run_json
 
 CHURN = ("small-object-churn",)
 FAST = ("--reps", "1", "--warmup", "0")
@@ -133,6 +133,59 @@ class TimelineTest(unittest.TestCase):
             p = allocbench("run", "--workload", "empty", *bad)
             self.assertEqual(p.returncode, 2, bad)
 
+
+
+class IdleTest(unittest.TestCase):
+    """--idle: the memory kept after teardown, over an idle, with and without the
+    allocator's own release call."""
+    WINDOW = ["--workload", "small-object-churn", "--param", "small-object-churn.ops=400000",
+              "--param", "small-object-churn.window=200000", "--reps", "2"]
+
+    def idle_metrics(self, *args):
+        p = allocbench("run", "--backend", "system", *self.WINDOW, "--format", "json", *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)["results"][0]["metrics"]
+
+    def test_glibc_keeps_its_holes_through_an_idle_and_malloc_trim_returns_them(self):
+        plain = self.idle_metrics("--idle", "0.3s")
+        held = plain["held_at_end_bytes"]["median"]
+        self.assertGreater(held, 16 << 20)  # the window's 40 MiB, freed but kept
+        for metric in ("held_after_10ms_bytes", "held_after_100ms_bytes", "rss_after_idle_bytes",
+                       "raw_rss_after_idle_bytes", "pss_after_idle_bytes", "returned_share"):
+            self.assertEqual(len(plain[metric]["samples"]), 2, metric)  # every measured repetition idles
+        self.assertNotIn("held_after_1s_bytes", plain)  # beyond the idle
+        self.assertNotIn("purge_ns", plain)
+        self.assertGreater(plain["rss_after_idle_bytes"]["median"], held / 2)
+        purged = self.idle_metrics("--idle", "0.3s", "--idle-purge")
+        self.assertLess(purged["rss_after_idle_bytes"]["median"], held / 4)
+        self.assertGreater(purged["returned_share"]["median"], 0.75)
+        self.assertGreater(purged["purge_ns"]["median"], 0)
+        self.assertIn("half_returned_ns", purged)
+        table = allocbench("run", "--backend", "system", *self.WINDOW, "--idle", "0.2s", "--idle-purge").stdout
+        self.assertIn("memory kept after the phase (--idle", table)
+        self.assertIn("purge call", table)
+
+    def test_a_workload_that_frees_nothing_at_teardown(self):
+        p = allocbench("run", "--backend", "system", "--workload", "test-leak", "--reps", "2", "--idle", "0.05s",
+                       "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        metrics = json.loads(p.stdout)["results"][0]["metrics"]
+        self.assertGreaterEqual(metrics["held_at_end_bytes"]["median"], 0)
+        self.assertGreaterEqual(metrics["returned_share"]["median"], 0)
+        self.assertLessEqual(metrics["returned_share"]["median"], 1)
+
+    def test_bad_idle_flags_exit_2_naming_them(self):
+        cases = [
+            (["--idle", "soon"], "--idle 'soon': expected a positive duration"),
+            (["--idle", "0"], "--idle '0': expected a positive duration"),
+            (["--idle-purge"], "--idle-purge: purges before the idle of --idle: give --idle too"),
+            (["--idle", "1s", "--measure", "instructions"], "--idle: memory after the phase is measured natively"),
+            (["--idle", "10m"], "beyond --timeout 300 s"),
+        ]
+        check_usage_errors(self, ["run", "--workload", "empty"], cases)
+        p = allocbench("run", "--workload", "cmd:true", "--idle", "1s")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--idle: does not apply to cmd: workloads", p.stderr)
 
 if __name__ == "__main__":
     unittest.main()

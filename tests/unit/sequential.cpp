@@ -28,9 +28,11 @@ Result timed_entry(const std::string& backend, std::vector<double> wall) {
   return r;
 }
 
-Comparison judged(std::vector<double> base, std::vector<double> now, double alpha = 0.05) {
+// `looks` > 1: as --reps auto judges, on the medians of sides of different counts.
+Comparison judged(std::vector<double> base, std::vector<double> now, double alpha = 0.05, size_t looks = 1) {
   CompareOptions options;
   options.alpha = alpha;
+  options.looks = looks;
   return judge(timed_entry("a", std::move(base)), timed_entry("a", std::move(now)), "wall_ns", options);
 }
 
@@ -149,6 +151,18 @@ TEST_CASE("unit_sequential_each_answer_on_fixed_samples") {
   CHECK(report.inconclusive() == 1);
 }
 
+TEST_CASE("unit_sequential_unequal_counts_are_judged_on_medians") {
+  // The same distribution, 5 against 40 repetitions: the best of 40 is lower by chance
+  // alone, 4% here, but the medians agree.
+  std::vector<double> five{100, 102, 104, 106, 108}, forty;
+  for (int i = 0; i < 40; ++i) forty.push_back(96 + i * 0.4);
+  Comparison fixed = judged(five, forty, 0.0125, 1), automatic = judged(five, forty, 0.0125, 4);
+  CHECK(fixed.estimator == Estimator::min);
+  CHECK(fixed.change == doctest::Approx(96.0 / 100 - 1));
+  CHECK(automatic.estimator == Estimator::median);
+  CHECK(std::fabs(automatic.change) < 0.02);
+}
+
 TEST_CASE("unit_sequential_ranking_against_the_fastest") {
   Results results;
   results.results = {timed_entry("fast", {100, 100.2, 100.4, 100.6, 100.8, 101, 101.2, 101.4, 101.6, 101.8}),
@@ -187,7 +201,7 @@ TEST_CASE("unit_sequential_false_alarms_over_all_looks_stay_below_alpha") {
           base.push_back(100 * noise(rng));
           now.push_back(100 * noise(rng));
         }
-        Comparison c = judged(base, now, alpha_each);
+        Comparison c = judged(base, now, alpha_each, looks.size());
         if (answer(c) == Answer::different) {
           alarms += c.verdict == Verdict::regression;
           break;

@@ -1,0 +1,93 @@
+#include "worker/idle.hpp"
+
+#include "worker/backend.hpp"
+#include "worker/measurement.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+namespace allocbench {
+
+std::optional<Footprint> read_footprint() {
+  std::FILE* f = std::fopen("/proc/self/smaps_rollup", "r");
+  if (!f) return std::nullopt;
+  Footprint fp;
+  int found = 0;
+  char line[256];
+  while (std::fgets(line, sizeof line, f)) {
+    long long kib = 0;
+    if (std::sscanf(line, "Rss: %lld kB", &kib) == 1) fp.rss = kib * 1024, ++found;
+    else if (std::sscanf(line, "Pss: %lld kB", &kib) == 1) fp.pss = kib * 1024, ++found;
+    else if (std::sscanf(line, "LazyFree: %lld kB", &kib) == 1) fp.lazy_free = kib * 1024, ++found;
+  }
+  std::fclose(f);
+  if (found != 3) return std::nullopt;
+  return fp;
+}
+
+namespace {
+
+// The moments after the start of the idle at which memory is sampled, in ms, with the
+// name of their metric; the end of the idle is sampled too.
+struct Moment {
+  double ms;
+  const char* metric;
+};
+constexpr Moment moments[] = {{0, "held_at_end_bytes"},         {10, "held_after_10ms_bytes"},
+                              {100, "held_after_100ms_bytes"},  {1000, "held_after_1s_bytes"},
+                              {10000, "held_after_10s_bytes"},  {100000, "held_after_100s_bytes"}};
+
+void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sleep_until(t); }
+
+}  // namespace
+
+void idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
+                     std::map<std::string, double>& metrics) {
+  auto held = [&](const Footprint& f) { return static_cast<double>(f.held() - before.held()); };
+  std::optional<Footprint> at_end = read_footprint();
+  if (!at_end) return;  // no smaps_rollup: the figures are not reported rather than wrong
+  if (purge) {
+    int64_t t0 = steady_now_ns();
+    bool done = purge();
+    if (done) metrics["purge_ns"] = static_cast<double>(steady_now_ns() - t0);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto at = [&](double ms) { return start + std::chrono::microseconds(static_cast<int64_t>(ms * 1000)); };
+  std::vector<std::pair<double, double>> samples;  // ms, held
+  metrics["held_at_end_bytes"] = held(*at_end);
+  for (const Moment& m : moments) {
+    if (m.ms == 0 || m.ms >= idle_ms) continue;
+    sleep_until(at(m.ms));
+    if (auto f = read_footprint()) {
+      metrics[m.metric] = held(*f);
+      samples.emplace_back(m.ms, held(*f));
+    }
+  }
+  sleep_until(at(idle_ms));
+  std::optional<Footprint> end = read_footprint();
+  if (!end) return;
+  samples.emplace_back(idle_ms, held(*end));
+  metrics["rss_after_idle_bytes"] = held(*end);
+  metrics["raw_rss_after_idle_bytes"] = static_cast<double>(end->rss - before.rss);
+  metrics["pss_after_idle_bytes"] = static_cast<double>(end->pss - before.pss);
+  AllocatorStats stats = own_allocator ? allocator_stats() : AllocatorStats{};
+  for (size_t i = 0; i < stats.size; ++i)
+    if (stats.items[i].name == "resident_bytes") metrics["allocator_resident_after_idle_bytes"] = stats.items[i].value;
+  // The share of what the workload added that came back, and how soon half of it did.
+  double added = held(*at_end), returned = added - held(*end);
+  metrics["returned_share"] = added > 0 ? std::max(0.0, returned) / added : 0;
+  if (returned > 0) {
+    double half_ms = 0;
+    for (auto [ms, h] : samples)
+      if (added - h >= returned / 2) {
+        half_ms = ms;
+        break;
+      }
+    metrics["half_returned_ns"] = half_ms * 1e6;
+  }
+}
+
+}  // namespace allocbench

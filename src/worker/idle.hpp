@@ -1,0 +1,32 @@
+// run --idle: after teardown, the worker sits idle and samples how much memory the
+// process keeps, at log-spaced moments (0, 10 ms, 100 ms, 1 s, 10 s, ... and the end):
+// what an allocator gives back to the system after a burst, and when.
+//
+// "Held" is RSS less LazyFree (pages released with MADV_FREE stay in RSS until the kernel
+// needs them; counting them would call memory returned "held"), above what the process
+// held before the workload's setup. Read from /proc/self/smaps_rollup.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace allocbench {
+
+struct Footprint {
+  int64_t rss = 0, lazy_free = 0, pss = 0;  // bytes
+  int64_t held() const { return rss - lazy_free; }
+};
+
+std::optional<Footprint> read_footprint();
+
+// Idles `idle_ms` after an optional purge (the allocator's own release call, timed) and
+// adds the idle metrics to `metrics`, relative to `before` (the footprint before setup).
+// `purge`: the call, or null without --idle-purge; it returns false where the allocator
+// has none. `own_allocator`: the worker's allocator is the one in use (not a preloaded
+// one), so its statistics can be read.
+void idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
+                     std::map<std::string, double>& metrics);
+
+}  // namespace allocbench
