@@ -40,21 +40,16 @@ std::vector<HistoryPoint> points_from_git(const std::string& path, const std::st
     std::string where = fmt::format("{}:{}", commit.substr(0, 12), at_path);
     return parse_results_text(git(top, {"show", commit + ":" + at_path}, "--git: reading " + where), where, "baseline");
   };
-  std::vector<HistoryPoint> points;
+  // Every commit that changed the file, newest first, with its path there (renames
+  // followed): "\x01HASH\tSUBJECT", then "M\tPATH" (or "R100\tOLD\tNEW", "D\tPATH").
   // Plain output whatever the user's configuration: no signatures, no quoted paths.
-  std::vector<std::string> args{"-c", "log.showSignature=false", "-c", "core.quotePath=false", "log", "--follow",
-                                "--name-status", "--format=%x01%H%x09%s"};
-  if (!since.empty()) {
-    std::string rev = git_commit(top, since, "--since");
-    if (!git_ok(top, {"cat-file", "-e", rev + ":" + relative}))
-      throw usage_error("--since '{}': '{}' does not exist at that commit", since, path);
-    points.push_back({rev, git_subject(top, rev), version(rev, relative)});
-    args.push_back(rev + "..HEAD");
-  }
-  args.insert(args.end(), {"--", relative});
-  std::string log = git(top, args, fmt::format("--git '{}'", path));
-  // Newest first: "\x01HASH\tSUBJECT", then "M\tPATH" (or "R100\tOLD\tNEW", "D\tPATH").
-  std::vector<HistoryPoint> later;
+  std::string log = git(top, {"-c", "log.showSignature=false", "-c", "core.quotePath=false", "log", "--follow",
+                              "--name-status", "--format=%x01%H%x09%s", "--", relative},
+                        fmt::format("--git '{}'", path));
+  struct Change {
+    std::string commit, subject, path;
+  };
+  std::vector<Change> changes;
   std::istringstream lines(log);
   std::string line, commit, subject;
   while (std::getline(lines, line)) {
@@ -62,14 +57,24 @@ std::vector<HistoryPoint> points_from_git(const std::string& path, const std::st
       auto tab = line.find('\t');
       commit = line.substr(1, tab - 1);
       subject = tab == std::string::npos ? "" : line.substr(tab + 1);
-    } else if (!line.empty() && !commit.empty()) {
-      if (line[0] == 'D') continue;  // deleted there: nothing to read
-      std::string at_path = line.substr(line.rfind('\t') + 1);
-      later.push_back({commit, subject, version(commit, at_path)});
+    } else if (!line.empty() && !commit.empty() && line[0] != 'D') {  // deleted there: nothing to read
+      changes.push_back({commit, subject, line.substr(line.rfind('\t') + 1)});
     }
   }
-  points.insert(points.end(), later.rbegin(), later.rend());
-  if (points.empty()) throw usage_error("--git '{}': the file has no history in git (is it committed?)", path);
+  std::reverse(changes.begin(), changes.end());
+  if (changes.empty()) throw usage_error("--git '{}': the file has no history in git (is it committed?)", path);
+  std::vector<HistoryPoint> points;
+  if (!since.empty()) {
+    // The file as it was at REV (under its name there), then every change after REV.
+    std::string rev = git_commit(top, since, "--since");
+    auto at_or_before = [&](const Change& c) { return git_ok(top, {"merge-base", "--is-ancestor", c.commit, rev}); };
+    auto first_after = std::find_if(changes.begin(), changes.end(), [&](const Change& c) { return !at_or_before(c); });
+    if (first_after == changes.begin() || !git_ok(top, {"cat-file", "-e", rev + ":" + std::prev(first_after)->path}))
+      throw usage_error("--since '{}': '{}' does not exist at that commit", since, path);
+    points.push_back({rev, git_subject(top, rev), version(rev, std::prev(first_after)->path)});
+    changes.erase(changes.begin(), first_after);
+  }
+  for (const Change& c : changes) points.push_back({c.commit, c.subject, version(c.commit, c.path)});
   return points;
 }
 

@@ -36,7 +36,9 @@ std::vector<Split> exact_changes(const std::vector<std::vector<double>>& blocks)
   return out;
 }
 
-bool same_machine(const Environment& a, const Environment& b) {
+bool same_environment(const MetricInfo& m, const Environment& a, const Environment& b) {
+  if (m.source == Source::simulated)
+    return std::tie(a.build_type, a.compiler, a.valgrind) == std::tie(b.build_type, b.compiler, b.valgrind);
   return std::tie(a.cpu, a.cores, a.build_type, a.compiler) == std::tie(b.cpu, b.cores, b.build_type, b.compiler);
 }
 
@@ -52,10 +54,13 @@ void analyse(HistorySeries& s, const std::vector<HistoryPoint>& points, const st
       s.first = i;
       s.note = "the work changed at " + points[s.points[i]].commit + " (another checksum): counted from there";
     }
-  if (!s.deterministic && !options.ignore_env)
+  // As the gate: timed figures need one machine and build; instruction counts one build
+  // and valgrind; counts of allocations need nothing.
+  if (!options.ignore_env && m.source != Source::counted)
     for (size_t i = s.first + 1; i < entries.size(); ++i)
-      if (!same_machine(entries[i]->environment, entries[s.first]->environment)) {
-        s.note = "measured on other machines or builds along the way: not analysed (--ignore-env analyses it anyway)";
+      if (!same_environment(m, entries[i]->environment, entries[s.first]->environment)) {
+        s.note = "measured on other machines, builds or valgrinds along the way: not analysed (--ignore-env analyses "
+                 "it anyway)";
         return;
       }
   std::vector<std::vector<double>> blocks(s.samples.begin() + static_cast<long>(s.first), s.samples.end());

@@ -96,6 +96,12 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(report["points"][0]["commit"], commits[6])
         self.assertEqual(len(report["points"]), 6)
+        # --since a commit from before the rename: the file under its name there.
+        p, report = history_json("--git", os.path.join(repo, "ci", "baseline.json"), "--since", commits[1],
+                                 "--metric", "allocs")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual([pt["commit"] for pt in report["points"]], commits[1:])
+        self.assertEqual([c["commit"] for c in series_of(report, "allocs")["changes"]], [commits[6]])
 
     def test_steps_of_one_percent_are_a_drift(self):
         points = [self.series.results(allocs=round(200000 * 1.01 ** min(i, 8))) for i in range(12)]
