@@ -55,19 +55,18 @@ ComparisonTable allocator_stats_table(const std::string& workload, const std::ve
 
 // run --idle: what each backend kept after teardown, over the idle (medians).
 ComparisonTable idle_table(const std::string& workload, const std::vector<const Result*>& rows) {
-  static const std::vector<std::pair<std::string, std::string>> moments{
-      {"held_at_end_bytes", "after teardown"}, {"held_after_10ms_bytes", "10 ms"}, {"held_after_100ms_bytes", "100 ms"},
-      {"held_after_1s_bytes", "1 s"},          {"held_after_10s_bytes", "10 s"},   {"held_after_100s_bytes", "100 s"},
-      {"rss_after_idle_bytes", "end"}};
   ComparisonTable t{workload + " · memory kept after the phase (--idle: RSS less LazyFree above the process's before "
                                "setup, median)",
                     {"backend"}, {}, {}, false};
   std::vector<std::string> shown;
-  for (const auto& [metric, label] : moments)
-    if (std::any_of(rows.begin(), rows.end(), [&](const Result* r) { return r->metrics.count(metric) > 0; })) {
-      shown.push_back(metric);
-      t.header.push_back(label);
+  auto show = [&](std::string_view metric, std::string_view label) {
+    if (std::any_of(rows.begin(), rows.end(), [&](const Result* r) { return r->metrics.count(std::string(metric)) > 0; })) {
+      shown.emplace_back(metric);
+      t.header.emplace_back(label);
     }
+  };
+  for (const IdleMoment& m : idle_moments) show(m.metric, m.label);
+  show("rss_after_idle_bytes", "end");
   bool purged = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("purge_ns") > 0; });
   t.header.insert(t.header.end(), {"returned", "half back in", "LazyFree at end"});
   if (purged) t.header.push_back("purge call");

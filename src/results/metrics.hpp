@@ -2,6 +2,7 @@
 // they come from and whether they are deterministic (free of noise, so compared exactly).
 #pragma once
 
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -45,6 +46,20 @@ const MetricInfo* find_metric(std::string_view name);
 // Whether a metric of an entry run on `threads` threads is free of noise, so compared
 // exactly on the threshold alone.
 bool deterministic(const MetricInfo& m, unsigned threads);
+
+// The moments of run --idle at which the memory kept is sampled, with their metric and
+// how reports name them; the end of the idle is rss_after_idle_bytes.
+struct IdleMoment {
+  double ms;
+  std::string_view metric;
+  std::string_view label;
+};
+inline constexpr std::array<IdleMoment, 6> idle_moments{{{0, "held_at_end_bytes", "after teardown"},
+                                                         {10, "held_after_10ms_bytes", "10 ms"},
+                                                         {100, "held_after_100ms_bytes", "100 ms"},
+                                                         {1000, "held_after_1s_bytes", "1 s"},
+                                                         {10000, "held_after_10s_bytes", "10 s"},
+                                                         {100000, "held_after_100s_bytes", "100 s"}}};
 
 // The change from `baseline` to `current` in the metric's bad direction: 0.12 is 12% worse,
 // -0.1 is 10% better (a rate's change is taken on its inverse); infinite from 0.

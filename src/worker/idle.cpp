@@ -1,6 +1,7 @@
 #include "worker/idle.hpp"
 
 #include "worker/backend.hpp"
+#include "results/metrics.hpp"
 #include "worker/measurement.hpp"
 
 #include <algorithm>
@@ -30,16 +31,6 @@ std::optional<Footprint> read_footprint() {
 
 namespace {
 
-// The moments after the start of the idle at which memory is sampled, in ms, with the
-// name of their metric; the end of the idle is sampled too.
-struct Moment {
-  double ms;
-  const char* metric;
-};
-constexpr Moment moments[] = {{0, "held_at_end_bytes"},         {10, "held_after_10ms_bytes"},
-                              {100, "held_after_100ms_bytes"},  {1000, "held_after_1s_bytes"},
-                              {10000, "held_after_10s_bytes"},  {100000, "held_after_100s_bytes"}};
-
 void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sleep_until(t); }
 
 }  // namespace
@@ -57,12 +48,12 @@ void idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const 
   const auto start = std::chrono::steady_clock::now();
   auto at = [&](double ms) { return start + std::chrono::microseconds(static_cast<int64_t>(ms * 1000)); };
   std::vector<std::pair<double, double>> samples;  // ms, held
-  metrics["held_at_end_bytes"] = held(*at_end);
-  for (const Moment& m : moments) {
+  metrics[std::string(idle_moments[0].metric)] = held(*at_end);
+  for (const IdleMoment& m : idle_moments) {
     if (m.ms == 0 || m.ms >= idle_ms) continue;
     sleep_until(at(m.ms));
     if (auto f = read_footprint()) {
-      metrics[m.metric] = held(*f);
+      metrics[std::string(m.metric)] = held(*f);
       samples.emplace_back(m.ms, held(*f));
     }
   }
