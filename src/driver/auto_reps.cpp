@@ -38,9 +38,12 @@ std::map<RowId, Comparison> run_more_looks(const Plan& plan, Runner& runner, Pro
     if (plan.max_time_s > 0 && elapsed.count() >= plan.max_time_s) break;
     Results now = runner.outcome().results;
     std::optional<CompareReport> verdict = judge(now);
-    if (verdict)
+    if (verdict) {
       for (const Comparison& row : verdict->rows)
         if (!row.metric.empty() && answer(row) != Answer::open) settled.try_emplace({row.key, row.metric}, row);
+      // Settled stays settled: a reference's later repetitions do not reopen it.
+      std::erase_if(verdict->rows, [&](const Comparison& row) { return settled.count({row.key, row.metric}) > 0; });
+    }
     std::vector<size_t> open = open_cells(plan, now, verdict, alpha);
     std::erase_if(open, [&](size_t c) { return runner.failed(c); });
     if (open.empty()) break;

@@ -107,7 +107,7 @@ class UsageTest(unittest.TestCase):
         (["--reps", "auto", "--max-time", "-5s"], "--max-time '-5s': expected a positive duration"),
         (["--reps", "often"], "--reps 'often' (a count, or auto): expected an integer from 1 to 10000"),
         (["--reps", "auto", "--measure", "instructions"], "--reps auto: instruction counts repeat exactly"),
-        (["--reps", "auto", "--shard", "1/2"], "--reps auto: without --baseline it ranks"),
+        (["--reps", "auto", "--shard", "1/1"], "--reps auto: without --baseline it ranks"),
         (["--inconclusive", "pass", "--reference", "system"], "--inconclusive: only --reps auto leaves"),
         (["--reps", "auto", "--inconclusive", "pass"], "--inconclusive: judges verdicts: give --baseline FILE or --reference"),
         (["--reps", "auto", "--inconclusive", "maybe"], "--inconclusive: maybe not in {fail,pass}"),
