@@ -37,7 +37,10 @@ void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sl
 
 void idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
                      std::map<std::string, double>& metrics) {
-  auto held = [&](const Footprint& f) { return static_cast<double>(f.held() - before.held()); };
+  // Above what the process held before setup; never below 0: PSS in particular moves with
+  // what other processes share, and a figure under the start means "nothing of its own".
+  auto above = [](int64_t now, int64_t then) { return static_cast<double>(std::max<int64_t>(0, now - then)); };
+  auto held = [&](const Footprint& f) { return above(f.held(), before.held()); };
   std::optional<Footprint> at_end = read_footprint();
   if (!at_end) return;  // no smaps_rollup: the figures are not reported rather than wrong
   if (purge) {
@@ -62,8 +65,8 @@ void idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const 
   if (!end) return;
   samples.emplace_back(idle_ms, held(*end));
   metrics["rss_after_idle_bytes"] = held(*end);
-  metrics["raw_rss_after_idle_bytes"] = static_cast<double>(end->rss - before.rss);
-  metrics["pss_after_idle_bytes"] = static_cast<double>(end->pss - before.pss);
+  metrics["raw_rss_after_idle_bytes"] = above(end->rss, before.rss);
+  metrics["pss_after_idle_bytes"] = above(end->pss, before.pss);
   AllocatorStats stats = own_allocator ? allocator_stats() : AllocatorStats{};
   for (size_t i = 0; i < stats.size; ++i)
     if (stats.items[i].name == "resident_bytes") metrics["allocator_resident_after_idle_bytes"] = stats.items[i].value;
