@@ -259,7 +259,9 @@ class CompareTest(unittest.TestCase):
             self.assertEqual((allocs["verdict"], allocs["gated"], allocs["evidence"]), ("regression", "true", "deterministic"))
             self.assertAlmostEqual(float(allocs["change"]), 0.3)
             wall = next(r for r in rows if r["metric"] == "wall_ns")
-            self.assertEqual(wall["estimator"], "min")
+            # The best repetition, or the median when one lucky repetition moved the best against
+            # the rest (docs/verdicts.md): a loaded machine gives either.
+            self.assertIn(wall["estimator"], ("min", "median"))
             self.assertTrue(0 < float(wall["p"]) <= 1)
             cpu = next(r for r in rows if r["metric"] == "cpu_user_ns")  # not judged: no verdict
             self.assertEqual(cpu["verdict"], "")
