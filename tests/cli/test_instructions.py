@@ -138,7 +138,9 @@ class ThreadsTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         m = report["results"][0]["metrics"]["instructions"]
         self.assertFalse(m["deterministic"])
-        self.assertLess((m["max"] - m["min"]) / m["median"], 0.01)  # serialised by valgrind: close, not exact
+        # Serialised by valgrind, the threads still meet their locks in an order the kernel's timing decides:
+        # the range of 4 counts was 0% on an idle machine, 0.2-0.35% with both cores busy, 1.2% on a CI machine.
+        self.assertLess((m["max"] - m["min"]) / m["median"], 0.05)
         self.assertIn("threads ran one at a time", allocbench("run", "--measure", "instructions", "--backend", "system",
                                                                "--workload", "pool-contention", "--param",
                                                                "pool-contention.ops=5000", "--reps", "1").stdout)
