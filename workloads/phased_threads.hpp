@@ -6,6 +6,10 @@
 // serves the main thread from an arena of its own. With one thread there is nothing to
 // wait for, so the phase is the body alone: its instruction count under callgrind is
 // exact (a wait's length would vary with the scheduling).
+//
+// After teardown the threads stay alive, parked, until the object is destroyed: run --idle
+// measures what the allocator keeps while its threads live on idle, as a server's do (an
+// exiting thread hands its caches back, which would flatter the allocator).
 #pragma once
 
 #include "workloads/barrier.hpp"
@@ -32,7 +36,14 @@ class PhasedThreads {
           body_(t, phase);
           gate_.arrive_and_wait();                             // phase done
         }
+        gate_.arrive_and_wait();  // parked until the destructor
       });
+  }
+
+  ~PhasedThreads() {
+    if (threads_.empty()) return;
+    gate_.arrive_and_wait();  // unpark
+    for (auto& t : threads_) t.join();
   }
 
   // Each call runs the next phase on every thread, thread 0 on this one, and returns when
@@ -45,7 +56,6 @@ class PhasedThreads {
   void teardown() {
     gate_.arrive_and_wait();
     finish(Phase::teardown);
-    for (auto& t : threads_) t.join();
   }
 
   PhasedThreads(const PhasedThreads&) = delete;

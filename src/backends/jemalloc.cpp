@@ -100,4 +100,6 @@ bool release_free_memory() {
   return ::mallctl(all.c_str(), nullptr, nullptr, nullptr, 0) == 0;
 }
 
+bool returns_memory_through_libc() { return true; }
+
 }  // namespace allocbench

@@ -74,4 +74,6 @@ bool release_free_memory() {
   return true;
 }
 
+bool returns_memory_through_libc() { return true; }
+
 }  // namespace allocbench

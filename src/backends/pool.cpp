@@ -67,4 +67,6 @@ AllocatorStats allocator_stats() {
 // The pool keeps every chunk it carved, by design; glibc, its fallback, can trim.
 bool release_free_memory() { return ::malloc_trim(0), true; }
 
+bool returns_memory_through_libc() { return true; }
+
 }  // namespace allocbench

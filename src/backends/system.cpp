@@ -65,4 +65,6 @@ AllocatorStats allocator_stats() {
 // glibc gives back the top of its heap by itself; holes below it only through malloc_trim.
 bool release_free_memory() { return ::malloc_trim(0), true; }
 
+bool returns_memory_through_libc() { return false; }
+
 }  // namespace allocbench

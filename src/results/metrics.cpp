@@ -23,6 +23,16 @@ const std::vector<MetricInfo>& metric_table() {
       {"frees", "count", lower, always, counted, "operator delete calls"},
       {"bytes_allocated", "bytes", lower, always, counted, "bytes requested in total"},
       {"live_bytes_at_end", "bytes", lower, always, counted, "bytes still live after teardown: a leak"},
+      // The calls that give memory back to the system, seen where the allocator makes them
+      // through libc (not glibc's malloc): worker/memory_syscalls.hpp.
+      {"madvise_calls", "count", lower, never, counted, "madvise calls of the phase, any advice", true},
+      {"madvise_bytes", "bytes", lower, never, counted, "bytes advised by madvise, any advice", true},
+      {"madv_dontneed_bytes", "bytes", lower, never, counted, "bytes given back with MADV_DONTNEED (RSS falls at once)", true},
+      {"madv_free_bytes", "bytes", lower, never, counted, "bytes given back with MADV_FREE (RSS falls when the kernel needs them)", true},
+      {"munmap_calls", "count", lower, never, counted, "munmap calls of the phase", true},
+      {"munmap_bytes", "bytes", lower, never, counted, "bytes unmapped", true},
+      {"mremap_calls", "count", lower, never, counted, "mremap calls of the phase", true},
+      {"return_syscalls_ns", "ns", lower, never, counted, "time spent in the madvise, munmap and mremap calls", true},
       {"peak_rss_bytes", "bytes", lower, never, timed, "highest resident set size of the process"},
       {"rss_end_bytes", "bytes", lower, never, timed, "resident set size at the end of the phase"},
       {"minor_faults", "count", lower, never, timed, "page faults served without I/O"},

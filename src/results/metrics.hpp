@@ -31,6 +31,7 @@ struct MetricInfo {
   Determinism determinism;
   Source source;
   std::string_view meaning;
+  bool where_seen = false;  // reported only where it can be measured (not every backend)
 };
 
 // In the order reports list them.

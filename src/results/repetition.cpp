@@ -72,7 +72,9 @@ Repetition parse_repetition(const std::string& text) {
   r.timeline = read_timeline(j, "", c);
   // Every metric the repetition must have measured; RSS may be unreadable, a program counts no ops.
   for (const auto& m : metric_table()) {
-    if (m.source == Source::simulated || m.source == Source::idle || (m.source == Source::counted && !r.counting)) continue;
+    if (m.where_seen || m.source == Source::simulated || m.source == Source::idle ||
+        (m.source == Source::counted && !r.counting))
+      continue;
     if (m.name == "peak_rss_bytes" || m.name == "rss_end_bytes" || m.name == "ops_per_s") continue;
     if (!r.metrics.contains(std::string(m.name))) c.fail("metrics.{}: missing, expected a number", m.name);
   }

@@ -69,4 +69,9 @@ AllocatorStats allocator_stats();
 // ReleaseFreeMemory. False where the allocator has none.
 bool release_free_memory();
 
+// Whether the allocator returns memory through libc's madvise, munmap and mremap, which
+// the worker counts (worker/memory_syscalls.hpp): false for glibc's malloc, which calls
+// its internal __madvise and __munmap.
+bool returns_memory_through_libc();
+
 }  // namespace allocbench

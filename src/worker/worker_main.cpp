@@ -13,6 +13,7 @@
 #include "worker/measurement.hpp"
 #include "results/repetition.hpp"
 #include "worker/idle.hpp"
+#include "worker/memory_syscalls.hpp"
 #include "worker/settings.hpp"
 #include "worker/timeline_sampler.hpp"
 #include "workloads/workload.hpp"
@@ -109,6 +110,8 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   int64_t peak_base = from_phase ? counting::snapshot().live_bytes : before.live_bytes;
   int64_t harness_rss = workload->resident_harness_bytes();
 
+  memory_syscalls::set_enabled(counting::enabled());
+  memory_syscalls::Counts syscalls_before = memory_syscalls::snapshot();
   counting::begin_phase();
   bool rss_reset = reset_peak_rss();
   Usage usage_start = usage_now();
@@ -124,11 +127,18 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   Usage usage = usage_now() - usage_start;
   std::optional<Rss> rss = read_rss();
   counting::PhaseCounts counts = counting::end_phase();
+  memory_syscalls::Counts syscalls = memory_syscalls::snapshot() - syscalls_before;
+  memory_syscalls::set_enabled(false);
   // A preloaded allocator is not the one this worker's statistics code knows.
   AllocatorStats allocator = opt.preloaded.empty() ? allocator_stats() : AllocatorStats{};
 
   workload->teardown();
   outcome = workload->outcome();
+  // The idle comes after everything above was measured, with the workload's threads still
+  // alive (parked): what the allocator keeps while a server's threads idle.
+  std::map<std::string, double> idle_metrics;
+  bool (*purge)() = opt.idle_purge && opt.preloaded.empty() ? &release_free_memory : nullptr;
+  if (footprint_before) idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, idle_metrics);
   workload.reset();
   int64_t live_at_end = counting::snapshot().live_bytes - before.live_bytes;
   int64_t unsized_frees = counting::unsized_frees() - unsized_before;
@@ -154,6 +164,16 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
     rep.metrics["frees"] = counts.frees;
     rep.metrics["bytes_allocated"] = counts.bytes_allocated;
     rep.metrics["live_bytes_at_end"] = live_at_end;
+    if (returns_memory_through_libc() || !opt.preloaded.empty()) {  // a preloaded allocator: its own calls
+      rep.metrics["madvise_calls"] = syscalls.madvise_calls;
+      rep.metrics["madvise_bytes"] = syscalls.madvise_bytes;
+      rep.metrics["madv_dontneed_bytes"] = syscalls.madv_dontneed_bytes;
+      rep.metrics["madv_free_bytes"] = syscalls.madv_free_bytes;
+      rep.metrics["munmap_calls"] = syscalls.munmap_calls;
+      rep.metrics["munmap_bytes"] = syscalls.munmap_bytes;
+      rep.metrics["mremap_calls"] = syscalls.mremap_calls;
+      rep.metrics["return_syscalls_ns"] = syscalls.ns;
+    }
   }
   for (const Stat& s : outcome.stats)
     if (!s.name.empty()) rep.stats[std::string(s.name)] = s.value;
@@ -173,9 +193,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   rep.unsized_frees = unsized_frees;
   if (opt.leaks) rep.leak_sites = leak_sites_found();
   if (timeline) rep.timeline = timeline->samples(counting::enabled());
-  // Last: the idle keeps the process alive after everything above was measured.
-  bool (*purge)() = opt.idle_purge && opt.preloaded.empty() ? &release_free_memory : nullptr;
-  if (footprint_before) idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, rep.metrics);
+  rep.metrics.merge(idle_metrics);
   return rep;
 }
 

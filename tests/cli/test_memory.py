@@ -181,6 +181,47 @@ class IdleTest(unittest.TestCase):
 
 
 
+class ReturnSyscallsTest(unittest.TestCase):
+    """The counted run counts and times madvise, munmap and mremap where the allocator calls
+    them through libc."""
+    POOL = ["--workload", "connection-pool", "--param", "connection-pool.requests=20000", "--reps", "1"]
+
+    def setUp(self):
+        if "mimalloc" not in BACKENDS:
+            self.skipTest("needs the full build: jemalloc and mimalloc")
+
+    def metrics(self, *args, workload=POOL):
+        p = allocbench("run", *workload, "--format", "json", *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return {r["backend"]: r["metrics"] for r in json.loads(p.stdout)["results"]}
+
+    def test_jemalloc_without_decay_purges_in_the_phase_and_the_time_is_counted(self):
+        m = self.metrics("--backend", "jemalloc,jemalloc:dirty_decay_ms=0,system")
+        eager, default = m["jemalloc:dirty_decay_ms=0"], m["jemalloc"]
+        self.assertGreater(eager["madvise_calls"]["median"], 50)
+        self.assertGreater(eager["madv_dontneed_bytes"]["median"], 1 << 20)
+        self.assertEqual(eager["madv_dontneed_bytes"]["median"], eager["madvise_bytes"]["median"])
+        self.assertGreater(eager["return_syscalls_ns"]["median"], 0)
+        self.assertLess(default["madvise_bytes"]["median"], eager["madvise_bytes"]["median"] / 10)
+        self.assertNotIn("madvise_calls", m["system"])  # glibc calls its internal __madvise: not seen, not 0
+
+    def test_a_preloaded_allocator_is_counted_as_the_linked_one(self):
+        lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+        m = self.metrics("--backend", f"mimalloc,preload:{lib}", workload=["--workload", "small-object-churn", *FAST])
+        linked, preloaded = m["mimalloc"]["madvise_bytes"]["median"], m[f"preload:{lib}"]["madvise_bytes"]["median"]
+        self.assertGreater(linked, 1 << 20)  # 26 MiB here; its purges are timed, so the two differ a little
+        self.assertLess(abs(preloaded - linked), linked / 4)
+
+    def test_pages_given_back_with_madv_free_stay_in_rss_but_not_in_what_is_held(self):
+        m = self.metrics("--backend", "mimalloc,mimalloc:page_reset=true", "--idle", "0.2s")
+        lazy, eager = m["mimalloc:page_reset=true"], m["mimalloc"]
+        self.assertGreater(lazy["madv_free_bytes"]["median"], 1 << 20)
+        self.assertEqual(eager["madv_free_bytes"]["median"], 0)
+        # LazyFree pages count in RSS until the kernel needs them: only the raw figure keeps them.
+        self.assertGreater(lazy["raw_rss_after_idle_bytes"]["median"], lazy["rss_after_idle_bytes"]["median"] + (64 << 10))
+        self.assertEqual(eager["raw_rss_after_idle_bytes"]["median"], eager["rss_after_idle_bytes"]["median"])
+
+
 class IdleUsageTest(unittest.TestCase):
     def test_bad_idle_flags_exit_2_naming_them(self):
         cases = [
