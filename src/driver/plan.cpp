@@ -206,7 +206,9 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
   if (!cell.prepared.empty()) argv.insert(argv.end(), {"--prepared", cell.prepared});
-  if (plan.idle_ms > 0 && job.kind == JobKind::measured) {
+  // The observed repetition idles too, so that its timeline runs on through the idle (its
+  // idle metrics are left out, as are all the counted run's measured ones).
+  if (plan.idle_ms > 0 && (job.kind == JobKind::measured || (plan.timeline_ms > 0 && observed(plan, job)))) {
     argv.insert(argv.end(), {"--idle-ms", fmt::format("{}", plan.idle_ms)});
     if (plan.idle_purge) argv.push_back("--idle-purge");
   }

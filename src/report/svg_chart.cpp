@@ -128,11 +128,17 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
   for (const Result* r : rows) {
     if (r->timeline.t_ms.empty()) continue;
     t_max = std::max(t_max, r->timeline.t_ms.back());
-    for (double b : r->timeline.rss_bytes) bytes_max = std::max(bytes_max, b);
-    for (double b : r->timeline.live_bytes) bytes_max = std::max(bytes_max, b);
+    if (!r->timeline.idle_t_ms.empty()) t_max = std::max(t_max, r->timeline.idle_t_ms.back());
+    for (const auto* series : {&r->timeline.rss_bytes, &r->timeline.live_bytes, &r->timeline.idle_held_bytes})
+      for (double b : *series) bytes_max = std::max(bytes_max, b);
   }
   if (t_max <= 0 || bytes_max <= 0) return std::nullopt;
-  std::string body = text(0, 14, "memory over the measured phase: RSS solid, live bytes dashed", "font-weight=\"bold\"");
+  bool idle = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->timeline.idle_t_ms.empty(); });
+  std::string body = text(0, 14,
+                          idle ? "memory over the measured phase and the idle after it: RSS solid, live bytes dashed, "
+                                 "held (RSS less LazyFree) in the idle that follows each phase dotted"
+                               : "memory over the measured phase: RSS solid, live bytes dashed",
+                          "font-weight=\"bold\"");
   double x0 = 80, x1 = line_chart_width - 110, y1 = 28, y0 = y1 + line_height;
   body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", x0, y1,
                       x1 - x0, y0 - y1);
@@ -141,25 +147,27 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
   body += text(x1, y0 + 16, fmt::format("{:.0f} ms", t_max), "text-anchor=\"end\"");
   for (size_t i = 0; i < rows.size(); ++i) {
     const Timeline& t = rows[i]->timeline;
-    auto polyline = [&](const std::vector<double>& series, const char* dash, const char* what, bool labelled) {
+    auto polyline = [&](const std::vector<double>& t_ms, const std::vector<double>& series, const char* dash,
+                        const char* what, bool labelled) {
       if (series.empty()) return;
       if (series.size() == 1)  // one sample (a phase shorter than the interval): a dot, not a line
-        body += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", x0 + (x1 - x0) * t.t_ms[0] / t_max,
+        body += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", x0 + (x1 - x0) * t_ms[0] / t_max,
                             y0 - (y0 - y1) * series[0] / bytes_max, palette[i % std::size(palette)]);
       std::string points;
       for (size_t k = 0; k < series.size(); ++k)
-        points += fmt::format("{:.1f},{:.1f} ", x0 + (x1 - x0) * t.t_ms[k] / t_max, y0 - (y0 - y1) * series[k] / bytes_max);
+        points += fmt::format("{:.1f},{:.1f} ", x0 + (x1 - x0) * t_ms[k] / t_max, y0 - (y0 - y1) * series[k] / bytes_max);
       body += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"{}><title>{}</title>"
                           "</polyline>\n",
                           points, palette[i % std::size(palette)], dash, xml_escape(rows[i]->backend + " " + what));
       // The backend's name at the RSS line's end: the lines read without their colours (live
       // bytes, the program's own, barely differ between backends: their labels would overlap).
       if (labelled)
-        body += text(x0 + (x1 - x0) * t.t_ms[series.size() - 1] / t_max + 4,
-                     y0 - (y0 - y1) * series.back() / bytes_max + 4, rows[i]->backend, "font-size=\"10\"");
+        body += text(x0 + (x1 - x0) * t_ms.back() / t_max + 4, y0 - (y0 - y1) * series.back() / bytes_max + 4,
+                     rows[i]->backend, "font-size=\"10\"");
     };
-    polyline(t.rss_bytes, "", "RSS", true);
-    polyline(t.live_bytes, " stroke-dasharray=\"4 3\"", "live bytes", false);
+    polyline(t.t_ms, t.rss_bytes, "", "RSS", t.idle_t_ms.empty());
+    polyline(t.t_ms, t.live_bytes, " stroke-dasharray=\"4 3\"", "live bytes", false);
+    polyline(t.idle_t_ms, t.idle_held_bytes, " stroke-dasharray=\"1 3\"", "held in the idle", true);
   }
   return finish(body, line_chart_width, y0 + 24);
 }

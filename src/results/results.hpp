@@ -48,6 +48,9 @@ struct LeakSite {
 struct Timeline {
   double interval_ms = 0;
   std::vector<double> t_ms, rss_bytes, live_bytes;
+  // With --idle: what the process held (RSS less LazyFree) at the idle's moments, on the
+  // same clock (ms since the phase's start).
+  std::vector<double> idle_t_ms, idle_held_bytes;
   bool operator==(const Timeline&) const = default;
 };
 

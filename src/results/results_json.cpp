@@ -85,6 +85,7 @@ json to_json(const std::map<std::string, SettingValue>& settings) {
 json to_json(const Timeline& t) {
   json j = {{"interval_ms", t.interval_ms}, {"t_ms", t.t_ms}, {"rss_bytes", t.rss_bytes}};
   if (!t.live_bytes.empty()) j["live_bytes"] = t.live_bytes;
+  if (!t.idle_t_ms.empty()) j["idle_t_ms"] = t.idle_t_ms, j["idle_held_bytes"] = t.idle_held_bytes;
   return j;
 }
 
@@ -124,6 +125,12 @@ Timeline read_timeline(const json& holder, const std::string& where, const Check
   for (auto* s : {&timeline.rss_bytes, &timeline.live_bytes})
     if (!s->empty() && s->size() != timeline.t_ms.size())
       c.fail("{}: every series must be as long as t_ms ({} samples)", at, timeline.t_ms.size());
+  if (t.contains("idle_t_ms")) {
+    series("idle_t_ms", timeline.idle_t_ms);
+    series("idle_held_bytes", timeline.idle_held_bytes);
+    if (timeline.idle_held_bytes.size() != timeline.idle_t_ms.size())
+      c.fail("{}: idle_held_bytes must be as long as idle_t_ms ({} samples)", at, timeline.idle_t_ms.size());
+  }
   return timeline;
 }
 

@@ -11,6 +11,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace allocbench {
 
@@ -21,12 +23,18 @@ struct Footprint {
 
 std::optional<Footprint> read_footprint();
 
+// What the process held (RSS less LazyFree, bytes) at each moment of the idle.
+struct IdleCurve {
+  int64_t start_ns = 0;                           // steady clock, when the idle began
+  std::vector<std::pair<double, double>> held;    // ms into the idle, bytes
+};
+
 // Idles `idle_ms` after an optional purge (the allocator's own release call, timed) and
 // adds the idle metrics to `metrics`, relative to `before` (the footprint before setup).
 // `purge`: the call, or null without --idle-purge; it returns false where the allocator
 // has none. `own_allocator`: the worker's allocator is the one in use (not a preloaded
 // one), so its statistics can be read.
-void idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
-                     std::map<std::string, double>& metrics);
+IdleCurve idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
+                          std::map<std::string, double>& metrics);
 
 }  // namespace allocbench

@@ -84,7 +84,8 @@ void TimelineSampler::sample_loop() {
 }
 
 Timeline TimelineSampler::samples(bool with_live) const {
-  Timeline t{static_cast<double>(interval_ns_) / 1e6, {}, {}, {}};
+  Timeline t;
+  t.interval_ms = static_cast<double>(interval_ns_) / 1e6;
   for (size_t i = 0; i < count_; ++i) {
     t.t_ms.push_back(static_cast<double>(points_[i].t_ns) / 1e6);
     t.rss_bytes.push_back(static_cast<double>(points_[i].rss_bytes));

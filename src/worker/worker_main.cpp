@@ -138,7 +138,8 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   // alive (parked): what the allocator keeps while a server's threads idle.
   std::map<std::string, double> idle_metrics;
   bool (*purge)() = opt.idle_purge && opt.preloaded.empty() ? &release_free_memory : nullptr;
-  if (footprint_before) idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, idle_metrics);
+  IdleCurve idle;
+  if (footprint_before) idle = idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, idle_metrics);
   workload.reset();
   int64_t live_at_end = counting::snapshot().live_bytes - before.live_bytes;
   int64_t unsized_frees = counting::unsized_frees() - unsized_before;
@@ -192,7 +193,13 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   rep.peak_rss_reset = rss_reset;
   rep.unsized_frees = unsized_frees;
   if (opt.leaks) rep.leak_sites = leak_sites_found();
-  if (timeline) rep.timeline = timeline->samples(counting::enabled());
+  if (timeline) {
+    rep.timeline = timeline->samples(counting::enabled());
+    for (auto [ms, held] : idle.held) {  // on the phase's clock, less the harness as the RSS above
+      rep.timeline.idle_t_ms.push_back(static_cast<double>(idle.start_ns - t0) / 1e6 + ms);
+      rep.timeline.idle_held_bytes.push_back(held - static_cast<double>(harness_rss));
+    }
+  }
   rep.metrics.merge(idle_metrics);
   return rep;
 }

@@ -1,11 +1,13 @@
 """Memory beyond the stopwatch: the allocators' own statistics, leak sites."""
 import json
 import os
+import subprocess
 import tempfile
+import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import BACKENDS, allocbench, check_usage_errors, run_json
+from harness import ALLOCBENCH, BACKENDS, allocbench, check_usage_errors, run_json
 
 CHURN = ("small-object-churn",)
 FAST = ("--reps", "1", "--warmup", "0")
@@ -179,6 +181,63 @@ class IdleTest(unittest.TestCase):
         self.assertGreaterEqual(metrics["returned_share"]["median"], 0)
         self.assertLessEqual(metrics["returned_share"]["median"], 1)
 
+
+
+def outside_view(pid):
+    """(RSS less LazyFree in bytes, threads) of a process, read from outside it; None once gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            kib = {l.split(":")[0]: int(l.split()[1]) for l in f if l.split(":")[0] in ("Rss", "LazyFree")}
+        return (kib["Rss"] - kib["LazyFree"]) * 1024, len(os.listdir(f"/proc/{pid}/task"))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+class IdleFromOutsideTest(unittest.TestCase):
+    def test_the_idle_samples_agree_with_smaps_rollup_read_from_outside_while_the_threads_live_on(self):
+        # The workers' memory is read from /proc/PID/smaps_rollup by this process, every few
+        # ms, while the run goes on; --timeline puts the worker's own idle samples in the JSON.
+        run = subprocess.Popen([ALLOCBENCH, "run", "--backend", "system", "--workload", "pool-contention", "--threads",
+                                "2", "--param", "pool-contention.ops=100000", "--reps", "1", "--idle", "1s",
+                                "--timeline", "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        readings = {}  # worker pid -> [(monotonic s, held bytes, threads)]
+        while run.poll() is None:
+            for pid in children(run.pid):
+                view = outside_view(pid)
+                if view:
+                    readings.setdefault(pid, []).append((time.monotonic(), *view))
+            time.sleep(0.002)
+        out, err = run.communicate()
+        self.assertEqual(run.returncode, 0, err)
+        timeline = json.loads(out)["results"][0]["timeline"]
+        inside = timeline["idle_held_bytes"]
+        self.assertEqual(len(inside), 4)  # after teardown, 10 ms, 100 ms, the end (1 s)
+        self.assertGreater(timeline["idle_t_ms"][0], timeline["t_ms"][-1] - 50)  # right after the phase, same clock
+        held_outside = [held for series in readings.values() for _, held, _ in series]
+        for held in inside:  # within two pages of what the kernel showed from outside at some moment
+            self.assertLessEqual(min(abs(held - o) for o in held_outside), 8192, (held, sorted(set(held_outside))))
+        # The idle is the last second of each worker's life: its two threads were alive through it.
+        idled = 0
+        for series in readings.values():
+            last = series[-1][0]
+            during = [threads for t, _, threads in series if last - 0.9 < t < last - 0.2]
+            if during:
+                idled += 1
+                self.assertEqual(set(during), {2}, "the workload's threads during the idle")
+        self.assertEqual(idled, 2)  # the counted (observed) worker and the timed one
 
 
 class ReturnSyscallsTest(unittest.TestCase):
