@@ -13,6 +13,7 @@ namespace allocbench {
 extern const WorkloadInfo small_object_churn_workload;
 extern const WorkloadInfo connection_pool_workload;
 extern const WorkloadInfo pool_contention_workload;
+extern const WorkloadInfo fragmentation_workload;
 extern const WorkloadInfo empty_workload;
 #ifdef ALLOCBENCH_TEST_WORKLOADS
 extern const WorkloadInfo test_crash_workload;
@@ -32,6 +33,7 @@ const std::vector<const WorkloadInfo*>& all_workloads() {
       &small_object_churn_workload,
       &connection_pool_workload,
       &pool_contention_workload,
+      &fragmentation_workload,
       &empty_workload,
 #ifdef ALLOCBENCH_TEST_WORKLOADS
       &test_crash_workload,

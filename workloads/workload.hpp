@@ -33,7 +33,7 @@ struct Stat {
 struct WorkloadOutcome {
   uint64_t ops = 0;       // operations of the measured phase, for ops/s
   uint64_t checksum = 0;  // a digest of the work done: identical on every backend and interleaving
-  std::array<Stat, 4> stats{};
+  std::array<Stat, 8> stats{};
 };
 
 // setup() and teardown() are not measured; run() is. A workload with threads holds them

@@ -88,8 +88,8 @@ void add_report_options(CLI::App& app, RunOptions& o) {
   app.add_option("--max-live", o.max_live,
                  "Memory budget: a cell whose peak live bytes exceed SIZE is a regression (exit 1).");
   app.add_flag("--stats", o.stats,
-               "Show the allocators' own statistics (allocated, resident, mapped, ...) per workload; the JSON "
-               "always has them.");
+               "Show the allocators' own statistics (allocated, resident, mapped, ...) and the workload's own "
+               "figures per workload; the JSON always has them.");
 }
 
 }  // namespace allocbench

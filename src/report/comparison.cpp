@@ -53,6 +53,22 @@ ComparisonTable allocator_stats_table(const std::string& workload, const std::ve
   return t;
 }
 
+// The workload's own counters and figures (borrows, waits, RSS per live byte, ...), by name.
+ComparisonTable workload_stats_table(const std::string& workload, const std::vector<const Result*>& rows) {
+  ComparisonTable t{workload + " · the workload's own figures (median)", {"backend", "figures"}, {}, {}, true};
+  auto shown = [](const std::string& name, double v) {
+    if (name.ends_with("_bytes")) return format_bytes(v);
+    if (name.ends_with("_pct")) return fmt::format("{:g}%", v);
+    return fmt::format("{:g}", v);
+  };
+  for (const Result* r : rows) {
+    std::vector<std::string> figures;
+    for (const auto& [name, v] : r->stats) figures.push_back(fmt::format("{} {}", name, shown(name, v)));
+    t.rows.push_back({r->backend, figures.empty() ? "-" : fmt::format("{}", fmt::join(figures, ", "))});
+  }
+  return t;
+}
+
 // run --idle: what each backend kept after teardown, over the idle (medians).
 ComparisonTable idle_table(const std::string& workload, const std::vector<const Result*>& rows) {
   ComparisonTable t{workload + " · memory kept after the phase (--idle: RSS less LazyFree above the process's before "
@@ -263,6 +279,8 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
                                     noisy_spread * 100));
     tables.push_back(std::move(t));
     if (in.allocator_stats && !rows.empty()) tables.push_back(allocator_stats_table(workload, rows));
+    if (in.allocator_stats && std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->stats.empty(); }))
+      tables.push_back(workload_stats_table(workload, rows));
     if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("held_at_end_bytes") > 0; }))
       tables.push_back(idle_table(workload, rows));
   }

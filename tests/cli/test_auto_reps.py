@@ -94,7 +94,7 @@ class ClearAnswerTest(unittest.TestCase):
         self.assertGreater(rows[SLOW]["ratio_interval"][0], 1.5)
         self.assertEqual(rows[SLOW]["samples"], 5)
         q = allocbench("run", "--backend", f"system,{SLOW}", *CHURN, "--reps", "auto", env=SLOWER)
-        self.assertRegex(q.stdout, rf"{re.escape(SLOW)} .* slower \(p = 0\.0040\)")
+        self.assertRegex(q.stdout, rf"{re.escape(SLOW)} .* slower \(p [=<] 0\.0\d+\)")  # 5 reps or more on a busy machine
         self.assertIn("--reps auto ranked each backend against the fastest", q.stdout)
 
 

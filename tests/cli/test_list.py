@@ -21,7 +21,7 @@ class ListTest(unittest.TestCase):
     def test_json_lists_workloads_with_typed_bounded_parameters(self):
         listing = json.loads(allocbench("list", "--format", "json").stdout)
         names = [w["name"] for w in listing["workloads"]]
-        self.assertEqual(names, ["small-object-churn", "connection-pool", "pool-contention", "empty"])
+        self.assertEqual(names, ["small-object-churn", "connection-pool", "pool-contention", "fragmentation", "empty"])
         churn = listing["workloads"][0]
         self.assertTrue(churn["in_all"])
         ops = next(p for p in churn["params"] if p["name"] == "ops")
@@ -29,7 +29,7 @@ class ListTest(unittest.TestCase):
         self.assertLessEqual(ops["min"], ops["default"])
         self.assertLessEqual(ops["default"], ops["max"])
         self.assertTrue(ops["help"])
-        self.assertFalse(listing["workloads"][3]["in_all"])
+        self.assertFalse(listing["workloads"][4]["in_all"])  # empty: run only by name
 
     def test_table_shows_backends_and_parameters(self):
         p = allocbench("list")

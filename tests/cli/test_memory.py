@@ -240,6 +240,32 @@ class IdleFromOutsideTest(unittest.TestCase):
         self.assertEqual(idled, 2)  # the counted (observed) worker and the timed one
 
 
+class FragmentationTest(unittest.TestCase):
+    """The fragmentation workload tells allocators apart by what they hold per live byte
+    once the live set has shrunk."""
+    def test_rss_after_the_shrink_differs_between_allocators_beyond_the_spread(self):
+        if "tcmalloc" not in BACKENDS:
+            self.skipTest("needs the full build")
+        p = allocbench("run", "--backend", "system,tcmalloc", "--workload", "fragmentation", "--param",
+                       "fragmentation.ops=400000", "--reps", "3", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = {r["backend"]: r for r in json.loads(p.stdout)["results"]}
+        system, tcmalloc = rows["system"], rows["tcmalloc"]
+        # The same work: the live bytes left after the shrink are the workload's, not the allocator's.
+        self.assertEqual(system["stats"]["live_after_shrink_bytes"], tcmalloc["stats"]["live_after_shrink_bytes"])
+        for r in (system, tcmalloc):
+            self.assertGreater(r["stats"]["rss_per_live_after_shrink_pct"], 100)  # freed memory is kept
+            self.assertGreaterEqual(r["stats"]["rss_per_live_worst_boundary_pct"],
+                                    r["stats"]["rss_per_live_last_boundary_pct"])
+        # 39 MiB and 49 MiB here, each within 0.1 MiB over its repetitions.
+        self.assertLess(max(system["metrics"]["rss_end_bytes"]["samples"]),
+                        min(tcmalloc["metrics"]["rss_end_bytes"]["samples"]))
+        table = allocbench("run", "--backend", "system", "--workload", "fragmentation", "--param",
+                           "fragmentation.ops=40000", "--param", "fragmentation.live=2000", "--reps", "1", "--stats")
+        self.assertRegex(table.stdout, r"fragmentation · the workload's own figures \(median\)\n.*\n"
+                                       r"   system .*rss_per_live_after_shrink_pct \d+%")
+
+
 class ReturnSyscallsTest(unittest.TestCase):
     """The counted run counts and times madvise, munmap and mremap where the allocator calls
     them through libc."""

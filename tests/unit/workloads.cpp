@@ -81,7 +81,8 @@ TEST_CASE("unit_workloads_the_registry_holds_the_standard_ones_and_the_test_exam
     names.push_back(w->name);
     CHECK_FALSE(w->small_params.empty());  // every one declares how to run it small
   }
-  CHECK(names == std::vector<std::string_view>{"small-object-churn", "connection-pool", "pool-contention", "test-stack"});
+  CHECK(names == std::vector<std::string_view>{"small-object-churn", "connection-pool", "pool-contention", "fragmentation",
+                                               "test-stack"});
 }
 
 TEST_CASE("unit_workloads_same_seed_same_work_under_any_interleaving") {
