@@ -23,6 +23,7 @@ import programs
 import replay
 import auto_reps
 import history
+import memory_over_time
 
 
 def counting_cost(backend="mimalloc", pairs=11):
@@ -190,6 +191,7 @@ ITEMS = {
     "19": auto_reps.gate,
     "20": auto_reps.ranking,
     "21": history.run,
+    "22": memory_over_time.run,
 }
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 ALLOCBENCH = os.path.join(BUILD, "allocbench")
-WORKLOADS = ["small-object-churn", "connection-pool", "pool-contention"]
+WORKLOADS = ["small-object-churn", "connection-pool", "pool-contention", "fragmentation"]
 ENV = dict(os.environ, ALLOCBENCH_NO_WARNINGS="1")
 # glibc with a chain of N dependent additions in every call (tests/programs/slow_malloc.cpp),
 # preloaded: the same work and checksum, a known amount of extra work per call.

@@ -10,7 +10,8 @@ import tempfile
 from common import BUILD, SLOW_MALLOC, WORKLOADS, allocbench, spin, verdict
 
 # The README's CI configuration in this mode: small enough for a minute on every backend.
-CI_PARAMS = {"small-object-churn": "ops=100000", "connection-pool": "requests=3000", "pool-contention": "ops=50000"}
+CI_PARAMS = {"small-object-churn": "ops=100000", "connection-pool": "requests=3000", "pool-contention": "ops=50000",
+             "fragmentation": "ops=100000"}
 
 
 def params(workloads=WORKLOADS, scale=1):

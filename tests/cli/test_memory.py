@@ -8,6 +8,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from harness import ALLOCBENCH, BACKENDS, allocbench, check_usage_errors, run_json
+from proc_view import children, outside_view
 
 CHURN = ("small-object-churn",)
 FAST = ("--reps", "1", "--warmup", "0")
@@ -181,28 +182,6 @@ class IdleTest(unittest.TestCase):
         self.assertGreaterEqual(metrics["returned_share"]["median"], 0)
         self.assertLessEqual(metrics["returned_share"]["median"], 1)
 
-
-
-def outside_view(pid):
-    """(RSS less LazyFree in bytes, threads) of a process, read from outside it; None once gone."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            kib = {l.split(":")[0]: int(l.split()[1]) for l in f if l.split(":")[0] in ("Rss", "LazyFree")}
-        return (kib["Rss"] - kib["LazyFree"]) * 1024, len(os.listdir(f"/proc/{pid}/task"))
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry))
-        except (OSError, ValueError, IndexError):
-            pass
-    return found
 
 
 class IdleFromOutsideTest(unittest.TestCase):
