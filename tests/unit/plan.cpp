@@ -68,7 +68,7 @@ TEST_CASE("unit_plan_all_means_the_standard_workloads") {
   Plan p = make_plan(o);
   std::vector<std::string_view> names;
   for (const auto& c : p.cells) names.push_back(c.workload->name);
-  CHECK(names == std::vector<std::string_view>{"small-object-churn", "connection-pool", "pool-contention"});
+  CHECK(names == std::vector<std::string_view>{"small-object-churn", "connection-pool", "pool-contention", "fragmentation"});
 }
 
 TEST_CASE("unit_plan_rejects_bad_selections_naming_the_flag") {
@@ -87,7 +87,7 @@ TEST_CASE("unit_plan_rejects_bad_selections_naming_the_flag") {
   o = {};
   o.workloads = {"nosuch"};
   CHECK(error_of(o).rfind("--workload: unknown workload 'nosuch'; known: small-object-churn, connection-pool, "
-                          "pool-contention, empty", 0) == 0);
+                          "pool-contention, fragmentation, empty", 0) == 0);
   o = {};
   o.workloads = {"empty"};
   o.params = {"small-object-churn.ops=1"};
