@@ -23,11 +23,6 @@
 namespace allocbench {
 namespace {
 
-struct Slot {
-  void* object;
-  uint32_t size;
-};
-
 // Sizes in eighths of a doubling: size(L) = 2^(L/8). Integers only, so that every machine
 // draws the same sizes (libm's exp may differ in the last bit).
 constexpr uint32_t eighth_mantissa[8] = {1024, 1117, 1218, 1328, 1448, 1579, 1722, 1878};  // 1024 * 2^(k/8)

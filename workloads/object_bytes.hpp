@@ -67,6 +67,12 @@ inline uint64_t read_back(const void* p, std::size_t size) {
   return value;
 }
 
+// A live object of a workload's window, with the size it was allocated with.
+struct Slot {
+  void* object;
+  uint32_t size;
+};
+
 // Frees every object of a window (elements with `object` and `size`) in order, adds their
 // fingerprints to `digest`, and empties the window.
 template <typename Window, typename Digest>

@@ -13,11 +13,6 @@
 namespace allocbench {
 namespace {
 
-struct Slot {
-  void* object;
-  uint32_t size;
-};
-
 class SmallObjectChurn final : public ThreadedWorkload {
  public:
   explicit SmallObjectChurn(const WorkloadConfig& c)

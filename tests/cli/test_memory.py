@@ -277,12 +277,15 @@ class ReturnSyscallsTest(unittest.TestCase):
         self.assertLess(abs(preloaded - linked), linked / 4)
 
     def test_pages_given_back_with_madv_free_stay_in_rss_but_not_in_what_is_held(self):
-        m = self.metrics("--backend", "mimalloc,mimalloc:page_reset=true", "--idle", "0.2s")
+        # The purge call gives every free page back at once, with MADV_FREE where page_reset is on
+        # (2.2-2.6 MiB of LazyFree here after it); without the call, what is left depends on
+        # whether mimalloc wrote to those pages again before the end (0.03-2 MiB).
+        m = self.metrics("--backend", "mimalloc,mimalloc:page_reset=true", "--idle", "0.2s", "--idle-purge")
         lazy, eager = m["mimalloc:page_reset=true"], m["mimalloc"]
-        self.assertGreater(lazy["madv_free_bytes"]["median"], 1 << 20)
+        self.assertGreater(lazy["madv_free_bytes"]["median"], 0)
         self.assertEqual(eager["madv_free_bytes"]["median"], 0)
         # LazyFree pages count in RSS until the kernel needs them: only the raw figure keeps them.
-        self.assertGreater(lazy["raw_rss_after_idle_bytes"]["median"], lazy["rss_after_idle_bytes"]["median"] + (64 << 10))
+        self.assertGreater(lazy["raw_rss_after_idle_bytes"]["median"], lazy["rss_after_idle_bytes"]["median"] + (1 << 20))
         self.assertEqual(eager["raw_rss_after_idle_bytes"]["median"], eager["rss_after_idle_bytes"]["median"])
 
 

@@ -33,10 +33,6 @@ class Stack final : public ThreadedWorkload {
   }
 
  private:
-  struct Slot {
-    void* object;
-    size_t size;
-  };
   struct alignas(64) PerThread {
     std::vector<Slot> stack;
     Digest digest;
@@ -53,7 +49,7 @@ class Stack final : public ThreadedWorkload {
       uint64_t depth = 1 + rng.next() % max_depth_;
       for (uint64_t i = 0; i < depth; ++i) {
         uint64_t r = rng.next();
-        size_t size = 8 + r % size_;
+        auto size = static_cast<uint32_t>(8 + r % size_);
         me.stack[i] = {make_object(size, r), size};
       }
       for (uint64_t i = depth; i-- > 0;) me.digest.add(destroy_object(me.stack[i].object, me.stack[i].size));

@@ -63,10 +63,6 @@ class Slowdown final : public Workload {
   WorkloadOutcome outcome() const override { return {ops_, digest_.value()}; }
 
  private:
-  struct Slot {
-    void* object;
-    size_t size;
-  };
 
   static void replace(Slot& slot, Rng& rng) {
     slot.size = rng.between(16, 256);
