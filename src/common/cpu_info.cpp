@@ -1,5 +1,7 @@
 #include "common/cpu_info.hpp"
 
+#include <cpuid.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -37,6 +39,12 @@ std::string cpuinfo_field(std::string_view key) {
     if (value != std::string::npos) return line.substr(value);
   }
   return {};
+}
+
+bool invariant_tsc() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(0x80000007, &a, &b, &c, &d)) return false;
+  return (d >> 8) & 1;
 }
 
 std::vector<CpuCache> cpu_caches() {

@@ -18,6 +18,10 @@ struct CpuCache {
   int num_sharing = 0;  // CPUs that share it
 };
 
+// Whether the TSC is invariant (CPUID 0x80000007 EDX bit 8): a constant rate in every
+// P-, C- and T-state, so a clock for run --latency.
+bool invariant_tsc();
+
 // CPU 0's caches as sysfs lists them; none where sysfs does not (some virtual machines).
 std::vector<CpuCache> cpu_caches();
 

@@ -128,6 +128,11 @@ Plan make_plan(const RunOptions& o) {
     throw usage_error("--idle: memory after the phase is measured natively, in time: it does not apply to --measure "
                       "instructions (run it without)");
   if (o.leaks && !plan.counting) throw usage_error("--leaks: needs --counting on (leak sites come from the counted run)");
+  plan.latency = o.latency;
+  if (o.latency && o.measure == measure_instructions)
+    throw usage_error("--latency: times calls on the machine's clock; under --measure instructions callgrind's time is not "
+                      "a clock (run it without)");
+  if (o.latency && !plan.counting) throw usage_error("--latency: needs --counting on (calls are timed in the counted run)");
   plan.budgets = {parse_size(o.max_rss, "--max-rss"), parse_size(o.max_live, "--max-live")};
   if (plan.budgets.max_live > 0 && !plan.counting)
     throw usage_error("--max-live: needs --counting on (live bytes come from the counted run)");
@@ -144,6 +149,8 @@ Plan make_plan(const RunOptions& o) {
   if (programs && !o.idle.empty())
     throw usage_error("--idle: does not apply to cmd: workloads yet (the program's memory after its work could only be "
                       "seen from outside)");
+  if (programs && o.latency)
+    throw usage_error("--latency: does not apply to cmd: workloads yet (their calls are timed by no one)");
   if (programs && o.leaks) throw usage_error("--leaks: cmd: workloads have no leak sites (the counting library keeps none)");
   for (const auto* w : workloads) {
     ParamValues params = resolve_params(w->name, w->params, overrides[std::string(w->name)]);
@@ -205,6 +212,7 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   }
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
+  if (plan.latency && job.kind == JobKind::counted) argv.push_back("--latency");
   if (!cell.prepared.empty()) argv.insert(argv.end(), {"--prepared", cell.prepared});
   // The observed repetition idles too, so that its timeline runs on through the idle (its
   // idle metrics are left out, as are all the counted run's measured ones).

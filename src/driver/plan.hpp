@@ -64,6 +64,7 @@ struct Plan {
   double max_time_s = 0;   // with auto: no round starts after this (0: no limit)
   double idle_ms = 0;      // --idle: measured repetitions idle this long after teardown
   bool idle_purge = false;
+  bool latency = false;    // --latency: the counted run times every allocator call
 };
 
 // The repetition whose memory is watched over time: the counted one, or the first

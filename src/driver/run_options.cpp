@@ -59,6 +59,9 @@ void add_idle_options(CLI::App& app, RunOptions& o) {
   app.add_flag("--idle-purge", o.idle_purge,
                "With --idle: first call the allocator's own release of free memory (malloc_trim, jemalloc's purge, "
                "mi_collect, ReleaseFreeMemory), timed.");
+  app.add_flag("--latency", o.latency,
+               "Time every allocator call of the counted run's phase and report the percentiles of malloc and free "
+               "(p50 to p99.99 and max).");
 }
 
 void add_repetition_bounds(CLI::App& app, RunOptions& o) {

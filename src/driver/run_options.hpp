@@ -36,6 +36,7 @@ struct RunOptions {
   std::string max_rss, max_live;  // sizes such as 64M
   std::string idle;               // a duration: idle after each measured repetition's teardown
   bool idle_purge = false;        // and first, the allocator's own release call
+  bool latency = false;           // time every allocator call of the counted run's phase
   bool fail_fast = false;
   bool no_cache = false;  // trace: workloads prepare into a temporary directory, not the replay cache
   std::string shard;      // K/N: run the K-th of N parts of the cells
@@ -44,7 +45,7 @@ struct RunOptions {
 // The flags of what runs: backends, workloads, repetitions, and how they are measured.
 void add_run_options(CLI::App& app, RunOptions& options);
 
-// --idle and --idle-purge: memory after the phase (run only).
+// --idle and --idle-purge: memory after the phase; --latency: the time of single calls (run only).
 void add_idle_options(CLI::App& app, RunOptions& options);
 
 // --max-reps and --max-time: the bounds of --reps auto (run only: calibrate measures noise

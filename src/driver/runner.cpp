@@ -1,5 +1,6 @@
 #include "driver/runner.hpp"
 
+#include "common/cpu_info.hpp"
 #include "common/error.hpp"
 #include "common/scratch_directory.hpp"
 #include "driver/callgrind.hpp"
@@ -69,6 +70,7 @@ Runner::Runner(const Plan& plan, Progress& progress)
     : plan_(plan), progress_(progress), state_(std::make_unique<State>()) {
   State& s = *state_;
   s.outcome.results.environment = current_environment();
+  if (plan.latency) s.outcome.results.environment.latency_clock = invariant_tsc() ? "tsc" : "clock_gettime";
   if (plan.callgrind) {
     s.scratch.emplace("callgrind");
     s.outcome.results.environment.valgrind = callgrind_fingerprint(*plan.callgrind);

@@ -69,6 +69,30 @@ ComparisonTable workload_stats_table(const std::string& workload, const std::vec
   return t;
 }
 
+// run --latency: the time of single calls, per backend and kind of call.
+ComparisonTable latency_table(const std::string& workload, const std::vector<const Result*>& rows) {
+  ComparisonTable t{workload + " · time of single calls (--latency: every call of the counted run's phase, the timer's "
+                               "cost taken off)",
+                    {"backend", "call", "calls", "p50", "p90", "p99", "p99.9", "p99.99", "max"}, {}, {}, false};
+  for (const Result* r : rows)
+    for (std::string op : {"malloc", "free"}) {
+      if (!r->metrics.count(op + "_calls_timed")) continue;
+      std::vector<std::string> row{r->backend, op, format_quantity(median_or_zero(*r, op + "_calls_timed"))};
+      double step = median_or_zero(*r, "latency_resolution_ns");
+      for (const char* p : {"p50", "p90", "p99", "p999", "p9999", "max"}) {
+        double ns = median_or_zero(*r, fmt::format("{}_{}_ns", op, p));
+        row.push_back(ns < step ? "<" + format_duration_ns(step) : format_duration_ns(ns));  // below what the clock tells
+      }
+      t.rows.push_back(std::move(row));
+    }
+  if (!rows.empty() && rows.front()->metrics.count("latency_timer_ns"))
+    t.notes.push_back(fmt::format("clock: {}; its own cost, {} per call, is taken off each time; it reads in steps of {}",
+                                  rows.front()->environment.latency_clock,
+                                  format_duration_ns(median_or_zero(*rows.front(), "latency_timer_ns")),
+                                  format_duration_ns(median_or_zero(*rows.front(), "latency_resolution_ns"))));
+  return t;
+}
+
 // run --idle: what each backend kept after teardown, over the idle (medians).
 ComparisonTable idle_table(const std::string& workload, const std::vector<const Result*>& rows) {
   ComparisonTable t{workload + " · memory kept after the phase (--idle: RSS less LazyFree above the process's before "
@@ -281,6 +305,8 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
     if (in.allocator_stats && !rows.empty()) tables.push_back(allocator_stats_table(workload, rows));
     if (in.allocator_stats && std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->stats.empty(); }))
       tables.push_back(workload_stats_table(workload, rows));
+    if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("latency_timer_ns") > 0; }))
+      tables.push_back(latency_table(workload, rows));
     if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("held_at_end_bytes") > 0; }))
       tables.push_back(idle_table(workload, rows));
   }

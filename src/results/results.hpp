@@ -22,6 +22,7 @@ inline constexpr std::string_view measure_instructions = "instructions";
 struct Environment {
   std::string host, cpu, kernel, compiler, build_type, allocbench_version, git_commit;
   std::string valgrind;  // with --measure instructions: its version and the simulated caches
+  std::string latency_clock;  // with --latency: "tsc" (invariant, calibrated) or "clock_gettime"
   unsigned cores = 0;
 };
 

@@ -88,6 +88,7 @@ Environment read_environment(const json& holder, const std::string& where, const
   env.allocbench_version = c.string(e, at, "allocbench_version");
   env.git_commit = c.string(e, at, "git_commit");
   if (e.contains("valgrind")) env.valgrind = c.string(e, at, "valgrind");  // files before --measure instructions
+  if (e.contains("latency_clock")) env.latency_clock = c.string(e, at, "latency_clock");  // files before --latency
   return env;
 }
 

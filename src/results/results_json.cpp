@@ -19,7 +19,8 @@ json to_json(const Environment& e) {
           {"build_type", e.build_type},
           {"allocbench_version", e.allocbench_version},
           {"git_commit", e.git_commit},
-          {"valgrind", e.valgrind}};
+          {"valgrind", e.valgrind},
+          {"latency_clock", e.latency_clock}};
 }
 
 // Counts and byte sizes stay integers in the file: baselines diff the way they read.

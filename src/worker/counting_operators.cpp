@@ -2,6 +2,7 @@
 // forwarded to the allocator under test (whichever library provides malloc here).
 // Requested sizes come from sized deallocation, so no header or side table is needed.
 #include "counting/counting.hpp"
+#include "counting/latency.hpp"
 #include "worker/leak_sites.hpp"
 
 #include <cstdlib>
@@ -13,6 +14,7 @@ using allocbench::counting::enabled;
 using allocbench::counting::on_alloc;
 using allocbench::counting::on_free;
 namespace leak_sites = allocbench::leak_sites;
+namespace latency = allocbench::latency;
 
 // Counted repetitions only: the recorder's branch never runs on a timed one.
 void count_alloc(void* p, std::size_t n) {
@@ -37,7 +39,7 @@ void* allocate_or_retry(Allocate allocate) {
 }
 
 void* allocate(std::size_t n) {
-  void* p = allocate_or_retry([n] { return std::malloc(n ? n : 1); });
+  void* p = allocate_or_retry([n] { return latency::timed(latency::Op::malloc, [n] { return std::malloc(n ? n : 1); }); });
   if (p && enabled()) count_alloc(p, n);
   return p;
 }
@@ -45,8 +47,10 @@ void* allocate(std::size_t n) {
 void* allocate_aligned(std::size_t n, std::align_val_t al) {
   auto alignment = static_cast<std::size_t>(al);
   void* p = allocate_or_retry([n, alignment] {
-    void* q = nullptr;
-    return ::posix_memalign(&q, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? q : nullptr;
+    return latency::timed(latency::Op::malloc, [n, alignment] {
+      void* q = nullptr;
+      return ::posix_memalign(&q, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? q : nullptr;
+    });
   });
   if (p && enabled()) count_alloc(p, n);
   return p;
@@ -58,7 +62,7 @@ void release(void* p, std::size_t n) noexcept {
     on_free(n);
     if (leak_sites::recording()) [[unlikely]] leak_sites::on_free(p);
   }
-  std::free(p);
+  latency::timed(latency::Op::free, [p] { std::free(p); });
 }
 
 void release_unsized(void* p) noexcept {
@@ -67,7 +71,7 @@ void release_unsized(void* p) noexcept {
     allocbench::counting::on_unsized_free();
     if (leak_sites::recording()) [[unlikely]] leak_sites::on_free(p);
   }
-  std::free(p);
+  latency::timed(latency::Op::free, [p] { std::free(p); });
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "worker/leak_sites.hpp"
 #include "worker/measurement.hpp"
 #include "results/repetition.hpp"
+#include "counting/latency.hpp"
 #include "worker/idle.hpp"
 #include "worker/memory_syscalls.hpp"
 #include "worker/settings.hpp"
@@ -44,6 +45,7 @@ struct WorkerOptions {
   double timeline_ms = 0; // sample live bytes and RSS this often (0: no timeline)
   double idle_ms = 0;     // after teardown, idle this long and sample memory (0: no idle)
   bool idle_purge = false;  // first, the allocator's own release call
+  bool latency = false;     // time every allocator call of the phase (run --latency)
   std::string prepared;   // trace:FILE replays this prepared file (trace/prepared.hpp)
 };
 
@@ -81,6 +83,21 @@ std::map<std::string, std::string> split_params(const std::vector<std::string>& 
   return out;
 }
 
+// run --latency: the percentiles of each kind of call, and the timer's own cost.
+void add_latency_metrics(std::map<std::string, double>& metrics) {
+  for (size_t k = 0; k < latency::op_names.size(); ++k) {
+    latency::Percentiles p = latency::percentiles(static_cast<latency::Op>(k));
+    if (p.count == 0) continue;
+    std::string op(latency::op_names[k]);
+    metrics[op + "_calls_timed"] = static_cast<double>(p.count);
+    for (auto [suffix, value] : {std::pair{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"p999", p.p999},
+                                 {"p9999", p.p9999}, {"max", p.max}})
+      metrics[fmt::format("{}_{}_ns", op, suffix)] = value;
+  }
+  metrics["latency_timer_ns"] = latency::timer().overhead_ticks * latency::timer().ns_per_tick;
+  metrics["latency_resolution_ns"] = latency::timer().resolution_ticks * latency::timer().ns_per_tick;
+}
+
 Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   Repetition rep;
   rep.settings = check_effective(settings_schema(), backend_name(), settings);
@@ -99,6 +116,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   // Byte figures are the workload's own: relative to what the worker held before it.
   WorkloadOutcome outcome;
   std::optional<Footprint> footprint_before = opt.idle_ms > 0 ? read_footprint() : std::nullopt;
+  if (opt.latency) latency::calibrate();
   counting::Snapshot before = counting::snapshot();
   int64_t unsized_before = counting::unsized_frees();
   if (opt.leaks) leak_sites::start();
@@ -120,7 +138,9 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   // Under callgrind (--measure instructions), the phase alone is counted; natively these
   // client requests are a few no-op instructions.
   CALLGRIND_START_INSTRUMENTATION;
+  if (opt.latency) latency::start();
   workload->run();
+  if (opt.latency) latency::stop();
   CALLGRIND_STOP_INSTRUMENTATION;
   int64_t wall_ns = steady_now_ns() - t0;
   if (timeline) timeline->end();
@@ -176,6 +196,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
       rep.metrics["return_syscalls_ns"] = syscalls.ns;
     }
   }
+  if (opt.latency) add_latency_metrics(rep.metrics);
   for (const Stat& s : outcome.stats)
     if (!s.name.empty()) rep.stats[std::string(s.name)] = s.value;
   for (size_t i = 0; i < allocator.size; ++i) rep.allocator_stats[std::string(allocator.items[i].name)] = allocator.items[i].value;
@@ -220,6 +241,7 @@ int worker_main(int argc, char** argv) {
                "Check --settings, print the environment that carries them to the allocator, then exit.");
   app.add_option("--idle-ms", opt.idle_ms, "After teardown, idle this long (ms) and sample the memory kept.")
       ->check(CLI::Range(0.0, 1e9));
+  app.add_flag("--latency", opt.latency, "Time every allocator call of the phase (run --latency).");
   app.add_flag("--idle-purge", opt.idle_purge, "Before the idle, call the allocator's own release of free memory.");
   app.add_option("--timeline-ms", opt.timeline_ms, "Sample live bytes and RSS this often, in ms, through the phase.")
       ->check(CLI::Range(0.1, 60000.0));

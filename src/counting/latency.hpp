@@ -1,0 +1,82 @@
+// run --latency: the time of every allocator call of the phase, in log-linear histograms
+// (HdrHistogram's layout, written here: Debian has no package of it), one per operation
+// kind per thread, merged at the end.
+//
+// The clock is the TSC where it is invariant (a constant rate, not stopped in idle
+// states), read as lfence; rdtsc before the call and rdtscp; lfence after it, and
+// calibrated against CLOCK_MONOTONIC; otherwise clock_gettime(CLOCK_MONOTONIC). The
+// timer's own cost (the median of empty intervals) is measured at start and subtracted.
+//
+// A histogram keeps 2048 exact values, then 1024 buckets per doubling: every value within
+// 0.1% (three significant digits), up to 2^40 ticks, in 128 KiB per kind and thread,
+// mapped with mmap (never malloc: the counting wrapper would see it) outside the timed
+// interval of the thread's first call.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <x86intrin.h>
+
+namespace allocbench::latency {
+
+enum class Op : uint8_t { malloc, free };  // operator new and new[] time as malloc, delete as free
+inline constexpr std::array<std::string_view, 2> op_names{"malloc", "free"};
+
+struct Clock {
+  bool tsc = false;         // false: clock_gettime
+  double ns_per_tick = 1;   // 1 with clock_gettime
+  double overhead_ticks = 0;  // the median empty interval
+  double resolution_ticks = 1;  // the smallest step between two reads
+};
+const Clock& timer();  // valid after calibrate()
+
+extern std::atomic<bool> timing;  // set between start() and stop(): the measured phase
+
+inline uint64_t tsc_begin() {
+  _mm_lfence();  // earlier instructions done: the call starts after the read
+  return __rdtsc();
+}
+inline uint64_t tsc_end() {
+  unsigned aux;
+  uint64_t t = __rdtscp(&aux);  // waits for the call to finish
+  _mm_lfence();
+  return t;
+}
+uint64_t monotonic_ns();
+
+inline uint64_t now() { return timer().tsc ? tsc_begin() : monotonic_ns(); }
+inline uint64_t after() { return timer().tsc ? tsc_end() : monotonic_ns(); }
+
+void record(Op op, uint64_t ticks);  // adds one call to this thread's histogram of `op`
+
+// Chooses and calibrates the clock (about 20 ms), before the workload's setup.
+void calibrate();
+void start();
+void stop();
+
+struct Percentiles {
+  uint64_t count = 0;
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;  // ns, the timer's cost taken off
+};
+// Over every thread's timed calls of `op`.
+Percentiles percentiles(Op op);
+
+// Times `call` when timing is on. `op` is recorded after the second clock read.
+template <typename Call>
+inline auto timed(Op op, Call call) {
+  if (!timing.load(std::memory_order_relaxed)) return call();
+  uint64_t t0 = now();
+  if constexpr (std::is_void_v<decltype(call())>) {
+    call();
+    record(op, after() - t0);
+  } else {
+    auto result = call();
+    record(op, after() - t0);
+    return result;
+  }
+}
+
+}  // namespace allocbench::latency

@@ -1,0 +1,89 @@
+"""run --latency: the time of every allocator call of the counted run's phase, as
+percentiles per kind of call, against a preloaded glibc with a known tail."""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import BUILD_DIR, allocbench, check_usage_errors
+
+STALL = os.path.join(BUILD_DIR, "tests", "libstall_malloc.so")
+CHURN = ["--workload", "small-object-churn", "--reps", "1", "--latency", "--format", "json"]
+
+
+def stalling(directory, every, wait_us):
+    """A copy of the stalling glibc named for its period and wait (tests/programs/stall_malloc.cpp)."""
+    path = os.path.join(directory, f"libstall_malloc.every{every}.wait{wait_us}.so")
+    shutil.copy(STALL, path)
+    return f"preload:{path}"
+
+
+@unittest.skipUnless(os.path.exists(STALL), "the stalling allocator is built without sanitizers only")
+class KnownTailTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def rows(self, backends, ops):
+        p = allocbench("run", "--backend", ",".join(backends), *CHURN, "--param", f"small-object-churn.ops={ops}")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        report = json.loads(p.stdout)
+        self.assertIn(report["environment"]["latency_clock"], ("tsc", "clock_gettime"))
+        return {r["backend"]: {k: v["median"] for k, v in r["metrics"].items()} for r in report["results"]}
+
+    def test_a_stall_on_every_500th_malloc_is_the_p99_9(self):
+        stall = stalling(self.dir.name, 500, 20)
+        rows = self.rows(["system", stall], 200000)
+        plain, tail = rows["system"], rows[stall]
+        self.assertEqual(tail["malloc_calls_timed"], 200000)
+        self.assertGreaterEqual(tail["malloc_p999_ns"], 20000)  # 0.2% of the calls wait 20 µs
+        self.assertLess(plain["malloc_p999_ns"], 20000)
+        self.assertLess(tail["malloc_p99_ns"], 20000)
+        # The common call is glibc's: within 10%, or within the clock's step (10 ns on this machine's TSC).
+        self.assertLessEqual(abs(tail["malloc_p50_ns"] - plain["malloc_p50_ns"]),
+                             max(0.1 * plain["malloc_p50_ns"], tail["latency_resolution_ns"]))
+        self.assertLess(tail["free_p999_ns"], 20000)  # frees never wait
+        self.assertGreater(tail["latency_timer_ns"], 0)
+
+    def test_a_stall_on_every_100000th_malloc_shows_in_the_max_only(self):
+        stall = stalling(self.dir.name, 100000, 50)
+        tail = self.rows([stall], 1000000)[stall]  # 10 stalls of a million calls: 0.001%
+        self.assertGreaterEqual(tail["malloc_max_ns"], 50000)
+        self.assertLess(tail["malloc_p999_ns"], 50000)
+        self.assertLess(tail["malloc_p9999_ns"], 50000)
+
+    def test_the_table_shows_the_percentiles_and_the_clock(self):
+        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--param",
+                       "small-object-churn.ops=20000", "--reps", "1", "--latency")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"small-object-churn · time of single calls \(--latency.*\n"
+                                   r"   backend\s+call\s+calls\s+p50\s+p90\s+p99\s+p99\.9\s+p99\.99\s+max\n"
+                                   r"   system\s+malloc\s+20\.0 k .*\n   system\s+free\s+20\.0 k ")
+        self.assertRegex(p.stdout, r"note: clock: (tsc|clock_gettime); its own cost, .* per call, is taken off")
+
+    def test_a_percentile_gates_like_any_metric(self):
+        args = ["--backend", "system", "--workload", "small-object-churn", "--param", "small-object-churn.ops=20000",
+                "--reps", "1", "--latency"]
+        baseline = os.path.join(self.dir.name, "b.json")
+        self.assertEqual(allocbench("run", *args, "--save-baseline", baseline).returncode, 0)
+        p = allocbench("run", *args, "--baseline", baseline, "--metric", "malloc_p99_ns,free_max_ns", "--threshold", "1000")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"system\s+small-object-churn\s+malloc_p99_ns ")
+        self.assertRegex(p.stdout, r"system\s+small-object-churn\s+free_max_ns ")
+
+
+class LatencyUsageTest(unittest.TestCase):
+    def test_bad_latency_flags_exit_2_naming_them(self):
+        check_usage_errors(self, ["run", "--workload", "empty"], [
+            (["--latency", "--measure", "instructions"], "--latency: times calls on the machine's clock"),
+            (["--latency", "--counting", "off"], "--latency: needs --counting on"),
+            (["--latency", "--metric", "malloc_p95_ns"], "malloc_p95_ns"),
+        ])
+        p = allocbench("run", "--workload", "cmd:true", "--latency")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--latency: does not apply to cmd: workloads", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,79 @@
+// A preloadable allocator that is glibc's malloc, except that every Nth malloc of each
+// thread busy-waits W microseconds first: a known tail (a purge, a page-fault storm) of
+// 1/N of the calls, for run --latency. N and W come from the library's file name,
+// "libstall_malloc.every500.wait20.so" (copies with other names are other allocators in
+// one run), or ALLOCBENCH_TEST_EVERY and ALLOCBENCH_TEST_WAIT_US; without them it never waits.
+#include <dlfcn.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+extern "C" {
+void* __libc_malloc(size_t);
+void __libc_free(void*);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+}
+
+namespace {
+
+void marker() {}
+
+unsigned long setting(const char* tag, const char* variable) {
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&marker), &self) && self.dli_fname)
+    if (const char* at = std::strstr(self.dli_fname, tag)) return std::strtoul(at + std::strlen(tag), nullptr, 10);
+  const char* v = std::getenv(variable);
+  return v ? std::strtoul(v, nullptr, 10) : 0ul;
+}
+
+const unsigned long every = setting(".every", "ALLOCBENCH_TEST_EVERY");
+const unsigned long wait_ns = setting(".wait", "ALLOCBENCH_TEST_WAIT_US") * 1000;
+thread_local unsigned long calls = 0;
+
+long long now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+void maybe_stall() {
+  if (every == 0 || ++calls % every != 0) return;
+  long long until = now_ns() + static_cast<long long>(wait_ns);
+  while (now_ns() < until) {
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+void* malloc(size_t size) {
+  maybe_stall();
+  return __libc_malloc(size);
+}
+
+void free(void* p) { __libc_free(p); }
+
+void* calloc(size_t n, size_t size) { return __libc_calloc(n, size); }
+
+void* realloc(void* p, size_t size) { return __libc_realloc(p, size); }
+
+void* memalign(size_t alignment, size_t size) { return __libc_memalign(alignment, size); }
+
+void* aligned_alloc(size_t alignment, size_t size) { return memalign(alignment, size); }
+
+int posix_memalign(void** out, size_t alignment, size_t size) {
+  if (alignment % sizeof(void*) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
+  void* p = memalign(alignment, size);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+}  // extern "C"
