@@ -101,7 +101,9 @@ class TimelineTest(unittest.TestCase):
             self.assertEqual(len(t["t_ms"]), len(t["rss_bytes"]))
             self.assertEqual(len(t["t_ms"]), len(t["live_bytes"]))
             self.assertEqual(t["t_ms"], sorted(t["t_ms"]))
-            self.assertLessEqual(t["t_ms"][-1], r["metrics"]["wall_ns"]["max"] / 1e6 * 2)
+            # The timeline is the counted run's phase, in ms: the counting and sampling make it
+            # slower than the timed repetitions (up to twice under a sanitizer with both cores busy).
+            self.assertLessEqual(t["t_ms"][-1], r["metrics"]["wall_ns"]["max"] / 1e6 * 4)
             self.assertLessEqual(max(t["live_bytes"]), r["metrics"]["peak_live_bytes"]["median"] + 64 * 1024 * 2)
             self.assertGreater(min(t["rss_bytes"]), 0)
         with tempfile.TemporaryDirectory() as d:
@@ -205,8 +207,23 @@ class IdleFromOutsideTest(unittest.TestCase):
         inside = timeline["idle_held_bytes"]
         self.assertEqual(len(inside), 4)  # after teardown, 10 ms, 100 ms, the end (1 s)
         self.assertGreater(timeline["idle_t_ms"][0], timeline["t_ms"][-1] - 50)  # right after the phase, same clock
+        # Each inside sample is what the kernel showed from outside at some moment: within two
+        # pages of a reading, or between two consecutive readings of one worker (2 ms apart) when
+        # the memory was still moving right after the teardown (a sanitizer's allocator moves it).
+        def seen_from_outside(held):
+            for series in readings.values():
+                values = [h for _, h, _ in series]
+                if any(abs(held - v) <= 8192 for v in values):
+                    return True
+                if any(min(a, b) - 8192 <= held <= max(a, b) + 8192 for a, b in zip(values, values[1:])):
+                    return True
+            return False
+        for held in inside:
+            self.assertTrue(seen_from_outside(held),
+                            (held, sorted({h for series in readings.values() for _, h, _ in series})))
+        # The settled samples (100 ms and the end) are readings, not only between them.
         held_outside = [held for series in readings.values() for _, held, _ in series]
-        for held in inside:  # within two pages of what the kernel showed from outside at some moment
+        for held in inside[2:]:
             self.assertLessEqual(min(abs(held - o) for o in held_outside), 8192, (held, sorted(set(held_outside))))
         # The idle is the last second of each worker's life: its two threads were alive through it.
         idled = 0
