@@ -126,6 +126,17 @@ TEST_CASE("unit_compare_peak_live_of_threads_counts_beyond_its_error_bounds") {
   CHECK(beyond.verdict == Verdict::regression);
 }
 
+TEST_CASE("unit_compare_the_counted_runs_noisy_figures_are_one_sample_a_side_and_not_gated") {
+  // Identical runs gave return_syscalls_ns 100 then 171 (+71%): no bound holds such a figure.
+  Result base = entry("a", base_wall, 10), cur = entry("a", base_wall, 10);
+  base.metrics["return_syscalls_ns"] = summarize({100'000});
+  cur.metrics["return_syscalls_ns"] = summarize({171'000});
+  Comparison c = judge(base, cur, "return_syscalls_ns", defaults);
+  CHECK(c.evidence == Evidence::too_few_samples);
+  CHECK_FALSE(c.gated);
+  CHECK(c.change == doctest::Approx(0.71));
+}
+
 TEST_CASE("unit_compare_bimodal_and_equal_samples") {
   // Two modes on both sides, the current with more of the slow one: min unchanged.
   Comparison bimodal = wall({10, 10, 10, 20, 20, 20}, {10, 10, 20, 20, 20, 20, 20});
