@@ -67,6 +67,8 @@ AllocatorStats allocator_stats() {
 // The pool keeps every chunk it carved, by design; glibc, its fallback, can trim.
 bool release_free_memory() { return ::malloc_trim(0), true; }
 
-bool returns_memory_through_libc() { return true; }
+// The pool never returns a chunk, and its fallback is glibc's malloc, whose returns no
+// interposer sees: a count of 0 would hide them.
+bool returns_memory_through_libc() { return false; }
 
 }  // namespace allocbench
