@@ -15,6 +15,7 @@
 #include "workloads/barrier.hpp"
 #include "workloads/workload.hpp"
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -33,16 +34,20 @@ class PhasedThreads {
       threads_.emplace_back([this, t] {
         for (Phase phase : {Phase::setup, Phase::run, Phase::teardown}) {
           if (phase != Phase::setup) gate_.arrive_and_wait();  // released by the caller
-          body_(t, phase);
+          if (!abandoned_.load(std::memory_order_relaxed)) body_(t, phase);
           gate_.arrive_and_wait();                             // phase done
         }
         gate_.arrive_and_wait();  // parked until the destructor
       });
   }
 
+  // Normally the threads are parked and one arrival ends them. If thread 0 left a phase
+  // early (its body threw), the others are still in step: the destructor makes the
+  // caller's remaining arrivals, and they skip the bodies of the phases left.
   ~PhasedThreads() {
     if (threads_.empty()) return;
-    gate_.arrive_and_wait();  // unpark
+    if (arrivals_ < arrivals_to_park) abandoned_.store(true, std::memory_order_relaxed);  // the barrier publishes it
+    while (arrivals_ <= arrivals_to_park) arrive();
     for (auto& t : threads_) t.join();
   }
 
@@ -50,11 +55,11 @@ class PhasedThreads {
   // all have finished it.
   void setup() { finish(Phase::setup); }
   void run() {
-    gate_.arrive_and_wait();  // release the others
+    arrive();  // release the others
     finish(Phase::run);
   }
   void teardown() {
-    gate_.arrive_and_wait();
+    arrive();
     finish(Phase::teardown);
   }
 
@@ -62,13 +67,22 @@ class PhasedThreads {
   PhasedThreads& operator=(const PhasedThreads&) = delete;
 
  private:
+  // The caller's arrivals once teardown is done: one per setup, two per run and teardown.
+  static constexpr unsigned arrivals_to_park = 5;
+
   void finish(Phase phase) {
     body_(0, phase);
-    gate_.arrive_and_wait();  // wait for the others to complete it
+    arrive();  // wait for the others to complete it
+  }
+  void arrive() {
+    ++arrivals_;
+    gate_.arrive_and_wait();
   }
 
   Body body_;
   Barrier gate_;
+  unsigned arrivals_ = 0;  // the caller's, on thread 0
+  std::atomic<bool> abandoned_{false};
   std::vector<std::thread> threads_;
 };
 
