@@ -47,7 +47,7 @@ std::map<RowId, Comparison> run_more_looks(const Plan& plan, Runner& runner, Pro
     std::vector<size_t> open = open_cells(plan, now, verdict, alpha);
     std::erase_if(open, [&](size_t c) { return runner.failed(c); });
     if (open.empty()) break;
-    std::vector<Job> jobs = more_repetitions(open, runner.measured(), looks[look], static_cast<int>(look) + 1);
+    std::vector<Job> jobs = more_repetitions(plan, open, runner.measured(), looks[look], static_cast<int>(look) + 1);
     progress.add(jobs.size());
     runner.run(jobs);
   }

@@ -132,7 +132,6 @@ Plan make_plan(const RunOptions& o) {
   if (o.latency && o.measure == measure_instructions)
     throw usage_error("--latency: times calls on the machine's clock; under --measure instructions callgrind's time is not "
                       "a clock (run it without)");
-  if (o.latency && !plan.counting) throw usage_error("--latency: needs --counting on (calls are timed in the counted run)");
   plan.budgets = {parse_size(o.max_rss, "--max-rss"), parse_size(o.max_live, "--max-live")};
   if (plan.budgets.max_live > 0 && !plan.counting)
     throw usage_error("--max-live: needs --counting on (live bytes come from the counted run)");
@@ -173,7 +172,10 @@ Plan make_plan(const RunOptions& o) {
   std::vector<JobKind> rounds;
   if (plan.counting) rounds.push_back(JobKind::counted);
   for (int i = plan.counting ? 1 : 0; i < o.warmup; ++i) rounds.push_back(JobKind::warmup);
-  for (int i = 0; i < reps; ++i) rounds.push_back(JobKind::measured);
+  for (int i = 0; i < reps; ++i) {
+    rounds.push_back(JobKind::measured);
+    if (plan.latency) rounds.push_back(JobKind::latency);
+  }
   std::map<JobKind, int> index;
   for (size_t r = 0; r < rounds.size(); ++r) {
     ++index[rounds[r]];
@@ -183,11 +185,14 @@ Plan make_plan(const RunOptions& o) {
   return plan;
 }
 
-std::vector<Job> more_repetitions(const std::vector<size_t>& cells, const std::vector<int>& have, int target, int look) {
+std::vector<Job> more_repetitions(const Plan& plan, const std::vector<size_t>& cells, const std::vector<int>& have,
+                                  int target, int look) {
   std::vector<Job> jobs;
   for (int index = 1; index <= target; ++index)
-    for (size_t c : cells)
-      if (index > have[c]) jobs.push_back({c, index - 1, JobKind::measured, index, look});
+    for (JobKind kind : {JobKind::measured, JobKind::latency})
+      for (size_t c : cells)
+        if (index > have[c] && (kind == JobKind::measured || plan.latency))
+          jobs.push_back({c, index - 1, kind, index, look});
   return jobs;
 }
 
@@ -212,7 +217,7 @@ std::vector<std::string> worker_argv(const Plan& plan, const Job& job) {
   }
   for (auto& arg : worker_spec_args(cell.backend)) argv.push_back(std::move(arg));
   if (plan.leaks && job.kind == JobKind::counted) argv.push_back("--leaks");
-  if (plan.latency && job.kind == JobKind::counted) argv.push_back("--latency");
+  if (job.kind == JobKind::latency) argv.push_back("--latency");
   if (!cell.prepared.empty()) argv.insert(argv.end(), {"--prepared", cell.prepared});
   // The observed repetition idles too, so that its timeline runs on through the idle (its
   // idle metrics are left out, as are all the counted run's measured ones).

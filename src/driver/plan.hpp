@@ -34,6 +34,7 @@ enum class JobKind {
   counted,   // with the counting wrapper: memory figures only
   warmup,    // discarded
   measured,  // uncounted: times, RSS, faults
+  latency,   // uncounted, every allocator call timed (--latency): one beside each measured one
 };
 
 // One worker process. Rounds are interleaved: round 1 of every cell, then round 2, …
@@ -64,7 +65,7 @@ struct Plan {
   double max_time_s = 0;   // with auto: no round starts after this (0: no limit)
   double idle_ms = 0;      // --idle: measured repetitions idle this long after teardown
   bool idle_purge = false;
-  bool latency = false;    // --latency: the counted run times every allocator call
+  bool latency = false;    // --latency: latency repetitions time every allocator call
 };
 
 // The repetition whose memory is watched over time: the counted one, or the first
@@ -76,9 +77,11 @@ bool observed(const Plan& plan, const Job& job);
 // cells and jobs. Pure: starts no process and writes no file (preparation.hpp does, next).
 Plan make_plan(const RunOptions& options);
 
-// Measured repetitions that bring each of `cells` from `have[cell]` to `target`, interleaved
-// as in any run; numbered after those they already have.
-std::vector<Job> more_repetitions(const std::vector<size_t>& cells, const std::vector<int>& have, int target, int look);
+// Measured repetitions (each with its latency repetition under --latency) that bring each of
+// `cells` from `have[cell]` to `target`, interleaved as in any run; numbered after those
+// they already have.
+std::vector<Job> more_repetitions(const Plan& plan, const std::vector<size_t>& cells, const std::vector<int>& have,
+                                  int target, int look);
 
 // The worker (or launcher) command line of one job.
 std::vector<std::string> worker_argv(const Plan& plan, const Job& job);

@@ -60,8 +60,8 @@ void add_idle_options(CLI::App& app, RunOptions& o) {
                "With --idle: first call the allocator's own release of free memory (malloc_trim, jemalloc's purge, "
                "mi_collect, ReleaseFreeMemory), timed.");
   app.add_flag("--latency", o.latency,
-               "Time every allocator call of the counted run's phase and report the percentiles of malloc and free "
-               "(p50 to p99.99 and max).");
+               "Beside each repetition, run one more that times every allocator call of its phase, and report the "
+               "percentiles of malloc and free (p50 to p99.99 and max), gated with those repetitions as samples.");
 }
 
 void add_repetition_bounds(CLI::App& app, RunOptions& o) {

@@ -36,7 +36,7 @@ struct RunOptions {
   std::string max_rss, max_live;  // sizes such as 64M
   std::string idle;               // a duration: idle after each measured repetition's teardown
   bool idle_purge = false;        // and first, the allocator's own release call
-  bool latency = false;           // time every allocator call of the counted run's phase
+  bool latency = false;           // a latency repetition beside each measured one
   bool fail_fast = false;
   bool no_cache = false;  // trace: workloads prepare into a temporary directory, not the replay cache
   std::string shard;      // K/N: run the K-th of N parts of the cells

@@ -31,6 +31,7 @@ std::string describe(const Plan& plan, const Job& job) {
     case JobKind::measured:
       return plan.auto_reps ? fmt::format("rep {} (--reps auto: look {}, up to {} reps)", job.index, job.look, plan.max_reps)
                             : fmt::format("rep {}/{}", job.index, plan.reps);
+    case JobKind::latency: return fmt::format("latency of rep {}", job.index);
   }
   return {};
 }
@@ -61,6 +62,7 @@ struct Runner::State {
   std::optional<ScratchDirectory> scratch, program_output;
   std::vector<std::vector<Repetition>> measured;
   std::vector<std::optional<Repetition>> counted;
+  std::vector<std::vector<Repetition>> latency;
   std::vector<std::string> failure;  // first failure of a cell ends it
   std::vector<std::vector<std::string>> environment;
   std::string stopped;  // why the remaining jobs do not run
@@ -79,6 +81,7 @@ Runner::Runner(const Plan& plan, Progress& progress)
     s.program_output.emplace("program");
   s.measured.resize(plan.cells.size());
   s.counted.resize(plan.cells.size());
+  s.latency.resize(plan.cells.size());
   s.failure.resize(plan.cells.size());
   for (size_t c = 0; c < plan.cells.size(); ++c)
     if (const auto& launch = plan.cells[c].launch; launch && !launch->error.empty())
@@ -136,6 +139,7 @@ void Runner::run(const std::vector<Job>& jobs) {
       for (LeakSite& site : rep.leak_sites) site.stack = symbolize(site.stack);  // off the clock
       if (job.kind == JobKind::counted) s.counted[job.cell] = std::move(rep);
       if (job.kind == JobKind::measured) s.measured[job.cell].push_back(std::move(rep));
+      if (job.kind == JobKind::latency) s.latency[job.cell].push_back(std::move(rep));
     } catch (const Error& e) {
       error = e.what();
     }
@@ -155,7 +159,7 @@ RunOutcome Runner::outcome() const {
     if (failure.empty() && s.measured[c].empty()) failure = s.stopped;
     if (failure.empty()) {
       try {
-        outcome.results.results.push_back(aggregate(s.measured[c], s.counted[c] ? &*s.counted[c] : nullptr));
+        outcome.results.results.push_back(aggregate(s.measured[c], s.counted[c] ? &*s.counted[c] : nullptr, s.latency[c]));
         outcome.results.results.back().environment = outcome.results.environment;
         continue;
       } catch (const Error& e) {

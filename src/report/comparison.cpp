@@ -71,8 +71,8 @@ ComparisonTable workload_stats_table(const std::string& workload, const std::vec
 
 // run --latency: the time of single calls, per backend and kind of call.
 ComparisonTable latency_table(const std::string& workload, const std::vector<const Result*>& rows) {
-  ComparisonTable t{workload + " · time of single calls (--latency: every call of the counted run's phase, the timer's "
-                               "cost taken off)",
+  ComparisonTable t{workload + " · time of single calls (--latency: every call of the phase timed in a repetition "
+                               "beside each measured one; medians of those repetitions, the timer's cost taken off)",
                     {"backend", "call", "calls", "p50", "p90", "p99", "p99.9", "p99.99", "max"}, {}, {}, false};
   for (const Result* r : rows)
     for (std::string op : {"malloc", "free"}) {

@@ -144,7 +144,7 @@ std::vector<std::string> notes(const CompareReport& r) {
   std::set<std::pair<size_t, size_t>> too_few;
   bool tied = false;     // enough samples, but too many of them equal
   bool one_only = false; // under callgrind, memory comes from the counted run alone
-  bool counted = false;  // the counted run's system calls and latency: one sample a side
+  bool counted = false;  // the counted run's system calls: one sample a side
   for (const auto& c : r.rows) {
     if (c.evidence != Evidence::too_few_samples) continue;
     if (find_metric(c.metric)->source == Source::counted) counted = true;
@@ -156,8 +156,8 @@ std::vector<std::string> notes(const CompareReport& r) {
     out.push_back("with --measure instructions, RSS and page faults come from the counted run alone: one sample a "
                   "side, shown, never gated, whatever --reps; gate them in a wall-time run");
   if (counted)
-    out.push_back("the counted run's system calls and call times come from that one run: one sample a side, shown, "
-                  "never gated, whatever --reps");
+    out.push_back("the counted run's memory system calls come from that one run: one sample a side, shown, never "
+                  "gated, whatever --reps");
   for (const auto& [base, cur] : too_few)
     out.push_back(fmt::format("{} against {} repetitions can never give p < {} on timed metrics: they are shown, "
                               "not gated. A baseline of {} repetition{} is gated only by runs of {} or more "

@@ -9,11 +9,14 @@
 namespace allocbench {
 namespace {
 
+enum class From { measured, counted, latency };
+
 // Which repetition a metric of the result comes from. Under callgrind nothing is timed:
 // the memory the process held comes from the counted repetition, run natively.
-bool takes(std::string_view measure, const MetricInfo& m, bool counted_repetition) {
+bool takes(std::string_view measure, const MetricInfo& m, From from) {
   static constexpr std::array native_memory{"peak_rss_bytes", "rss_end_bytes", "minor_faults", "major_faults"};
-  if (!counted_repetition) return m.source != Source::counted;
+  if (from == From::latency || m.source == Source::latency) return from == From::latency && m.source == Source::latency;
+  if (from == From::measured) return m.source != Source::counted;
   return m.source == Source::counted ||
          (measure == measure_instructions &&
           std::find(native_memory.begin(), native_memory.end(), m.name) != native_memory.end());
@@ -21,7 +24,8 @@ bool takes(std::string_view measure, const MetricInfo& m, bool counted_repetitio
 
 }  // namespace
 
-Result aggregate(const std::vector<Repetition>& measured, const Repetition* counted) {
+Result aggregate(const std::vector<Repetition>& measured, const Repetition* counted,
+                 const std::vector<Repetition>& latency) {
   ALLOCBENCH_CHECK(!measured.empty());
   const Repetition& first = measured.front();
   Result r;
@@ -39,11 +43,12 @@ Result aggregate(const std::vector<Repetition>& measured, const Repetition* coun
   r.measure = first.measure;
   r.settings = first.settings;
 
-  std::vector<const Repetition*> all;
-  for (const Repetition& s : measured) all.push_back(&s);
-  if (counted) all.push_back(counted);
+  std::vector<std::pair<const Repetition*, From>> all;
+  for (const Repetition& s : measured) all.emplace_back(&s, From::measured);
+  if (counted) all.emplace_back(counted, From::counted);
+  for (const Repetition& s : latency) all.emplace_back(&s, From::latency);
   std::map<std::string, std::vector<double>> values, stats;
-  for (const Repetition* s : all) {
+  for (auto [s, from] : all) {
     if (s->checksum != r.checksum)
       throw run_error("{} on {}: checksum {} differs from {} of an earlier repetition: the workload did "
                       "different work with the same seed",
@@ -53,9 +58,9 @@ Result aggregate(const std::vector<Repetition>& measured, const Repetition* coun
     r.peak_rss_reset = r.peak_rss_reset && s->peak_rss_reset;
     for (const auto& [k, v] : s->metrics) {
       const MetricInfo* m = find_metric(k);
-      if (m && takes(r.measure, *m, s->counting)) values[k].push_back(v);
+      if (m && takes(r.measure, *m, from)) values[k].push_back(v);
     }
-    if (!s->counting) {
+    if (from == From::measured) {
       for (const auto& [k, v] : s->stats) stats[k].push_back(v);
       for (const auto& [k, v] : s->allocator_stats) values[std::string(allocator_stat_prefix) + k].push_back(v);
     }

@@ -133,7 +133,7 @@ Comparison judge(const Result& base, const Result& cur, const std::string& metri
   } else if (m.name == "peak_live_bytes") {
     // The counted run's peak with threads: one sample, exact to within each entry's error
     // bound (threads publish their live bytes late). Only a difference beyond both bounds counts.
-    // The counted run's other noisy figures (system calls, latency) have no such bound: one
+    // The counted run's other noisy figures (its system calls) have no such bound: one
     // sample a side, which the test below finds too few to decide.
     row.evidence = Evidence::bounded;
     row.bound = static_cast<double>(base.peak_live_error_bound + cur.peak_live_error_bound);

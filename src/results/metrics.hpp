@@ -16,6 +16,7 @@ enum class Source {
   counted,    // the counted repetition: present only with --counting on
   simulated,  // the repetitions run under callgrind (--measure instructions)
   idle,       // the uncounted repetitions' idle after their teardown (run --idle): only with it
+  latency,    // the latency repetitions, one beside each measured one (run --latency): only with it
 };
 
 enum class Determinism {

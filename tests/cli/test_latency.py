@@ -1,4 +1,4 @@
-"""run --latency: the time of every allocator call of the counted run's phase, as
+"""run --latency: the time of every allocator call of a latency repetition's phase, as
 percentiles per kind of call, against a preloaded glibc with a known tail."""
 import json
 import os
@@ -63,22 +63,34 @@ class KnownTailTest(unittest.TestCase):
                                    r"   system\s+malloc\s+20\.0 k .*\n   system\s+free\s+20\.0 k ")
         self.assertRegex(p.stdout, r"note: clock: (tsc|clock_gettime); its own cost, .* per call, is taken off")
 
-    def test_a_percentile_gates_like_any_metric(self):
-        args = ["--backend", "system", "--workload", "small-object-churn", "--param", "small-object-churn.ops=20000",
-                "--reps", "1", "--latency"]
-        baseline = os.path.join(self.dir.name, "b.json")
-        self.assertEqual(allocbench("run", *args, "--save-baseline", baseline).returncode, 0)
-        p = allocbench("run", *args, "--baseline", baseline, "--metric", "malloc_p99_ns,free_max_ns", "--threshold", "1000")
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertRegex(p.stdout, r"system\s+small-object-churn\s+malloc_p99_ns ")
-        self.assertRegex(p.stdout, r"system\s+small-object-churn\s+free_max_ns ")
+    def test_a_percentile_is_gated_with_the_latency_repetitions_as_samples(self):
+        stall = stalling(self.dir.name, 500, 20)
+        p = allocbench("run", "--backend", f"system,{stall}", "--reference", "system", "--workload",
+                       "small-object-churn", "--param", "small-object-churn.ops=100000", "--reps", "5", "--latency",
+                       "--metric", "malloc_p999_ns,free_p999_ns", "--threshold", "50", "--format", "json")
+        self.assertEqual(p.returncode, 1, p.stderr)  # the stalls are a regression of malloc's p99.9
+        report = json.loads(p.stdout)
+        tail = next(r for r in report["results"] if r["backend"] == stall)["metrics"]
+        self.assertEqual(len(tail["malloc_p999_ns"]["samples"]), 5)  # one per latency repetition
+        self.assertEqual(len(tail["wall_ns"]["samples"]), 5)
+        rows = {row["metric"]: row for row in report["comparison"]["comparisons"]}
+        self.assertEqual(rows["malloc_p999_ns"]["verdict"], "regression")
+        self.assertLess(rows["malloc_p999_ns"]["p"], 0.05)
+        self.assertEqual(rows["free_p999_ns"]["verdict"], "unchanged")  # frees never wait
+
+    def test_latency_runs_without_the_counting_wrapper_too(self):
+        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--param",
+                       "small-object-churn.ops=20000", "--reps", "2", "--latency", "--counting", "off", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        metrics = json.loads(p.stdout)["results"][0]["metrics"]
+        self.assertEqual(metrics["malloc_calls_timed"]["samples"], [20000, 20000])
+        self.assertNotIn("allocs", metrics)
 
 
 class LatencyUsageTest(unittest.TestCase):
     def test_bad_latency_flags_exit_2_naming_them(self):
         check_usage_errors(self, ["run", "--workload", "empty"], [
             (["--latency", "--measure", "instructions"], "--latency: times calls on the machine's clock"),
-            (["--latency", "--counting", "off"], "--latency: needs --counting on"),
             (["--latency", "--metric", "malloc_p95_ns"], "malloc_p95_ns"),
         ])
         p = allocbench("run", "--workload", "cmd:true", "--latency")

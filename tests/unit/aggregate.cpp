@@ -30,6 +30,24 @@ TEST_CASE("unit_aggregate_never_takes_a_time_from_the_counted_run") {
   CHECK(r.params == std::map<std::string, int64_t>{{"ops", 10}});
 }
 
+TEST_CASE("unit_aggregate_takes_call_times_from_the_latency_repetitions_and_nothing_else") {
+  auto latency = [](double p99) {
+    Repetition r = measured_repetition("x", 5000);  // slowed by its timer: never a time of the result
+    r.metrics["malloc_p99_ns"] = p99;
+    return r;
+  };
+  auto counted = counted_repetition("x");
+  counted.metrics["malloc_p99_ns"] = 7;  // a stray one from elsewhere is not a sample
+  Result r = aggregate({measured_repetition("x", 100), measured_repetition("x", 200)}, &counted, {latency(40), latency(60)});
+  CHECK(r.reps == 2);
+  CHECK(r.metrics.at("wall_ns").samples == std::vector<double>{100, 200});
+  CHECK(r.metrics.at("malloc_p99_ns").samples == std::vector<double>{40, 60});
+  CHECK(r.metrics.at("allocator.resident_bytes").samples.size() == 2);
+  Repetition other = latency(50);
+  other.checksum = "00000000000000cd";
+  CHECK_THROWS_AS(aggregate({measured_repetition("x", 100)}, nullptr, {other}), Error);
+}
+
 TEST_CASE("unit_aggregate_rejects_repetitions_that_did_different_work") {
   auto other = measured_repetition("x", 100);
   other.checksum = "00000000000000cd";

@@ -117,7 +117,7 @@ TEST_CASE("unit_plan_auto_reps_starts_with_five_and_more_repetitions_interleave_
   CHECK(p.max_reps == 40);
   CHECK(std::count_if(p.jobs.begin(), p.jobs.end(), [](const Job& j) { return j.kind == JobKind::measured; }) == 10);
   // Cell 0 has 5 and cell 1 has 7 (it was open at an earlier look, say): both go to 10.
-  std::vector<Job> more = more_repetitions({0, 1}, {5, 7}, 10, 2);
+  std::vector<Job> more = more_repetitions(p, {0, 1}, {5, 7}, 10, 2);
   std::vector<std::pair<size_t, int>> order;
   for (const Job& j : more) {
     CHECK(j.kind == JobKind::measured);
@@ -125,5 +125,32 @@ TEST_CASE("unit_plan_auto_reps_starts_with_five_and_more_repetitions_interleave_
     order.emplace_back(j.cell, j.index);
   }
   CHECK(order == std::vector<std::pair<size_t, int>>{{0, 6}, {0, 7}, {0, 8}, {1, 8}, {0, 9}, {1, 9}, {0, 10}, {1, 10}});
-  CHECK(more_repetitions({1}, {5, 10}, 10, 3).empty());
+  CHECK(more_repetitions(p, {1}, {5, 10}, 10, 3).empty());
+}
+
+TEST_CASE("unit_plan_latency_runs_a_latency_repetition_beside_each_measured_one") {
+  RunOptions o;
+  o.backends = {"system"};
+  o.workloads = {"empty", "small-object-churn"};
+  o.reps = "3";
+  o.latency = true;
+  Plan p = make_plan(o);
+  std::vector<std::pair<JobKind, int>> cell0;
+  for (const Job& j : p.jobs)
+    if (j.cell == 0) cell0.emplace_back(j.kind, j.index);
+  CHECK(cell0 == std::vector<std::pair<JobKind, int>>{{JobKind::counted, 1}, {JobKind::measured, 1}, {JobKind::latency, 1},
+                                                      {JobKind::measured, 2}, {JobKind::latency, 2}, {JobKind::measured, 3},
+                                                      {JobKind::latency, 3}});
+  auto has = [](const std::vector<std::string>& argv, const char* flag) {
+    return std::find(argv.begin(), argv.end(), flag) != argv.end();
+  };
+  for (const Job& j : p.jobs) {
+    std::vector<std::string> argv = worker_argv(p, j);
+    CHECK(has(argv, "--latency") == (j.kind == JobKind::latency));
+  }
+  // --reps auto adds both, interleaved by repetition.
+  std::vector<std::pair<size_t, JobKind>> more;
+  for (const Job& j : more_repetitions(p, {0, 1}, {3, 3}, 4, 2)) more.emplace_back(j.cell, j.kind);
+  CHECK(more == std::vector<std::pair<size_t, JobKind>>{
+                    {0, JobKind::measured}, {1, JobKind::measured}, {0, JobKind::latency}, {1, JobKind::latency}});
 }
