@@ -70,7 +70,7 @@ const std::vector<MetricInfo>& metric_table() {
       {"allocator_resident_after_idle_bytes", "bytes", lower, never, idle,
        "the allocator's own resident bytes at the end of the idle"},
       {"returned_share", "ratio", higher, never, idle, "share of what was held after teardown given back by the end of the idle"},
-      {"half_returned_ns", "ns", lower, never, idle, "time into the idle until half of what came back had come back"},
+      {"half_returned_ns", "ns", lower, never, idle, "time into the idle (a purge included) until half of what came back had come back"},
       {"purge_ns", "ns", lower, never, idle, "time of the allocator's own release call (--idle-purge)"},
   };
   return table;

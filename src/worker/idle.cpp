@@ -36,10 +36,13 @@ void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sl
 }  // namespace
 
 IdleCurve idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
-                          std::map<std::string, double>& metrics) {
-  // Above what the process held before setup; never below 0: PSS in particular moves with
-  // what other processes share, and a figure under the start means "nothing of its own".
-  auto above = [](int64_t now, int64_t then) { return static_cast<double>(std::max<int64_t>(0, now - then)); };
+                          int64_t harness, std::map<std::string, double>& metrics) {
+  // Above what the process held before setup, less the harness; never below 0: PSS in
+  // particular moves with what other processes share, and a figure under the start means
+  // "nothing of its own".
+  auto above = [harness](int64_t now, int64_t then) {
+    return static_cast<double>(std::max<int64_t>(0, now - harness - then));
+  };
   auto held = [&](const Footprint& f) { return above(f.held(), before.held()); };
   IdleCurve curve;
   curve.start_ns = steady_now_ns();

@@ -30,11 +30,13 @@ struct IdleCurve {
 };
 
 // Idles `idle_ms` after an optional purge (the allocator's own release call, timed) and
-// adds the idle metrics to `metrics`, relative to `before` (the footprint before setup).
+// adds the idle metrics to `metrics`, relative to `before` (the footprint before setup),
+// less `harness` (the resident bytes of a replay's own tables and mapped files, which are
+// the harness's, not the allocator's).
 // `purge`: the call, or null without --idle-purge; it returns false where the allocator
 // has none. `own_allocator`: the worker's allocator is the one in use (not a preloaded
 // one), so its statistics can be read.
 IdleCurve idle_and_sample(double idle_ms, bool (*purge)(), bool own_allocator, const Footprint& before,
-                          std::map<std::string, double>& metrics);
+                          int64_t harness, std::map<std::string, double>& metrics);
 
 }  // namespace allocbench

@@ -159,7 +159,8 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   std::map<std::string, double> idle_metrics;
   bool (*purge)() = opt.idle_purge && opt.preloaded.empty() ? &release_free_memory : nullptr;
   IdleCurve idle;
-  if (footprint_before) idle = idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, idle_metrics);
+  if (footprint_before)
+    idle = idle_and_sample(opt.idle_ms, purge, opt.preloaded.empty(), *footprint_before, harness_rss, idle_metrics);
   workload.reset();
   int64_t live_at_end = counting::snapshot().live_bytes - before.live_bytes;
   int64_t unsized_frees = counting::unsized_frees() - unsized_before;
