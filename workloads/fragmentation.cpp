@@ -7,8 +7,9 @@
 // memory each allocator holds per live byte as the sizes move on (survivors of old size
 // classes pin their pages), and what it keeps after the live set shrinks.
 //
-// Its own figures, read at each phase boundary: RSS above the process's before setup over
-// the live bytes it holds (`rss_per_live_*_pct`), and after the shrink. With
+// Its own figures, read at each phase boundary: the memory the process holds (RSS less
+// LazyFree, from smaps_rollup) above what it held before setup, over the live bytes
+// (`rss_per_live_*_pct`), and after the shrink. With
 // threads, each thread runs its own live set and the first thread reads the figures at
 // its own boundaries.
 #include "common/resident_memory.hpp"
@@ -22,6 +23,11 @@
 
 namespace allocbench {
 namespace {
+
+int64_t held_bytes() {
+  std::optional<Footprint> f = read_footprint();
+  return f ? f->held() : 0;
+}
 
 // Sizes in eighths of a doubling: size(L) = 2^(L/8). Integers only, so that every machine
 // draws the same sizes (libm's exp may differ in the last bit).
@@ -51,7 +57,7 @@ class Fragmentation final : public ThreadedWorkload {
         shrink_percent_(static_cast<uint64_t>(c.params.at("shrink_percent"))),
         pools_(c.threads, c.params.at("allocate") == 0),
         per_thread_(c.threads),
-        rss_before_(resident_bytes()) {}
+        held_before_(held_bytes()) {}
 
   WorkloadOutcome outcome() const override {
     Digest all;
@@ -99,8 +105,8 @@ class Fragmentation final : public ThreadedWorkload {
   }
 
   int64_t rss_per_live_pct(const PerThread& me) const {
-    int64_t rss = std::max<int64_t>(0, resident_bytes() - rss_before_);
-    return me.live_bytes > 0 ? rss * 100 / (me.live_bytes * cfg_.threads) : 0;
+    int64_t held = std::max<int64_t>(0, held_bytes() - held_before_);
+    return me.live_bytes > 0 ? held * 100 / (me.live_bytes * cfg_.threads) : 0;
   }
 
   void run_phases(unsigned t, PerThread& me, Rng& rng) {
@@ -138,7 +144,7 @@ class Fragmentation final : public ThreadedWorkload {
       }
     }
     // The live set shrinks: a random shrink_percent stays.
-    size_t keep = std::max<size_t>(1, me.live.size() * shrink_percent_ / 100);
+    size_t keep = me.live.size() * shrink_percent_ / 100;
     for (size_t i = me.live.size(); i > keep; --i) {
       std::swap(me.live[i - 1], me.live[rng.below(i)]);
       me.digest.add(destroy_object(me.live[i - 1].object, me.live[i - 1].size));
@@ -147,7 +153,7 @@ class Fragmentation final : public ThreadedWorkload {
     me.live.resize(keep);
     if (t == 0) {
       figures_.after_shrink_pct = rss_per_live_pct(me);
-      figures_.after_shrink_rss = std::max<int64_t>(0, resident_bytes() - rss_before_);
+      figures_.after_shrink_rss = std::max<int64_t>(0, held_bytes() - held_before_);
       figures_.after_shrink_live = me.live_bytes * cfg_.threads;
     }
   }
@@ -186,7 +192,7 @@ class Fragmentation final : public ThreadedWorkload {
   uint64_t burst_percent_, shrink_percent_;
   ObjectPools pools_;  // outlives the objects: destroyed after per_thread_
   std::vector<PerThread> per_thread_;
-  int64_t rss_before_;
+  int64_t held_before_;
   Figures figures_;
 };
 

@@ -12,23 +12,6 @@
 
 namespace allocbench {
 
-std::optional<Footprint> read_footprint() {
-  std::FILE* f = std::fopen("/proc/self/smaps_rollup", "r");
-  if (!f) return std::nullopt;
-  Footprint fp;
-  int found = 0;
-  char line[256];
-  while (std::fgets(line, sizeof line, f)) {
-    long long kib = 0;
-    if (std::sscanf(line, "Rss: %lld kB", &kib) == 1) fp.rss = kib * 1024, ++found;
-    else if (std::sscanf(line, "Pss: %lld kB", &kib) == 1) fp.pss = kib * 1024, ++found;
-    else if (std::sscanf(line, "LazyFree: %lld kB", &kib) == 1) fp.lazy_free = kib * 1024, ++found;
-  }
-  std::fclose(f);
-  if (found != 3) return std::nullopt;
-  return fp;
-}
-
 namespace {
 
 void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sleep_until(t); }

@@ -7,6 +7,8 @@
 // held before the workload's setup. Read from /proc/self/smaps_rollup.
 #pragma once
 
+#include "common/resident_memory.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -15,13 +17,6 @@
 #include <vector>
 
 namespace allocbench {
-
-struct Footprint {
-  int64_t rss = 0, lazy_free = 0, pss = 0;  // bytes
-  int64_t held() const { return rss - lazy_free; }
-};
-
-std::optional<Footprint> read_footprint();
 
 // What the process held (RSS less LazyFree, bytes) at each moment of the idle.
 struct IdleCurve {
