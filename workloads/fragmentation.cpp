@@ -9,7 +9,8 @@
 //
 // Its own figures, read at each phase boundary: the memory the process holds (RSS less
 // LazyFree, from smaps_rollup) above what it held before setup, over the live bytes
-// (`rss_per_live_*_pct`), and after the shrink. With
+// (`rss_per_live_*_pct`), and after the shrink; the allocator's resident over allocated
+// where it says both; each boundary is marked on the timeline. With
 // threads, each thread runs its own live set and the first thread reads the figures at
 // its own boundaries.
 #include "common/resident_memory.hpp"
@@ -69,7 +70,12 @@ class Fragmentation final : public ThreadedWorkload {
               {"rss_per_live_worst_boundary_pct", figures_.worst_pct},
               {"rss_per_live_after_shrink_pct", figures_.after_shrink_pct},
               {"rss_after_shrink_bytes", figures_.after_shrink_rss},
-              {"live_after_shrink_bytes", figures_.after_shrink_live}}}};
+              {"live_after_shrink_bytes", figures_.after_shrink_live},
+              // Where the allocator says what it holds and has handed out (not mimalloc).
+              {figures_.res_per_alloc_last_pct ? "allocator_res_per_alloc_last_boundary_pct" : "",
+               figures_.res_per_alloc_last_pct},
+              {figures_.res_per_alloc_after_shrink_pct ? "allocator_res_per_alloc_after_shrink_pct" : "",
+               figures_.res_per_alloc_after_shrink_pct}}}};
   }
 
  private:
@@ -81,6 +87,7 @@ class Fragmentation final : public ThreadedWorkload {
   };
   struct Figures {  // read by the first thread
     int64_t first_pct = 0, last_pct = 0, worst_pct = 0, after_shrink_pct = 0, after_shrink_rss = 0, after_shrink_live = 0;
+    int64_t res_per_alloc_last_pct = 0, res_per_alloc_after_shrink_pct = 0;  // 0: not known
   };
 
   // The phase's median, moving in even steps (in eighths of a doubling) from start to end.
@@ -107,6 +114,11 @@ class Fragmentation final : public ThreadedWorkload {
   int64_t rss_per_live_pct(const PerThread& me) const {
     int64_t held = std::max<int64_t>(0, held_bytes() - held_before_);
     return me.live_bytes > 0 ? held * 100 / (me.live_bytes * cfg_.threads) : 0;
+  }
+  // The boundary on the timeline, and the allocator's resident over allocated (0: unknown).
+  int64_t res_per_alloc_pct() const {
+    AllocatorView view = cfg_.at_boundary ? cfg_.at_boundary() : AllocatorView{};
+    return view.allocated > 0 ? view.resident * 100 / view.allocated : 0;
   }
 
   void run_phases(unsigned t, PerThread& me, Rng& rng) {
@@ -141,6 +153,7 @@ class Fragmentation final : public ThreadedWorkload {
         if (phase == 0) figures_.first_pct = pct;
         figures_.last_pct = pct;
         figures_.worst_pct = std::max(figures_.worst_pct, pct);
+        figures_.res_per_alloc_last_pct = res_per_alloc_pct();
       }
     }
     // The live set shrinks: a random shrink_percent stays.
@@ -155,6 +168,7 @@ class Fragmentation final : public ThreadedWorkload {
       figures_.after_shrink_pct = rss_per_live_pct(me);
       figures_.after_shrink_rss = std::max<int64_t>(0, held_bytes() - held_before_);
       figures_.after_shrink_live = me.live_bytes * cfg_.threads;
+      figures_.res_per_alloc_after_shrink_pct = res_per_alloc_pct();
     }
   }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <map>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,12 +15,22 @@
 
 namespace allocbench {
 
+// The allocator's own view at a moment: what it holds resident (or mapped, where it knows
+// no more) and what the program has allocated from it; 0 where it does not say.
+struct AllocatorView {
+  int64_t resident = 0, allocated = 0;
+};
+
 struct WorkloadConfig {
   std::string_view name;  // as selected: trace:FILE names its file
   ParamValues params;
   uint64_t seed = 1;
   unsigned threads = 1;
   std::string prepared;   // trace:FILE: its prepared replay (trace/replay_cache.hpp)
+  // A workload with phases of its own calls this at each boundary (from one thread): the
+  // worker marks the moment on the timeline and answers with the allocator's view. Empty
+  // where no one listens (unit tests).
+  std::function<AllocatorView()> at_boundary;
 };
 
 // The workload's own counters (borrows, waits, ...); unused entries have no name.

@@ -141,7 +141,7 @@ Repetition launch(const LauncherOptions& o) {
   rep.counting = counting;
   rep.checksum = "-";  // a program's work is its own: nothing to digest
   rep.settings = requested_settings(o.settings);
-  if (o.timeline_ms > 0) rep.timeline = {o.timeline_ms, run.t_ms, run.rss_bytes, {}, {}, {}};
+  if (o.timeline_ms > 0) rep.timeline = {o.timeline_ms, run.t_ms, run.rss_bytes, {}, {}, {}, {}};
   return rep;
 }
 

@@ -134,11 +134,12 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
   }
   if (t_max <= 0 || bytes_max <= 0) return std::nullopt;
   bool idle = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->timeline.idle_t_ms.empty(); });
-  std::string body = text(0, 14,
-                          idle ? "memory over the measured phase and the idle after it: RSS solid, live bytes dashed, "
-                                 "held (RSS less LazyFree) in the idle that follows each phase dotted"
-                               : "memory over the measured phase: RSS solid, live bytes dashed",
-                          "font-weight=\"bold\"");
+  bool marks = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->timeline.boundary_t_ms.empty(); });
+  std::string title = idle ? "memory over the measured phase and the idle after it: RSS solid, live bytes dashed, "
+                             "held (RSS less LazyFree) in the idle that follows each phase dotted"
+                           : "memory over the measured phase: RSS solid, live bytes dashed";
+  if (marks) title += "; the workload's own phase boundaries as thin vertical lines";
+  std::string body = text(0, 14, title, "font-weight=\"bold\"");
   double x0 = 80, x1 = line_chart_width - 110, y1 = 28, y0 = y1 + line_height;
   body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", x0, y1,
                       x1 - x0, y0 - y1);
@@ -165,6 +166,11 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
         body += text(x0 + (x1 - x0) * t_ms.back() / t_max + 4, y0 - (y0 - y1) * series.back() / bytes_max + 4,
                      rows[i]->backend, "font-size=\"10\"");
     };
+    for (double ms : t.boundary_t_ms)
+      body += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"0.7\" "
+                          "stroke-dasharray=\"2 2\"><title>{4}</title></line>\n",
+                          x0 + (x1 - x0) * ms / t_max, y1, y0, palette[i % std::size(palette)],
+                          xml_escape(rows[i]->backend + ": a phase boundary of the workload"));
     polyline(t.t_ms, t.rss_bytes, "", "RSS", t.idle_t_ms.empty());
     polyline(t.t_ms, t.live_bytes, " stroke-dasharray=\"4 3\"", "live bytes", false);
     polyline(t.idle_t_ms, t.idle_held_bytes, " stroke-dasharray=\"1 3\"", "held in the idle", true);

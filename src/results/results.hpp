@@ -52,6 +52,8 @@ struct Timeline {
   // With --idle: what the process held (RSS less LazyFree) at the idle's moments, on the
   // same clock (ms since the phase's start).
   std::vector<double> idle_t_ms, idle_held_bytes;
+  // The workload's own phase boundaries (fragmentation's), ms since the phase's start.
+  std::vector<double> boundary_t_ms;
   bool operator==(const Timeline&) const = default;
 };
 

@@ -87,6 +87,7 @@ json to_json(const Timeline& t) {
   json j = {{"interval_ms", t.interval_ms}, {"t_ms", t.t_ms}, {"rss_bytes", t.rss_bytes}};
   if (!t.live_bytes.empty()) j["live_bytes"] = t.live_bytes;
   if (!t.idle_t_ms.empty()) j["idle_t_ms"] = t.idle_t_ms, j["idle_held_bytes"] = t.idle_held_bytes;
+  if (!t.boundary_t_ms.empty()) j["boundary_t_ms"] = t.boundary_t_ms;
   return j;
 }
 
@@ -132,6 +133,7 @@ Timeline read_timeline(const json& holder, const std::string& where, const Check
     if (timeline.idle_held_bytes.size() != timeline.idle_t_ms.size())
       c.fail("{}: idle_held_bytes must be as long as idle_t_ms ({} samples)", at, timeline.idle_t_ms.size());
   }
+  if (t.contains("boundary_t_ms")) series("boundary_t_ms", timeline.boundary_t_ms);
   return timeline;
 }
 

@@ -15,6 +15,7 @@ namespace allocbench {
 namespace {
 
 constexpr size_t max_samples = 1 << 16;
+constexpr size_t max_marks = 1024;  // a workload's own phase boundaries
 
 // /proc/self/statm: "size resident shared …" in pages; one pread, no allocation.
 int64_t rss_from(int fd) {
@@ -38,6 +39,7 @@ void sleep_until(int64_t ns) {
 TimelineSampler::TimelineSampler(int64_t interval_ns)
     : interval_ns_(interval_ns), statm_fd_(::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) {
   points_.resize(max_samples);
+  marks_.resize(max_marks);
   auto loop = [](void* self) -> void* {
     static_cast<TimelineSampler*>(self)->sample_loop();
     return nullptr;
@@ -62,6 +64,11 @@ void TimelineSampler::end() {
   if (running_) ::pthread_join(thread_, nullptr);
   running_ = false;
   if (sampling) take_sample();  // the phase's last moment, whatever the interval
+}
+
+void TimelineSampler::mark() {
+  if (state_.load(std::memory_order_acquire) == 1 && mark_count_ < marks_.size())
+    marks_[mark_count_++] = steady_now_ns() - phase_start_ns_;
 }
 
 void TimelineSampler::take_sample() {
@@ -91,6 +98,7 @@ Timeline TimelineSampler::samples(bool with_live) const {
     t.rss_bytes.push_back(static_cast<double>(points_[i].rss_bytes));
     if (with_live) t.live_bytes.push_back(static_cast<double>(points_[i].live_bytes));
   }
+  for (size_t i = 0; i < mark_count_; ++i) t.boundary_t_ms.push_back(static_cast<double>(marks_[i]) / 1e6);
   return t;
 }
 

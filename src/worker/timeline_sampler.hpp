@@ -24,6 +24,8 @@ class TimelineSampler {
   // Sampling starts; live bytes count from live_before, RSS leaves out rss_excluded.
   void begin(int64_t phase_start_ns, int64_t live_before, int64_t rss_excluded);
   void end();                          // sampling stops; the sampler exits
+  // A workload's own phase boundary, now (from the workload's thread, while sampling).
+  void mark();
   // The samples taken; live bytes only `with_live` (when counting).
   Timeline samples(bool with_live) const;
 
@@ -41,6 +43,8 @@ class TimelineSampler {
   int statm_fd_ = -1;
   size_t count_ = 0;
   std::vector<Point> points_;  // fixed capacity; when full, every other sample is dropped
+  std::vector<int64_t> marks_;  // fixed capacity, ns into the phase; read after end()
+  size_t mark_count_ = 0;
   std::atomic<int> state_{0};    // 0 idle, 1 sampling, 2 done
   pthread_t thread_{};
   bool running_ = false;

@@ -83,6 +83,21 @@ std::map<std::string, std::string> split_params(const std::vector<std::string>& 
   return out;
 }
 
+// What the allocator says it holds and has handed out, for a workload's own boundaries.
+AllocatorView allocator_view() {
+  AllocatorStats stats = allocator_stats();
+  AllocatorView view;
+  int64_t mapped = 0;
+  for (size_t i = 0; i < stats.size; ++i) {
+    auto value = static_cast<int64_t>(stats.items[i].value);
+    if (stats.items[i].name == "resident_bytes") view.resident = value;
+    if (stats.items[i].name == "mapped_bytes") mapped = value;
+    if (stats.items[i].name == "allocated_bytes") view.allocated = value;
+  }
+  if (view.resident == 0) view.resident = mapped;  // glibc knows only what it has mapped
+  return view;
+}
+
 // run --latency: the percentiles of each kind of call, and the timer's own cost.
 void add_latency_metrics(std::map<std::string, double>& metrics) {
   for (size_t k = 0; k < latency::op_names.size(); ++k) {
@@ -106,12 +121,16 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   // The driver gives the count it resolved (a trace's from its prepared replay).
   unsigned threads = opt.threads ? opt.threads : resolve_threads(info, 0, std::thread::hardware_concurrency());
   WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, split_params(opt.params)), opt.seed, threads,
-                     opt.prepared};
+                     opt.prepared, {}};
   counting::set_enabled(opt.counting == "on");
 
   // Its memory is taken before the counts start: the workload's figures stay its own.
   std::optional<TimelineSampler> timeline;
   if (opt.timeline_ms > 0) timeline.emplace(static_cast<int64_t>(opt.timeline_ms * 1e6));
+  cfg.at_boundary = [&timeline, own = opt.preloaded.empty()] {
+    if (timeline) timeline->mark();
+    return own ? allocator_view() : AllocatorView{};
+  };
 
   // Byte figures are the workload's own: relative to what the worker held before it.
   WorkloadOutcome outcome;

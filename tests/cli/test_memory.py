@@ -275,6 +275,26 @@ class FragmentationTest(unittest.TestCase):
         self.assertRegex(table.stdout, r"fragmentation · the workload's own figures \(median\)\n.*\n"
                                        r"   system .*rss_per_live_after_shrink_pct \d+%")
 
+    def test_phase_boundaries_are_on_the_timeline_with_the_allocators_view(self):
+        with tempfile.TemporaryDirectory() as d:
+            results, chart = os.path.join(d, "r.json"), os.path.join(d, "c.svg")
+            p = allocbench("run", "--backend", "system", "--workload", "fragmentation", "--param",
+                           "fragmentation.ops=100000", "--param", "fragmentation.phases=3", *FAST, "--timeline",
+                           "--format", "json", "--output", results)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(results) as f:
+                r = json.load(f)["results"][0]
+            marks = r["timeline"]["boundary_t_ms"]
+            self.assertEqual(len(marks), 4)  # three phases, then the shrink
+            self.assertEqual(marks, sorted(marks))
+            self.assertLessEqual(marks[-1], r["timeline"]["t_ms"][-1])
+            if NATIVE_MALLOC:  # glibc's mapped over allocated: it keeps what was freed
+                self.assertGreater(r["stats"]["allocator_res_per_alloc_after_shrink_pct"],
+                                   r["stats"]["allocator_res_per_alloc_last_boundary_pct"])
+            self.assertEqual(allocbench("plot", results, "-o", chart).returncode, 0)
+            with open(chart) as f:
+                self.assertEqual(f.read().count("system: a phase boundary of the workload"), 4)
+
 
 class ReturnSyscallsTest(unittest.TestCase):
     """The counted run counts and times madvise, munmap and mremap where the allocator calls

@@ -62,7 +62,7 @@ TEST_CASE("unit_repetition_report_round_trips_and_names_the_broken_field") {
   Repetition counted = counted_repetition("x");
   counted.settings = {{"narenas", {"2", "2"}}, {"tcache_count", {"0", std::nullopt}}};
   counted.leak_sites = {{96, 2, {"/lib/x.so+0x10", "/lib/x.so+0x20"}}};
-  counted.timeline = {10, {0, 10}, {4096, 8192}, {100, 200}, {20, 30}, {4096, 0}};
+  counted.timeline = {10, {0, 10}, {4096, 8192}, {100, 200}, {20, 30}, {4096, 0}, {5}};
   counted.stats = {{"borrows", 7}};
   Repetition back = parse_repetition(repetition_text(counted));
   CHECK(back.settings == counted.settings);

@@ -38,7 +38,7 @@ std::pair<std::string, unsigned> prepared(const WorkloadInfo& info) {
 
 Run run(std::string_view name, unsigned threads, uint64_t seed, std::map<std::string, std::string> params) {
   const WorkloadInfo& info = find_workload(name);
-  WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, params), seed, threads, {}};
+  WorkloadConfig cfg{info.name, resolve_params(info.name, info.params, params), seed, threads, {}, {}};
   if (info.kind == WorkloadKind::trace) std::tie(cfg.prepared, cfg.threads) = prepared(info);
   int64_t live = c::snapshot().live_bytes, unsized = c::unsized_frees();
   Run r{};
