@@ -2,9 +2,12 @@
 
 #include "common/cpu_info.hpp"
 
-#include <cmath>
+#include <linux/perf_event.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cmath>
 #include <algorithm>
 #include <bit>
 #include <ctime>
@@ -38,7 +41,9 @@ double middle_of(size_t b) {  // the bucket's middle value, in ticks
 
 struct Histograms {  // one thread's, mapped outside the heap
   uint32_t counts[op_names.size()][buckets];
+  uint32_t faulted[op_names.size()][buckets];  // the calls during which the thread page-faulted
   uint64_t max[op_names.size()];
+  perf_event_mmap_page* faults;  // the ring of this thread's page faults; null without perf events
   Histograms* next;
 };
 
@@ -46,16 +51,41 @@ Clock the_clock;
 std::mutex registry_lock;
 Histograms* registry = nullptr;  // every thread's, kept to the end of the process
 thread_local Histograms* mine = nullptr;
+std::atomic<bool> faults_seen{false};  // some thread's perf event opened
+
+// A software event on this thread's page faults, one header-only record per fault, in a
+// ring of 8 pages (room for the faults of one call). The mapping keeps the event alive,
+// so its descriptor is closed at once.
+perf_event_mmap_page* open_fault_ring() {
+  perf_event_attr attr{};
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+  attr.sample_period = 1;
+  attr.exclude_kernel = 1;  // the faults of user code, all of them; allowed unprivileged
+  attr.exclude_hv = 1;
+  int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) return nullptr;
+  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* ring = ::mmap(nullptr, page * 9, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (ring == MAP_FAILED) return nullptr;
+  faults_seen.store(true, std::memory_order_relaxed);
+  return static_cast<perf_event_mmap_page*>(ring);
+}
 
 Histograms* map_histograms() {
   void* p = ::mmap(nullptr, sizeof(Histograms), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
   auto* h = static_cast<Histograms*>(p);  // zeroed by the kernel
+  h->faults = open_fault_ring();
   std::lock_guard lock(registry_lock);
   h->next = registry;
   registry = h;
   return h;
 }
+
+uint64_t ring_head(perf_event_mmap_page* ring) { return __atomic_load_n(&ring->data_head, __ATOMIC_ACQUIRE); }
 
 }  // namespace
 
@@ -67,14 +97,28 @@ uint64_t monotonic_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-void record(Op op, uint64_t ticks) {
+uint64_t fault_mark() {
   if (!mine) [[unlikely]] {
     mine = map_histograms();
-    if (!mine) return;
+    if (!mine) return 0;
   }
+  if (!mine->faults) return 0;
+  // Consumed up to here, so that faults outside the calls never fill the ring.
+  uint64_t head = ring_head(mine->faults);
+  __atomic_store_n(&mine->faults->data_tail, head, __ATOMIC_RELEASE);
+  return head;
+}
+
+void record(Op op, uint64_t ticks, uint64_t mark) {
+  if (!mine) [[unlikely]]
+    return;  // fault_mark could not map this thread's histograms
+  // Read first: touching the histograms' pages may fault too, after the call.
+  bool faulted = mine->faults && ring_head(mine->faults) != mark;
   auto k = static_cast<size_t>(op);
-  ++mine->counts[k][bucket_of(ticks)];
+  size_t b = bucket_of(ticks);
+  ++mine->counts[k][b];
   mine->max[k] = std::max(mine->max[k], ticks);
+  if (faulted) ++mine->faulted[k][b];
 }
 
 void calibrate() {
@@ -107,12 +151,12 @@ void stop() { timing.store(false, std::memory_order_relaxed); }
 
 Percentiles percentiles(Op op) {
   auto k = static_cast<size_t>(op);
-  std::vector<uint64_t> merged(buckets);
+  std::vector<uint64_t> merged(buckets), faulted(buckets);
   uint64_t max = 0;
   {
     std::lock_guard lock(registry_lock);
     for (Histograms* h = registry; h; h = h->next) {
-      for (size_t b = 0; b < buckets; ++b) merged[b] += h->counts[k][b];
+      for (size_t b = 0; b < buckets; ++b) merged[b] += h->counts[k][b], faulted[b] += h->faulted[k][b];
       max = std::max(max, h->max[k]);
     }
   }
@@ -120,15 +164,25 @@ Percentiles percentiles(Op op) {
   for (uint64_t c : merged) p.count += c;
   if (p.count == 0) return p;
   auto ns = [](double ticks) { return std::max(0.0, ticks - the_clock.overhead_ticks) * the_clock.ns_per_tick; };
-  auto at = [&](double q) {  // the value of the call at rank ceil(q * count)
-    auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(p.count)));
+  auto bucket_at = [&](double q) {  // the bucket of the call at rank ceil(q * count)
+    auto rank = std::max<uint64_t>(static_cast<uint64_t>(std::ceil(q * static_cast<double>(p.count))), 1);
     uint64_t seen = 0;
     for (size_t b = 0; b < buckets; ++b)
-      if ((seen += merged[b]) >= std::max<uint64_t>(rank, 1)) return ns(std::min(middle_of(b), static_cast<double>(max)));
-    return ns(static_cast<double>(max));
+      if ((seen += merged[b]) >= rank) return b;
+    return size_t{buckets - 1};
   };
+  auto at = [&](double q) { return ns(std::min(middle_of(bucket_at(q)), static_cast<double>(max))); };
   p.p50 = at(0.5), p.p90 = at(0.9), p.p99 = at(0.99), p.p999 = at(0.999), p.p9999 = at(0.9999);
   p.max = ns(static_cast<double>(max));
+  p.faults_seen = faults_seen.load(std::memory_order_relaxed);
+  for (uint64_t c : faulted) p.faulted += c;
+  auto faulted_share = [&](double q) {  // of the calls in the percentile's bucket and beyond
+    uint64_t all = 0, with_fault = 0;
+    for (size_t b = bucket_at(q); b < buckets; ++b) all += merged[b], with_fault += faulted[b];
+    return all ? static_cast<double>(with_fault) / static_cast<double>(all) : 0.0;
+  };
+  p.faulted_share_p999 = faulted_share(0.999);
+  p.faulted_share_p9999 = faulted_share(0.9999);
   return p;
 }
 

@@ -9,8 +9,15 @@
 //
 // A histogram keeps 2048 exact values, then 1024 buckets per doubling: every value within
 // 0.1% (three significant digits), up to 2^40 ticks, in 128 KiB per kind and thread,
-// mapped with mmap (never malloc: the counting wrapper would see it) outside the timed
-// interval of the thread's first call.
+// mapped with mmap (never malloc: the counting wrapper would see it) before the thread's
+// first timed call.
+//
+// Where the tail comes from: each thread opens a perf software event on its own page
+// faults, one record per fault in a ring mapped into the process. A call during which the
+// ring's head moved page-faulted; a second histogram per kind counts those calls, so the
+// report can say what share of the calls beyond a percentile faulted. Reading the head is
+// a load before and after the call, outside the timed interval. Where perf events are
+// refused, nothing is said about faults.
 #pragma once
 
 #include <array>
@@ -50,7 +57,11 @@ uint64_t monotonic_ns();
 inline uint64_t now() { return timer().tsc ? tsc_begin() : monotonic_ns(); }
 inline uint64_t after() { return timer().tsc ? tsc_end() : monotonic_ns(); }
 
-void record(Op op, uint64_t ticks);  // adds one call to this thread's histogram of `op`
+// Before a timed call: this thread's page faults so far, as a mark (0 without perf events).
+uint64_t fault_mark();
+// Adds one call to this thread's histogram of `op`, and to its faulted one if the thread
+// page-faulted since `mark`.
+void record(Op op, uint64_t ticks, uint64_t mark);
 
 // Chooses and calibrates the clock (about 20 ms), before the workload's setup.
 void calibrate();
@@ -60,6 +71,11 @@ void stop();
 struct Percentiles {
   uint64_t count = 0;
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;  // ns, the timer's cost taken off
+  // With perf events: the calls that page-faulted, and their share of the calls at or
+  // beyond p99.9 and p99.99.
+  bool faults_seen = false;
+  uint64_t faulted = 0;
+  double faulted_share_p999 = 0, faulted_share_p9999 = 0;
 };
 // Over every thread's timed calls of `op`.
 Percentiles percentiles(Op op);
@@ -68,13 +84,14 @@ Percentiles percentiles(Op op);
 template <typename Call>
 inline auto timed(Op op, Call call) {
   if (!timing.load(std::memory_order_relaxed)) return call();
+  uint64_t faults = fault_mark();
   uint64_t t0 = now();
   if constexpr (std::is_void_v<decltype(call())>) {
     call();
-    record(op, after() - t0);
+    record(op, after() - t0, faults);
   } else {
     auto result = call();
-    record(op, after() - t0);
+    record(op, after() - t0, faults);
     return result;
   }
 }

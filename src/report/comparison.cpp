@@ -74,6 +74,8 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
   ComparisonTable t{workload + " · time of single calls (--latency: every call of the phase timed in a repetition "
                                "beside each measured one; medians of those repetitions, the timer's cost taken off)",
                     {"backend", "call", "calls", "p50", "p90", "p99", "p99.9", "p99.99", "max"}, {}, {}, false};
+  bool faults = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("malloc_faulted_calls"); });
+  if (faults) t.header.insert(t.header.end(), {"faulted", ">=p99.9", ">=p99.99"});
   for (const Result* r : rows)
     for (std::string op : {"malloc", "free"}) {
       if (!r->metrics.count(op + "_calls_timed")) continue;
@@ -83,6 +85,13 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
         double ns = median_or_zero(*r, fmt::format("{}_{}_ns", op, p));
         row.push_back(ns < step ? "<" + format_duration_ns(step) : format_duration_ns(ns));  // below what the clock tells
       }
+      if (faults && r->metrics.count(op + "_faulted_calls")) {
+        row.push_back(format_count(static_cast<uint64_t>(median_or_zero(*r, op + "_faulted_calls"))));
+        for (const char* p : {"p999", "p9999"})
+          row.push_back(fmt::format("{:.0f}%", 100 * median_or_zero(*r, fmt::format("{}_{}_faulted_share", op, p))));
+      } else if (faults) {
+        row.insert(row.end(), {"-", "-", "-"});
+      }
       t.rows.push_back(std::move(row));
     }
   if (!rows.empty() && rows.front()->metrics.count("latency_timer_ns"))
@@ -90,6 +99,9 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
                                   rows.front()->environment.latency_clock,
                                   format_duration_ns(median_or_zero(*rows.front(), "latency_timer_ns")),
                                   format_duration_ns(median_or_zero(*rows.front(), "latency_resolution_ns"))));
+  if (faults)
+    t.notes.push_back("faulted: calls during which their thread page-faulted (a perf software event per thread); "
+                      ">=p99.9, >=p99.99: the share of the calls that slow or slower that did");
   return t;
 }
 

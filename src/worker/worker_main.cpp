@@ -108,6 +108,11 @@ void add_latency_metrics(std::map<std::string, double>& metrics) {
     for (auto [suffix, value] : {std::pair{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"p999", p.p999},
                                  {"p9999", p.p9999}, {"max", p.max}})
       metrics[fmt::format("{}_{}_ns", op, suffix)] = value;
+    if (p.faults_seen) {
+      metrics[op + "_faulted_calls"] = static_cast<double>(p.faulted);
+      metrics[op + "_p999_faulted_share"] = p.faulted_share_p999;
+      metrics[op + "_p9999_faulted_share"] = p.faulted_share_p9999;
+    }
   }
   metrics["latency_timer_ns"] = latency::timer().overhead_ticks * latency::timer().ns_per_tick;
   metrics["latency_resolution_ns"] = latency::timer().resolution_ticks * latency::timer().ns_per_tick;

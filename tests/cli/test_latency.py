@@ -12,9 +12,11 @@ STALL = os.path.join(BUILD_DIR, "tests", "libstall_malloc.so")
 CHURN = ["--workload", "small-object-churn", "--reps", "1", "--latency", "--format", "json"]
 
 
-def stalling(directory, every, wait_us):
-    """A copy of the stalling glibc named for its period and wait (tests/programs/stall_malloc.cpp)."""
-    path = os.path.join(directory, f"libstall_malloc.every{every}.wait{wait_us}.so")
+def stalling(directory, every, wait_us=0, faults=0):
+    """A copy of the stalling glibc named for its period and its wait or page faults
+    (tests/programs/stall_malloc.cpp)."""
+    stall = f"wait{wait_us}" if wait_us else f"faults{faults}"
+    path = os.path.join(directory, f"libstall_malloc.every{every}.{stall}.so")
     shutil.copy(STALL, path)
     return f"preload:{path}"
 
@@ -54,12 +56,21 @@ class KnownTailTest(unittest.TestCase):
         self.assertLess(tail["malloc_p999_ns"], 50000)
         self.assertLess(tail["malloc_p9999_ns"], 50000)
 
+    def test_a_tail_of_page_faults_is_told_from_a_tail_of_waiting(self):
+        waits, faults = stalling(self.dir.name, 500, wait_us=20), stalling(self.dir.name, 500, faults=8)
+        rows = self.rows([waits, faults], 200000)
+        if "malloc_faulted_calls" not in rows[faults]:
+            self.skipTest("perf events are refused on this machine: faults are not attributed")
+        self.assertGreaterEqual(rows[faults]["malloc_faulted_calls"], 400)  # 0.2% of the calls fault 8 pages each
+        self.assertGreaterEqual(rows[faults]["malloc_p999_faulted_share"], 0.9)
+        self.assertLessEqual(rows[waits]["malloc_p999_faulted_share"], 0.1)  # waiting is not faulting
+
     def test_the_table_shows_the_percentiles_and_the_clock(self):
         p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--param",
                        "small-object-churn.ops=20000", "--reps", "1", "--latency")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r"small-object-churn · time of single calls \(--latency.*\n"
-                                   r"   backend\s+call\s+calls\s+p50\s+p90\s+p99\s+p99\.9\s+p99\.99\s+max\n"
+                                   r"   backend\s+call\s+calls\s+p50\s+p90\s+p99\s+p99\.9\s+p99\.99\s+max(\s+faulted\s+>=p99\.9\s+>=p99\.99)?\n"
                                    r"   system\s+malloc\s+20\.0 k .*\n   system\s+free\s+20\.0 k ")
         self.assertRegex(p.stdout, r"note: clock: (tsc|clock_gettime); its own cost, .* per call, is taken off")
 

@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
@@ -32,9 +35,9 @@ TEST_CASE("unit_latency_percentiles_keep_three_significant_digits_over_threads")
   for (uint64_t i = 0; i < 200000; ++i) all.push_back(1 + static_cast<uint64_t>(std::exp2(static_cast<double>(i % 3600) / 100)) + i % 7);
   auto half = all.begin() + static_cast<long>(all.size() / 2);
   std::thread other([&] {
-    for (auto it = half; it != all.end(); ++it) latency::record(latency::Op::free, *it);
+    for (auto it = half; it != all.end(); ++it) latency::record(latency::Op::free, *it, latency::fault_mark());
   });
-  for (auto it = all.begin(); it != half; ++it) latency::record(latency::Op::free, *it);
+  for (auto it = all.begin(); it != half; ++it) latency::record(latency::Op::free, *it, latency::fault_mark());
   other.join();
   latency::Percentiles p = latency::percentiles(latency::Op::free);
   CHECK(p.count == all.size());
@@ -45,4 +48,27 @@ TEST_CASE("unit_latency_percentiles_keep_three_significant_digits_over_threads")
   }
   CHECK(p.max == doctest::Approx(exact(all, 1.0)));
   CHECK(latency::percentiles(latency::Op::malloc).count == 0);  // kinds are kept apart
+}
+
+TEST_CASE("unit_latency_a_call_that_page_faults_is_counted_as_faulted") {
+  // After the test above (file order): the malloc histograms are this test's alone.
+  latency::calibrate();
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE)), calls = 200;
+  char* fresh = static_cast<char*>(::mmap(nullptr, page * calls, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  REQUIRE(fresh != MAP_FAILED);
+  latency::start();  // nothing below allocates until stop(): no other call is timed
+  for (size_t i = 0; i < calls; ++i) {
+    latency::timed(latency::Op::malloc, [&] { fresh[i * page] = 1; });  // first touch: a page fault
+    latency::timed(latency::Op::malloc, [] {});
+  }
+  latency::stop();
+  ::munmap(fresh, page * calls);
+  latency::Percentiles p = latency::percentiles(latency::Op::malloc);
+  CHECK(p.count == 2 * calls);
+  if (!p.faults_seen) {
+    MESSAGE("perf events are refused here: faults are not attributed");
+    return;
+  }
+  CHECK(p.faulted == calls);
+  CHECK(p.faulted_share_p999 == 1.0);  // the slowest calls are the faulting ones
 }
