@@ -174,6 +174,8 @@ Percentiles percentiles(Op op) {
   auto at = [&](double q) { return ns(std::min(middle_of(bucket_at(q)), static_cast<double>(max))); };
   p.p50 = at(0.5), p.p90 = at(0.9), p.p99 = at(0.99), p.p999 = at(0.999), p.p9999 = at(0.9999);
   p.max = ns(static_cast<double>(max));
+  for (size_t b = 0; b < buckets; ++b)
+    if (merged[b]) p.sum += static_cast<double>(merged[b]) * ns(std::min(middle_of(b), static_cast<double>(max)));
   p.faults_seen = faults_seen.load(std::memory_order_relaxed);
   for (uint64_t c : faulted) p.faulted += c;
   auto faulted_share = [&](double q) {  // of the calls in the percentile's bucket and beyond

@@ -71,6 +71,7 @@ void stop();
 struct Percentiles {
   uint64_t count = 0;
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;  // ns, the timer's cost taken off
+  double sum = 0;  // ns in all the calls, each less the timer's cost (from the buckets: within 0.1%)
   // With perf events: the calls that page-faulted, and their share of the calls at or
   // beyond p99.9 and p99.99.
   bool faults_seen = false;

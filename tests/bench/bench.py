@@ -23,6 +23,7 @@ import programs
 import replay
 import auto_reps
 import history
+import latency
 import memory_over_time
 
 
@@ -192,6 +193,7 @@ ITEMS = {
     "20": auto_reps.ranking,
     "21": history.run,
     "22": memory_over_time.run,
+    "23": latency.run,
 }
 
 if __name__ == "__main__":
