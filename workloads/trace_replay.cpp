@@ -18,9 +18,11 @@
 // The windows and slots live in mmap'd memory: neither the allocator under test nor the
 // counting wrapper sees them, and the windows, resident through the phase at a constant
 // size, are left out of the RSS figures (resident_harness_bytes). Calls of the malloc
-// family bypass the counting operator new, so the replay counts them itself.
+// family bypass the counting operator new, so the replay counts them itself, and times them
+// for run --latency (operator new times its own).
 #include "common/error.hpp"
 #include "counting/counting.hpp"
+#include "counting/latency.hpp"
 #include "trace/input_file.hpp"
 #include "trace/mapped_vector.hpp"
 #include "trace/objects.hpp"
@@ -96,13 +98,18 @@ void* allocate(Op op, size_t size, uint8_t align_log2, size_t index) {
     case Op::new_array: return ::operator new[](size);
     case Op::new_aligned: return ::operator new(size, std::align_val_t(alignment));
     case Op::new_array_aligned: return ::operator new[](size, std::align_val_t(alignment));
-    case Op::malloc_: p = std::malloc(size); break;
-    case Op::calloc_: p = std::calloc(1, size); break;
+    case Op::malloc_: p = latency::timed(latency::Op::malloc, [size] { return std::malloc(size); }); break;
+    case Op::calloc_: p = latency::timed(latency::Op::calloc, [size] { return std::calloc(1, size); }); break;
     case Op::posix_memalign_:
-      if (::posix_memalign(&p, alignment, size) != 0) p = nullptr;
+      p = latency::timed(latency::Op::aligned, [alignment, size] {
+        void* q = nullptr;
+        return ::posix_memalign(&q, alignment, size) == 0 ? q : nullptr;
+      });
       break;
-    case Op::aligned_alloc_: p = std::aligned_alloc(alignment, size); break;
-    case Op::memalign_: p = ::memalign(alignment, size); break;
+    case Op::aligned_alloc_:
+      p = latency::timed(latency::Op::aligned, [alignment, size] { return std::aligned_alloc(alignment, size); });
+      break;
+    case Op::memalign_: p = latency::timed(latency::Op::aligned, [alignment, size] { return ::memalign(alignment, size); }); break;
     default: ALLOCBENCH_CHECK(!"an allocation");
   }
   if (!p && size) allocation_failed(size, index);
@@ -166,7 +173,7 @@ void deallocate(void* p, Op allocated_by, size_t size, uint8_t align_log2) {
     case Op::new_array_aligned: ::operator delete[](p, size, alignment); return;
     default:
       count_free(size);
-      std::free(p);
+      latency::timed(latency::Op::free, [p] { std::free(p); });
   }
 }
 
@@ -338,7 +345,7 @@ class TraceReplay final : public Workload {
         if (frees) count_free(old.size);
         if (holds_memory(old.p)) me.digest.add(read_back(old.p, old.size) ^ old.size);
         else old.p = nullptr;
-        p = std::realloc(old.p, size);
+        p = latency::timed(latency::Op::realloc, [&old, size] { return std::realloc(old.p, size); });
         if (!p && size) allocation_failed(size, i);
         count_alloc(size);
       }

@@ -40,9 +40,9 @@ double middle_of(size_t b) {  // the bucket's middle value, in ticks
 }
 
 struct Histograms {  // one thread's, mapped outside the heap
-  uint32_t counts[op_names.size()][buckets];
-  uint32_t faulted[op_names.size()][buckets];  // the calls during which the thread page-faulted
-  uint64_t max[op_names.size()];
+  uint32_t counts[op_count][buckets];
+  uint32_t faulted[op_count][buckets];  // the calls during which the thread page-faulted
+  uint64_t max[op_count];
   perf_event_mmap_page* faults;  // the ring of this thread's page faults; null without perf events
   Histograms* next;
 };

@@ -20,6 +20,8 @@
 // refused, nothing is said about faults.
 #pragma once
 
+#include "common/call_kinds.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -29,8 +31,11 @@
 
 namespace allocbench::latency {
 
-enum class Op : uint8_t { malloc, free };  // operator new and new[] time as malloc, delete as free
-inline constexpr std::array<std::string_view, 2> op_names{"malloc", "free"};
+// In call_kinds' order. Operator new and new[] time as malloc (aligned ones as aligned),
+// delete as free; a replay's malloc family as itself (posix_memalign, aligned_alloc and
+// memalign as aligned).
+enum class Op : uint8_t { malloc, free, realloc, calloc, aligned };
+inline constexpr size_t op_count = call_kinds.size();
 
 struct Clock {
   bool tsc = false;         // false: clock_gettime

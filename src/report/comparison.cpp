@@ -1,5 +1,6 @@
 #include "report/comparison.hpp"
 
+#include "common/call_kinds.hpp"
 #include "report/format_units.hpp"
 #include "results/metrics.hpp"
 
@@ -74,10 +75,14 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
   ComparisonTable t{workload + " · time of single calls (--latency: every call of the phase timed in a repetition "
                                "beside each measured one; medians of those repetitions, the timer's cost taken off)",
                     {"backend", "call", "calls", "p50", "p90", "p99", "p99.9", "p99.99", "max"}, {}, {}, false};
-  bool faults = std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("malloc_faulted_calls"); });
+  bool faults = std::any_of(rows.begin(), rows.end(), [](const Result* r) {
+    return std::any_of(call_kinds.begin(), call_kinds.end(),
+                       [r](std::string_view kind) { return r->metrics.count(fmt::format("{}_faulted_calls", kind)) > 0; });
+  });
   if (faults) t.header.insert(t.header.end(), {"faulted", ">=p99.9", ">=p99.99"});
   for (const Result* r : rows)
-    for (std::string op : {"malloc", "free"}) {
+    for (std::string_view kind : call_kinds) {
+      std::string op(kind);
       if (!r->metrics.count(op + "_calls_timed")) continue;
       std::vector<std::string> row{r->backend, op, format_quantity(median_or_zero(*r, op + "_calls_timed"))};
       double step = median_or_zero(*r, "latency_resolution_ns");

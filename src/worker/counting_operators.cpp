@@ -47,7 +47,7 @@ void* allocate(std::size_t n) {
 void* allocate_aligned(std::size_t n, std::align_val_t al) {
   auto alignment = static_cast<std::size_t>(al);
   void* p = allocate_or_retry([n, alignment] {
-    return latency::timed(latency::Op::malloc, [n, alignment] {
+    return latency::timed(latency::Op::aligned, [n, alignment] {
       void* q = nullptr;
       return ::posix_memalign(&q, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? q : nullptr;
     });

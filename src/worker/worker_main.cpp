@@ -100,10 +100,10 @@ AllocatorView allocator_view() {
 
 // run --latency: the percentiles of each kind of call, and the timer's own cost.
 void add_latency_metrics(std::map<std::string, double>& metrics) {
-  for (size_t k = 0; k < latency::op_names.size(); ++k) {
+  for (size_t k = 0; k < latency::op_count; ++k) {
     latency::Percentiles p = latency::percentiles(static_cast<latency::Op>(k));
     if (p.count == 0) continue;
-    std::string op(latency::op_names[k]);
+    std::string op(call_kinds[k]);
     metrics[op + "_calls_timed"] = static_cast<double>(p.count);
     metrics[op + "_sum_ns"] = p.sum;
     for (auto [suffix, value] : {std::pair{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"p999", p.p999},

@@ -3,6 +3,7 @@ percentiles per kind of call, against a preloaded glibc with a known tail."""
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -96,6 +97,23 @@ class KnownTailTest(unittest.TestCase):
         metrics = json.loads(p.stdout)["results"][0]["metrics"]
         self.assertEqual(metrics["malloc_calls_timed"]["samples"], [20000, 20000])
         self.assertNotIn("allocs", metrics)
+
+
+class ReplayedCallsTest(unittest.TestCase):
+    def test_a_replay_times_every_call_by_its_kind(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "app.trace")
+            subprocess.run([os.path.join(BUILD_DIR, "tests", "make_trace"), path, "100000", "2", "2000", "1"], check=True)
+            calls = json.loads(allocbench("trace-info", path, "--format", "json").stdout)["per_operation"]
+            p = allocbench("run", "--backend", "system", "--workload", f"trace:{path}", "--reps", "1", "--latency",
+                           "--format", "json", env={"ALLOCBENCH_CACHE_DIR": os.path.join(tmp, "cache")})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            metrics = json.loads(p.stdout)["results"][0]["metrics"]
+            timed = {kind: metrics.get(f"{kind}_calls_timed", {"median": 0})["median"]
+                     for kind in ("malloc", "free", "realloc", "calloc", "aligned")}
+            # malloc and operator new as malloc, posix_memalign as aligned, free and delete as free.
+            self.assertEqual(timed, {"malloc": calls["malloc"] + calls["new"], "free": calls["free"] + calls["delete"],
+                                     "realloc": calls["realloc"], "calloc": 0, "aligned": calls["posix_memalign"]})
 
 
 class LatencyUsageTest(unittest.TestCase):
