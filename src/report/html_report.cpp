@@ -61,6 +61,7 @@ std::string html_report(const ReportInput& in) {
                         xml_escape(rows.front()->workload), xml_escape(work_settings(*rows.front())));
     body += "<div class=\"charts\">\n" + time_chart(rows).svg + memory_chart(rows).svg + "</div>\n";
     if (auto timeline = timeline_chart(rows)) body += timeline->svg;
+    if (auto latency = latency_chart(rows)) body += latency->svg;
     body += "</section>\n";
   }
   if (in.results.results.empty() && in.failures.empty()) body += "<p>No results.</p>\n";

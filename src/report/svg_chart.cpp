@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace allocbench {
 namespace {
@@ -178,6 +179,53 @@ std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows) {
   return finish(body, line_chart_width, y0 + 24);
 }
 
+std::optional<Chart> latency_chart(const std::vector<const Result*>& rows) {
+  static constexpr const char* points[] = {"p50", "p90", "p99", "p999", "p9999", "max"};
+  static constexpr const char* labels[] = {"p50", "p90", "p99", "p99.9", "p99.99", "max"};
+  double low = 1e300, high = 0;
+  for (const Result* r : rows)
+    for (const char* kind : {"malloc", "free"})
+      for (const char* p : points)
+        if (const Summary* s = summary_of(*r, fmt::format("{}_{}_ns", kind, p).c_str())) {
+          // Below the clock's step a time reads as the step: what the clock can tell.
+          double ns = std::max(s->median, std::max(1.0, median_of(*r, "latency_resolution_ns")));
+          low = std::min(low, ns), high = std::max(high, ns);
+        }
+  if (high == 0) return std::nullopt;
+  double decade_low = std::floor(std::log10(low)), decade_high = std::max(decade_low + 1, std::ceil(std::log10(high)));
+  std::string body = text(0, 14, "time of single calls (--latency, medians of the latency repetitions): malloc solid, "
+                                 "free dashed, on a log scale", "font-weight=\"bold\"");
+  double x0 = 80, x1 = line_chart_width - 110, y1 = 28, y0 = y1 + line_height;
+  auto x_of = [&](size_t i) { return x0 + (x1 - x0) * static_cast<double>(i) / (std::size(points) - 1); };
+  auto y_of = [&](double ns) { return y0 - (y0 - y1) * (std::log10(ns) - decade_low) / (decade_high - decade_low); };
+  body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", x0, y1,
+                      x1 - x0, y0 - y1);
+  for (double d = decade_low; d <= decade_high; ++d) {
+    body += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", x0, x1,
+                        y_of(std::pow(10, d)), y_of(std::pow(10, d)));
+    body += text(x0 - 4, y_of(std::pow(10, d)) + 4, format_duration_ns(std::pow(10, d)), "text-anchor=\"end\"");
+  }
+  for (size_t i = 0; i < std::size(labels); ++i) body += text(x_of(i), y0 + 16, labels[i], "text-anchor=\"middle\"");
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (const char* kind : {"malloc", "free"}) {
+      std::string line;
+      for (size_t k = 0; k < std::size(points); ++k)
+        if (const Summary* s = summary_of(*rows[i], fmt::format("{}_{}_ns", kind, points[k]).c_str()))
+          line += fmt::format("{:.1f},{:.1f} ", x_of(k),
+                              y_of(std::max(s->median, std::max(1.0, median_of(*rows[i], "latency_resolution_ns")))));
+      if (line.empty()) continue;
+      bool malloc = std::string_view(kind) == "malloc";
+      body += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"{}><title>{}</title>"
+                          "</polyline>\n",
+                          line, palette[i % std::size(palette)], malloc ? "" : " stroke-dasharray=\"4 3\"",
+                          xml_escape(rows[i]->backend + " " + kind));
+      if (malloc)  // the backend's name at its malloc line's end
+        body += text(x1 + 4, y_of(std::max(median_of(*rows[i], "malloc_max_ns"), 1.0)) + 4, rows[i]->backend,
+                     "font-size=\"10\"");
+    }
+  return finish(body, line_chart_width, y0 + 24);
+}
+
 std::vector<std::vector<const Result*>> by_work(const Results& results) {
   std::vector<std::vector<const Result*>> groups;
   auto work = [](const Result& r) {  // the entry's key, less its backend
@@ -206,10 +254,11 @@ std::string svg_chart(const Results& results) {
     place(time, 10);
     place(memory, 10 + time.width + 30);
     y += std::max(time.height, memory.height) + 10;
-    if (auto timeline = timeline_chart(rows)) {
-      place(*timeline, 10);
-      y += timeline->height + 10;
-    }
+    for (auto chart : {timeline_chart(rows), latency_chart(rows)})
+      if (chart) {
+        place(*chart, 10);
+        y += chart->height + 10;
+      }
     y += 10;
   }
   return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

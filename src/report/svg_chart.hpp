@@ -26,6 +26,9 @@ Chart time_chart(const std::vector<const Result*>& rows);
 Chart memory_chart(const std::vector<const Result*>& rows);
 // RSS (solid) and live bytes (dashed) over the measured phase; none without timelines.
 std::optional<Chart> timeline_chart(const std::vector<const Result*>& rows);
+// run --latency: the percentiles of malloc (solid) and free (dashed) per backend, on a log
+// scale of time; none without them.
+std::optional<Chart> latency_chart(const std::vector<const Result*>& rows);
 
 // The entries of `results` grouped by the work they did (workload, parameters, seed,
 // threads, measure, directory: their key less the backend), in their first order.

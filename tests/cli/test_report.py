@@ -103,6 +103,24 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(html.count("<polyline"), 2 * len(BACKENDS) * len(WORKLOADS))  # RSS and live per cell
         self.assertIn("@media print", html)
 
+    def test_latency_percentiles_are_drawn_per_backend_in_the_report_and_plot(self):
+        results = self.path("latency.json")
+        p = allocbench(*RUN, "--latency", "--format", "json", "--output", results)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(allocbench("report", results, "-o", self.path("latency.html")).returncode, 0)
+        with open(self.path("latency.html")) as f:
+            html = f.read()
+        self.assert_self_contained(html)
+        for w in WORKLOADS:
+            section = html[html.index(f"<h2>{w}</h2>"):]
+            self.assertIn("time of single calls (--latency", section)
+        for backend in BACKENDS:  # a malloc and a free line per workload
+            self.assertEqual(html.count(f"<title>{backend} malloc</title>"), len(WORKLOADS))
+            self.assertEqual(html.count(f"<title>{backend} free</title>"), len(WORKLOADS))
+        self.assertEqual(allocbench("plot", results, "-o", self.path("latency.svg")).returncode, 0)
+        with open(self.path("latency.svg")) as f:
+            self.assertEqual(f.read().count("time of single calls (--latency"), len(WORKLOADS))
+
     def test_report_command_and_plot_draw_the_same_charts(self):
         base, _, _ = self.baseline_with_a_regression()
         results = self.path("results.json")
