@@ -7,7 +7,9 @@ ITEMS ?=
 FUZZ_SECONDS ?= 60
 CONFIGURE = cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DALLOCBENCH_WERROR=ON >/dev/null
 
-.PHONY: all build build-all run test bench baseline test-sanitize fuzz clean
+PREFIX ?= /usr/local
+
+.PHONY: all build build-all run test bench baseline test-sanitize fuzz install package clean
 
 all: build-all
 
@@ -26,6 +28,15 @@ build-all:
 # The main job: every backend on every workload. Pass flags with ARGS="--reps 9".
 run: build
 	$(BUILD)/allocbench run $(ARGS)
+
+# allocbench and everything it runs, into PREFIX (bin/allocbench, lib/allocbench/).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A .deb of the same files, for /usr (build/allocbench_*.deb).
+package: build
+	@bash install-deps.sh package
+	cd $(BUILD) && cpack
 
 test: build-all
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

@@ -3,6 +3,7 @@
 # warm machine does not touch apt at all. Says which it installs and why.
 #
 #   install-deps.sh run    building allocbench and running it (make run)
+#   install-deps.sh package the above, and what makes the .deb (make package)
 #   install-deps.sh test   the above, and what the tests use (make test)
 #   install-deps.sh fuzz   the above, and clang with libFuzzer (make fuzz)
 set -euo pipefail
@@ -21,6 +22,9 @@ nlohmann-json3-dev|results and baselines in JSON
 libfmt-dev|formatting
 valgrind|callgrind.h for the workers, and run --measure instructions
 "
+package_packages="
+dpkg-dev|dpkg-shlibdeps, which names the .deb's dependencies
+"
 test_packages="
 doctest-dev|the unit tests
 python3|the CLI tests
@@ -35,9 +39,10 @@ libclang-rt-14-dev|libFuzzer's runtime
 
 case "${1:-run}" in
   run) wanted="$run_packages" ;;
-  test) wanted="$run_packages$test_packages" ;;
-  fuzz) wanted="$run_packages$test_packages$fuzz_packages" ;;
-  *) echo "install-deps.sh: expected run, test or fuzz, got '$1'" >&2; exit 2 ;;
+  package) wanted="$run_packages$package_packages" ;;
+  test) wanted="$run_packages$package_packages$test_packages" ;;
+  fuzz) wanted="$run_packages$package_packages$test_packages$fuzz_packages" ;;
+  *) echo "install-deps.sh: expected run, package, test or fuzz, got '$1'" >&2; exit 2 ;;
 esac
 
 missing=()
