@@ -92,15 +92,30 @@ class ThreadedWorkload : public Workload {
   explicit ThreadedWorkload(unsigned threads) : thread_count_(threads) {}
   void setup() override {
     threads_ = std::make_unique<PhasedThreads>(thread_count_, [this](unsigned t, Phase p) { step(t, p); });
-    threads_->setup();
+    guarded([this] { threads_->setup(); });
   }
-  void run() override { threads_->run(); }
-  void teardown() override { threads_->teardown(); }
+  void run() override { guarded([this] { threads_->run(); }); }
+  void teardown() override { guarded([this] { threads_->teardown(); }); }
 
  protected:
   virtual void step(unsigned thread, Phase phase) = 0;
+  // Thread 0 left a phase by an exception: whatever another thread waits on from it must
+  // stop waiting (a ring it would have drained), so that the threads can end.
+  virtual void abandon() {}
 
  private:
+  // The threads end while the derived workload, whose data they use, still exists.
+  template <typename Call>
+  void guarded(Call call) {
+    try {
+      call();
+    } catch (...) {
+      abandon();
+      threads_.reset();
+      throw;
+    }
+  }
+
   unsigned thread_count_;
   std::unique_ptr<PhasedThreads> threads_;
 };

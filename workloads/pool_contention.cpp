@@ -55,6 +55,7 @@ class PoolContention final : public ThreadedWorkload {
   }
 
  private:
+  void abandon() override { handoff_.abandon(); }
   struct alignas(64) PerThread {
     std::vector<Message> window;  // thread-local churn
     Digest digest;                // of what this thread makes, and frees of its window, in order

@@ -77,6 +77,7 @@ class ProfileReplay final : public ThreadedWorkload {
   }
 
  private:
+  void abandon() override { handoff_.abandon(); }
   struct alignas(64) PerThread {
     trace::mapped_vector<Step> schedule;
     trace::mapped_vector<Object> slots;

@@ -27,12 +27,15 @@ class RingHandoff {
   // Called by thread t before it first hands anything over, in setup.
   void start(unsigned t) { producing_[t].store(true, std::memory_order_relaxed); }
 
+  // A thread left the phase (an exception): no one waits on a ring any more.
+  void abandon() { abandoned_.store(true, std::memory_order_release); }
+
   // Hands `value` to the next thread. While the ring is full, takes what the previous
   // thread handed (so that a ring of full rings still moves); returns how often it was full.
   template <typename Take>
   int64_t send(unsigned t, const T& value, Take&& take) {
     int64_t full = 0;
-    while (!rings_[t].try_push(value)) {
+    while (!rings_[t].try_push(value) && !abandoned_.load(std::memory_order_acquire)) {
       ++full;
       if (!receive(t, take)) std::this_thread::yield();
     }
@@ -54,7 +57,7 @@ class RingHandoff {
   void finish(unsigned t, Take&& take) {
     producing_[t].store(false, std::memory_order_release);
     const auto& previous = producing_[(t + threads_ - 1) % threads_];
-    while (previous.load(std::memory_order_acquire))
+    while (previous.load(std::memory_order_acquire) && !abandoned_.load(std::memory_order_acquire))
       if (!receive(t, take)) std::this_thread::yield();
     while (receive(t, take)) {
     }
@@ -66,6 +69,7 @@ class RingHandoff {
   unsigned threads_;
   std::deque<SpscRing<T>> rings_;  // rings_[t]: from thread t to the next
   std::vector<std::atomic<bool>> producing_;
+  std::atomic<bool> abandoned_{false};
 };
 
 // The checksum of work whose objects travel between threads: each thread's digest of its

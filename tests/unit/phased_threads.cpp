@@ -1,11 +1,14 @@
 // PhasedThreads keeps its threads in step through the phases and parks them after
 // teardown; a phase that thread 0 leaves by an exception must not strand the others.
 #include "workloads/phased_threads.hpp"
+#include "workloads/ring_handoff.hpp"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
+#include <thread>
 
 using namespace allocbench;
 
@@ -58,4 +61,39 @@ TEST_CASE("unit_phased_threads_end_when_thread_0_throws_in_a_phase") {
       if (p > reached) CHECK(*phase[p] == 0);
     }
   }
+}
+
+namespace {
+
+// Thread 1 drains thread 0's ring until thread 0 is done producing; thread 0 throws once
+// thread 1 waits.
+class WaitsOnThread0 final : public ThreadedWorkload {
+ public:
+  WaitsOnThread0() : ThreadedWorkload(2), handoff_(2, 4) {}
+  WorkloadOutcome outcome() const override { return {}; }
+
+ private:
+  void abandon() override { handoff_.abandon(); }
+  void step(unsigned t, Phase p) override {
+    if (p == Phase::setup) handoff_.start(t);
+    if (p != Phase::run) return;
+    if (t == 1) {
+      waiting_.store(true);
+      handoff_.finish(t, [](int) {});
+      return;
+    }
+    while (!waiting_.load()) std::this_thread::yield();
+    throw std::runtime_error("thread 0 fails");
+  }
+  RingHandoff<int> handoff_;
+  std::atomic<bool> waiting_{false};
+};
+
+}  // namespace
+
+TEST_CASE("unit_threaded_workload_ends_its_threads_when_thread_0_throws_while_another_waits_on_it") {
+  auto workload = std::make_unique<WaitsOnThread0>();
+  workload->setup();
+  CHECK_THROWS_AS(workload->run(), std::runtime_error);  // returns: thread 1 stopped waiting and was joined
+  workload.reset();
 }
