@@ -1,5 +1,7 @@
 #include "results/sequential.hpp"
 
+#include "results/metrics.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -25,8 +27,11 @@ std::string_view to_string(Answer a) {
 Answer answer(const Comparison& row) {
   bool changed = row.verdict == Verdict::regression || row.verdict == Verdict::improvement;
   // More repetitions can settle a tested row, or one whose samples are still too few (its
-  // verdict is the threshold's alone, unconfirmed). Other rows are answered by their kind.
-  bool testable = row.evidence == Evidence::tested || row.evidence == Evidence::too_few_samples;
+  // verdict is the threshold's alone, unconfirmed), unless the counted run, which runs
+  // once, gave them. Other rows are answered by their kind.
+  const MetricInfo* m = find_metric(row.metric);
+  bool more_samples = !m || m->source != Source::counted;
+  bool testable = (row.evidence == Evidence::tested || row.evidence == Evidence::too_few_samples) && more_samples;
   if (!testable) return changed ? Answer::different : Answer::same;
   if (changed && row.evidence == Evidence::tested) return Answer::different;
   if (row.direction == Direction::same || row.within_threshold) return Answer::same;

@@ -151,6 +151,20 @@ TEST_CASE("unit_sequential_each_answer_on_fixed_samples") {
   CHECK(report.inconclusive() == 1);
 }
 
+TEST_CASE("unit_sequential_a_counted_figure_is_never_left_open") {
+  // One counted run a side, whatever the repetitions: more of them cannot settle it.
+  Result base = timed_entry("a", {100, 101, 102}), now = timed_entry("a", {100, 101, 102});
+  base.metrics["madvise_calls"] = summarize({100});
+  now.metrics["madvise_calls"] = summarize({171});
+  Comparison row = judge(base, now, "madvise_calls", CompareOptions{});
+  CHECK(row.evidence == Evidence::too_few_samples);
+  CHECK(answer(row) == Answer::different);  // the threshold's answer, not gated
+  CompareReport report;
+  report.rows = {row};
+  close_open_rows(report);
+  CHECK(report.inconclusive() == 0);
+}
+
 TEST_CASE("unit_sequential_unequal_counts_are_judged_on_medians") {
   // The same distribution, 5 against 40 repetitions: the best of 40 is lower by chance
   // alone, 4% here, but the medians agree.
