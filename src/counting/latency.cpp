@@ -43,6 +43,7 @@ struct Histograms {  // one thread's, mapped outside the heap
   uint32_t counts[op_count][buckets];
   uint32_t faulted[op_count][buckets];  // the calls during which the thread page-faulted
   uint64_t max[op_count];
+  uint64_t unprobed[op_count];   // calls timed without a ring (this thread's perf event refused)
   perf_event_mmap_page* faults;  // the ring of this thread's page faults; null without perf events
   Histograms* next;
 };
@@ -51,26 +52,26 @@ Clock the_clock;
 std::mutex registry_lock;
 Histograms* registry = nullptr;  // every thread's, kept to the end of the process
 thread_local Histograms* mine = nullptr;
-std::atomic<bool> faults_seen{false};  // some thread's perf event opened
 
 // A software event on this thread's page faults, one header-only record per fault, in a
-// ring of 8 pages (room for the faults of one call). The mapping keeps the event alive,
-// so its descriptor is closed at once.
+// ring of one data page: only whether its head moved during a call matters, and it moves
+// on a call's first fault even when the ring then fills. (Each thread's ring is locked
+// memory, within perf_event_mlock_kb.) The mapping keeps the event alive, so its
+// descriptor is closed at once.
 perf_event_mmap_page* open_fault_ring() {
   perf_event_attr attr{};
   attr.size = sizeof attr;
   attr.type = PERF_TYPE_SOFTWARE;
   attr.config = PERF_COUNT_SW_PAGE_FAULTS;
   attr.sample_period = 1;
-  attr.exclude_kernel = 1;  // the faults of user code, all of them; allowed unprivileged
+  attr.exclude_kernel = 1;  // faults in user code (a call's own); allowed unprivileged
   attr.exclude_hv = 1;
   int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
   if (fd < 0) return nullptr;
   size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  void* ring = ::mmap(nullptr, page * 9, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* ring = ::mmap(nullptr, page * 2, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   ::close(fd);
   if (ring == MAP_FAILED) return nullptr;
-  faults_seen.store(true, std::memory_order_relaxed);
   return static_cast<perf_event_mmap_page*>(ring);
 }
 
@@ -115,6 +116,7 @@ void record(Op op, uint64_t ticks, uint64_t mark) {
   // Read first: touching the histograms' pages may fault too, after the call.
   bool faulted = mine->faults && ring_head(mine->faults) != mark;
   auto k = static_cast<size_t>(op);
+  if (!mine->faults) ++mine->unprobed[k];
   size_t b = bucket_of(ticks);
   ++mine->counts[k][b];
   mine->max[k] = std::max(mine->max[k], ticks);
@@ -152,12 +154,13 @@ void stop() { timing.store(false, std::memory_order_relaxed); }
 Percentiles percentiles(Op op) {
   auto k = static_cast<size_t>(op);
   std::vector<uint64_t> merged(buckets), faulted(buckets);
-  uint64_t max = 0;
+  uint64_t max = 0, unprobed = 0;
   {
     std::lock_guard lock(registry_lock);
     for (Histograms* h = registry; h; h = h->next) {
       for (size_t b = 0; b < buckets; ++b) merged[b] += h->counts[k][b], faulted[b] += h->faulted[k][b];
       max = std::max(max, h->max[k]);
+      unprobed += h->unprobed[k];
     }
   }
   Percentiles p;
@@ -176,7 +179,8 @@ Percentiles percentiles(Op op) {
   p.max = ns(static_cast<double>(max));
   for (size_t b = 0; b < buckets; ++b)
     if (merged[b]) p.sum += static_cast<double>(merged[b]) * ns(std::min(middle_of(b), static_cast<double>(max)));
-  p.faults_seen = faults_seen.load(std::memory_order_relaxed);
+  // Said only when every call was watched: a thread without a ring would undercount.
+  p.faults_seen = unprobed == 0;
   for (uint64_t c : faulted) p.faulted += c;
   auto faulted_share = [&](double q) {  // of the calls in the percentile's bucket and beyond
     uint64_t all = 0, with_fault = 0;

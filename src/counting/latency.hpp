@@ -8,16 +8,17 @@
 // timer's own cost (the median of empty intervals) is measured at start and subtracted.
 //
 // A histogram keeps 2048 exact values, then 1024 buckets per doubling: every value within
-// 0.1% (three significant digits), up to 2^40 ticks, in 128 KiB per kind and thread,
-// mapped with mmap (never malloc: the counting wrapper would see it) before the thread's
-// first timed call.
+// 0.1% (three significant digits), up to 2^41 ticks, in 128 KiB per kind and thread (two:
+// all calls and the faulted ones), mapped with mmap (never malloc: the counting wrapper
+// would see it) before the thread's first timed call.
 //
 // Where the tail comes from: each thread opens a perf software event on its own page
 // faults, one record per fault in a ring mapped into the process. A call during which the
 // ring's head moved page-faulted; a second histogram per kind counts those calls, so the
-// report can say what share of the calls beyond a percentile faulted. Reading the head is
-// a load before and after the call, outside the timed interval. Where perf events are
-// refused, nothing is said about faults.
+// report can say what share of the calls as slow as a percentile or slower faulted.
+// Reading the head is a load before and after the call, outside the timed interval; the
+// kernel's writing of a record is inside it, and adds to each faulting call. Where any
+// thread's perf event is refused, nothing is said about faults.
 #pragma once
 
 #include "common/call_kinds.hpp"
@@ -77,8 +78,8 @@ struct Percentiles {
   uint64_t count = 0;
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, p9999 = 0, max = 0;  // ns, the timer's cost taken off
   double sum = 0;  // ns in all the calls, each less the timer's cost (from the buckets: within 0.1%)
-  // With perf events: the calls that page-faulted, and their share of the calls at or
-  // beyond p99.9 and p99.99.
+  // With perf events on every thread: the calls that page-faulted, and their share of the
+  // calls in p99.9's (p99.99's) histogram bucket or slower.
   bool faults_seen = false;
   uint64_t faulted = 0;
   double faulted_share_p999 = 0, faulted_share_p9999 = 0;
