@@ -25,10 +25,16 @@
 namespace allocbench {
 namespace {
 
-int64_t held_bytes() {
+int64_t held_bytes() {  // -1 where smaps_rollup cannot be read
   std::optional<Footprint> f = read_footprint();
-  return f ? f->held() : 0;
+  return f ? f->held() : -1;
 }
+
+// a in percent of b; -1 (left out) where either is unknown or b is 0.
+int64_t percent(int64_t a, int64_t b) { return a >= 0 && b > 0 ? a * 100 / b : -1; }
+
+// A figure of the workload's own, left out where it is not known.
+Stat known(std::string_view name, int64_t value) { return {value >= 0 ? name : "", value}; }
 
 // Sizes in eighths of a doubling: size(L) = 2^(L/8). Integers only, so that every machine
 // draws the same sizes (libm's exp may differ in the last bit).
@@ -65,17 +71,15 @@ class Fragmentation final : public ThreadedWorkload {
     for (const auto& t : per_thread_) all.add(t.digest.value());
     return {ops_,
             all.value(),
-            {{{"rss_per_live_first_boundary_pct", figures_.first_pct},
-              {"rss_per_live_last_boundary_pct", figures_.last_pct},
-              {"rss_per_live_worst_boundary_pct", figures_.worst_pct},
-              {"rss_per_live_after_shrink_pct", figures_.after_shrink_pct},
-              {"rss_after_shrink_bytes", figures_.after_shrink_rss},
-              {"live_after_shrink_bytes", figures_.after_shrink_live},
+            {{known("rss_per_live_first_boundary_pct", figures_.first_pct),
+              known("rss_per_live_last_boundary_pct", figures_.last_pct),
+              known("rss_per_live_worst_boundary_pct", figures_.worst_pct),
+              known("rss_per_live_after_shrink_pct", figures_.after_shrink_pct),  // none once nothing is live
+              known("rss_after_shrink_bytes", figures_.after_shrink_rss),
+              known("live_after_shrink_bytes", figures_.after_shrink_live),
               // Where the allocator says what it holds and has handed out (not mimalloc).
-              {figures_.res_per_alloc_last_pct ? "allocator_res_per_alloc_last_boundary_pct" : "",
-               figures_.res_per_alloc_last_pct},
-              {figures_.res_per_alloc_after_shrink_pct ? "allocator_res_per_alloc_after_shrink_pct" : "",
-               figures_.res_per_alloc_after_shrink_pct}}}};
+              known("allocator_res_per_alloc_last_boundary_pct", figures_.res_per_alloc_last_pct),
+              known("allocator_res_per_alloc_after_shrink_pct", figures_.res_per_alloc_after_shrink_pct)}}};
   }
 
  private:
@@ -86,8 +90,11 @@ class Fragmentation final : public ThreadedWorkload {
     Digest digest;
   };
   struct Figures {  // read by the first thread
-    int64_t first_pct = 0, last_pct = 0, worst_pct = 0, after_shrink_pct = 0, after_shrink_rss = 0, after_shrink_live = 0;
-    int64_t res_per_alloc_last_pct = 0, res_per_alloc_after_shrink_pct = 0;  // 0: not known
+    int64_t first_pct = -1, last_pct = -1, worst_pct = -1, after_shrink_pct = -1, after_shrink_rss = -1,
+            after_shrink_live = -1, res_per_alloc_last_pct = -1, res_per_alloc_after_shrink_pct = -1;  // -1: unknown
+  };
+  struct Reading {  // at a boundary: held above the start, and the allocator's res/alloc
+    int64_t held = -1, res_per_alloc_pct = -1;
   };
 
   // The phase's median, moving in even steps (in eighths of a doubling) from start to end.
@@ -111,14 +118,14 @@ class Fragmentation final : public ThreadedWorkload {
     slot = {make_object(size, value), size};
   }
 
-  int64_t rss_per_live_pct(const PerThread& me) const {
-    int64_t held = std::max<int64_t>(0, held_bytes() - held_before_);
-    return me.live_bytes > 0 ? held * 100 / (me.live_bytes * cfg_.threads) : 0;
-  }
-  // The boundary on the timeline, and the allocator's resident over allocated (0: unknown).
-  int64_t res_per_alloc_pct() const {
-    AllocatorView view = cfg_.at_boundary ? cfg_.at_boundary() : AllocatorView{};
-    return view.allocated > 0 ? view.resident * 100 / view.allocated : 0;
+  // A boundary: marked on the timeline by the worker, which reads what is held (here
+  // where no one listens: unit tests).
+  Reading boundary() const {
+    BoundaryView view = cfg_.at_boundary ? cfg_.at_boundary() : BoundaryView{held_bytes(), 0, 0};
+    Reading r;
+    if (view.held >= 0 && held_before_ >= 0) r.held = std::max<int64_t>(0, view.held - held_before_);
+    if (view.resident > 0) r.res_per_alloc_pct = percent(view.resident, view.allocated);
+    return r;
   }
 
   void run_phases(unsigned t, PerThread& me, Rng& rng) {
@@ -149,11 +156,12 @@ class Fragmentation final : public ThreadedWorkload {
         replace(me, me.live[rng.below(me.live.size())], draw_size(r, median), r);
       }
       if (t == 0) {
-        int64_t pct = rss_per_live_pct(me);
+        Reading r = boundary();
+        int64_t pct = percent(r.held, me.live_bytes * cfg_.threads);
         if (phase == 0) figures_.first_pct = pct;
         figures_.last_pct = pct;
         figures_.worst_pct = std::max(figures_.worst_pct, pct);
-        figures_.res_per_alloc_last_pct = res_per_alloc_pct();
+        figures_.res_per_alloc_last_pct = r.res_per_alloc_pct;
       }
     }
     // The live set shrinks: a random shrink_percent stays.
@@ -165,10 +173,11 @@ class Fragmentation final : public ThreadedWorkload {
     }
     me.live.resize(keep);
     if (t == 0) {
-      figures_.after_shrink_pct = rss_per_live_pct(me);
-      figures_.after_shrink_rss = std::max<int64_t>(0, held_bytes() - held_before_);
+      Reading r = boundary();
       figures_.after_shrink_live = me.live_bytes * cfg_.threads;
-      figures_.res_per_alloc_after_shrink_pct = res_per_alloc_pct();
+      figures_.after_shrink_pct = percent(r.held, figures_.after_shrink_live);
+      figures_.after_shrink_rss = r.held;
+      figures_.res_per_alloc_after_shrink_pct = r.res_per_alloc_pct;
     }
   }
 

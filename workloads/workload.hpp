@@ -15,9 +15,12 @@
 
 namespace allocbench {
 
-// The allocator's own view at a moment: what it holds resident (or mapped, where it knows
-// no more) and what the program has allocated from it; 0 where it does not say.
-struct AllocatorView {
+// What the process holds at a workload's own boundary: its memory (RSS less LazyFree, -1
+// where unreadable), and the allocator's own view, what it holds resident (or mapped,
+// where it knows no more) and what the program has allocated from it (0 where it does not
+// say).
+struct BoundaryView {
+  int64_t held = -1;
   int64_t resident = 0, allocated = 0;
 };
 
@@ -28,9 +31,9 @@ struct WorkloadConfig {
   unsigned threads = 1;
   std::string prepared;   // trace:FILE: its prepared replay (trace/replay_cache.hpp)
   // A workload with phases of its own calls this at each boundary (from one thread): the
-  // worker marks the moment on the timeline and answers with the allocator's view. Empty
-  // where no one listens (unit tests).
-  std::function<AllocatorView()> at_boundary;
+  // worker marks the moment on the timeline, reads what is held, and leaves the time it
+  // took out of the phase's. Empty where no one listens (unit tests).
+  std::function<BoundaryView()> at_boundary;
 };
 
 // The workload's own counters (borrows, waits, ...); unused entries have no name.

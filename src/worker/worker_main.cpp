@@ -83,10 +83,13 @@ std::map<std::string, std::string> split_params(const std::vector<std::string>& 
   return out;
 }
 
-// What the allocator says it holds and has handed out, for a workload's own boundaries.
-AllocatorView allocator_view() {
+// What the process holds and the allocator says it holds and has handed out, at a
+// workload's own boundary.
+BoundaryView boundary_view(bool own_allocator) {
+  BoundaryView view;
+  if (std::optional<Footprint> f = read_footprint()) view.held = f->held();
+  if (!own_allocator) return view;  // a preloaded allocator is not the one this worker knows
   AllocatorStats stats = allocator_stats();
-  AllocatorView view;
   int64_t mapped = 0;
   for (size_t i = 0; i < stats.size; ++i) {
     auto value = static_cast<int64_t>(stats.items[i].value);
@@ -133,9 +136,13 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   // Its memory is taken before the counts start: the workload's figures stay its own.
   std::optional<TimelineSampler> timeline;
   if (opt.timeline_ms > 0) timeline.emplace(static_cast<int64_t>(opt.timeline_ms * 1e6));
-  cfg.at_boundary = [&timeline, own = opt.preloaded.empty()] {
+  int64_t boundaries_ns = 0;  // the boundaries' reads, left out of the phase's time
+  cfg.at_boundary = [&timeline, &boundaries_ns, own = opt.preloaded.empty()] {
+    int64_t start = steady_now_ns();
     if (timeline) timeline->mark();
-    return own ? allocator_view() : AllocatorView{};
+    BoundaryView view = boundary_view(own);
+    boundaries_ns += steady_now_ns() - start;
+    return view;
   };
 
   // Byte figures are the workload's own: relative to what the worker held before it.
@@ -167,7 +174,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   workload->run();
   if (opt.latency) latency::stop();
   CALLGRIND_STOP_INSTRUMENTATION;
-  int64_t wall_ns = steady_now_ns() - t0;
+  int64_t wall_ns = steady_now_ns() - t0 - boundaries_ns;
   if (timeline) timeline->end();
   Usage usage = usage_now() - usage_start;
   std::optional<Rss> rss = read_rss();

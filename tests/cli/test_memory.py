@@ -294,6 +294,14 @@ class FragmentationTest(unittest.TestCase):
             self.assertEqual(allocbench("plot", results, "-o", chart).returncode, 0)
             with open(chart) as f:
                 self.assertEqual(f.read().count("system: a phase boundary of the workload"), 4)
+        # Nothing left live: memory held per live byte is undefined, and left out, not 0%.
+        p = allocbench("run", "--backend", "system", "--workload", "fragmentation", "--param", "fragmentation.ops=40000",
+                       "--param", "fragmentation.shrink_percent=0", *FAST, "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        stats = json.loads(p.stdout)["results"][0]["stats"]
+        self.assertEqual(stats["live_after_shrink_bytes"], 0)
+        self.assertNotIn("rss_per_live_after_shrink_pct", stats)
+        self.assertIn("rss_per_live_last_boundary_pct", stats)
 
 
 class ReturnSyscallsTest(unittest.TestCase):
