@@ -3,6 +3,7 @@
 #include "common/cpu_info.hpp"
 
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -124,6 +125,9 @@ void record(Op op, uint64_t ticks, uint64_t mark) {
 }
 
 void calibrate() {
+  // A child forked while timing has no rings (perf maps them VM_DONTCOPY): its calls go unwatched.
+  static std::once_flag fork_handler;
+  std::call_once(fork_handler, [] { ::pthread_atfork(nullptr, nullptr, [] { if (mine) mine->faults = nullptr; }); });
   the_clock.tsc = invariant_tsc();
   if (the_clock.tsc) {  // ticks per ns over 20 ms of the monotonic clock
     uint64_t n0 = monotonic_ns(), t0 = tsc_begin();

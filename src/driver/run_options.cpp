@@ -61,7 +61,7 @@ void add_idle_options(CLI::App& app, RunOptions& o) {
                "mi_collect, ReleaseFreeMemory), timed.");
   app.add_flag("--latency", o.latency,
                "Beside each repetition, run one more that times every allocator call of its phase, and report the "
-               "percentiles of malloc and free (p50 to p99.99 and max), gated with those repetitions as samples.");
+               "percentiles of each kind of call (p50 to p99.99 and max), gated with those repetitions as samples.");
 }
 
 void add_repetition_bounds(CLI::App& app, RunOptions& o) {

@@ -96,7 +96,7 @@ def from_outside():
 def fragmentation(reps=5):
     rows = results("--backend", ",".join(BACKENDS), "--workload", "fragmentation", "--reps", str(reps))
     print(f"    fragmentation (defaults), {reps} reps: RSS at the end, after the live set shrank "
-          f"(median, min-max) | RSS per live byte after the shrink")
+          f"(median, min-max) | held (RSS less LazyFree) per live byte after the shrink")
     ranges = {}
     for b in BACKENDS:
         samples = rows[b]["metrics"]["rss_end_bytes"]["samples"]
