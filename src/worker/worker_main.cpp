@@ -25,6 +25,7 @@
 #include <valgrind/callgrind.h>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -101,6 +102,21 @@ BoundaryView boundary_view(bool own_allocator) {
   return view;
 }
 
+// A workload's boundaries: marked on the timeline, read, and timed, so that the phase's
+// time leaves them out.
+struct BoundaryReads {
+  TimelineSampler* timeline;
+  bool own_allocator;
+  int64_t ns = 0;
+  BoundaryView operator()() {
+    int64_t start = steady_now_ns();
+    if (timeline) timeline->mark();
+    BoundaryView view = boundary_view(own_allocator);
+    ns += steady_now_ns() - start;
+    return view;
+  }
+};
+
 // run --latency: the percentiles of each kind of call, and the timer's own cost.
 void add_latency_metrics(std::map<std::string, double>& metrics) {
   for (size_t k = 0; k < latency::op_count; ++k) {
@@ -136,14 +152,10 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   // Its memory is taken before the counts start: the workload's figures stay its own.
   std::optional<TimelineSampler> timeline;
   if (opt.timeline_ms > 0) timeline.emplace(static_cast<int64_t>(opt.timeline_ms * 1e6));
-  int64_t boundaries_ns = 0;  // the boundaries' reads, left out of the phase's time
-  cfg.at_boundary = [&timeline, &boundaries_ns, own = opt.preloaded.empty()] {
-    int64_t start = steady_now_ns();
-    if (timeline) timeline->mark();
-    BoundaryView view = boundary_view(own);
-    boundaries_ns += steady_now_ns() - start;
-    return view;
-  };
+  // By reference: a std::function that held the state itself would allocate, which the
+  // counting wrapper would see as the workload's.
+  BoundaryReads boundaries{timeline ? &*timeline : nullptr, opt.preloaded.empty()};
+  cfg.at_boundary = std::ref(boundaries);
 
   // Byte figures are the workload's own: relative to what the worker held before it.
   WorkloadOutcome outcome;
@@ -174,7 +186,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
   workload->run();
   if (opt.latency) latency::stop();
   CALLGRIND_STOP_INSTRUMENTATION;
-  int64_t wall_ns = steady_now_ns() - t0 - boundaries_ns;
+  int64_t wall_ns = steady_now_ns() - t0 - boundaries.ns;
   if (timeline) timeline->end();
   Usage usage = usage_now() - usage_start;
   std::optional<Rss> rss = read_rss();
