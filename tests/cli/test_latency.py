@@ -10,7 +10,7 @@ import unittest
 from harness import BUILD_DIR, allocbench, check_usage_errors
 
 STALL = os.path.join(BUILD_DIR, "tests", "libstall_malloc.so")
-CHURN = ["--workload", "small-object-churn", "--reps", "1", "--latency", "--format", "json"]
+CHURN = ["--workload", "small-object-churn", "--reps", "3", "--latency", "--format", "json"]  # medians of 3: a loaded machine moves one
 
 
 def stalling(directory, every, wait_us=0, faults=0):
@@ -79,7 +79,7 @@ class KnownTailTest(unittest.TestCase):
         stall = stalling(self.dir.name, 500, 20)
         p = allocbench("run", "--backend", f"system,{stall}", "--reference", "system", "--workload",
                        "small-object-churn", "--param", "small-object-churn.ops=100000", "--reps", "5", "--latency",
-                       "--metric", "malloc_p999_ns,free_p999_ns", "--threshold", "50", "--format", "json")
+                       "--metric", "malloc_p999_ns,free_p999_ns", "--threshold", "300", "--format", "json")
         self.assertEqual(p.returncode, 1, p.stderr)  # the stalls are a regression of malloc's p99.9
         report = json.loads(p.stdout)
         tail = next(r for r in report["results"] if r["backend"] == stall)["metrics"]
@@ -88,7 +88,8 @@ class KnownTailTest(unittest.TestCase):
         rows = {row["metric"]: row for row in report["comparison"]["comparisons"]}
         self.assertEqual(rows["malloc_p999_ns"]["verdict"], "regression")
         self.assertLess(rows["malloc_p999_ns"]["p"], 0.05)
-        self.assertEqual(rows["free_p999_ns"]["verdict"], "unchanged")  # frees never wait
+        # Frees never wait: glibc's both sides, within what a loaded machine moves a 100 ns p99.9.
+        self.assertEqual(rows["free_p999_ns"]["verdict"], "unchanged")
 
     def test_latency_runs_without_the_counting_wrapper_too(self):
         p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--param",
