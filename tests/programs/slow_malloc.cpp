@@ -5,36 +5,16 @@
 // with the same work done by the program and so the same checksum: the tests and
 // `make bench` inject timed regressions of a known size through it
 // (--backend preload:libslow_malloc.so).
-#include <dlfcn.h>
+#include "glibc_forwarding.hpp"
 
 #include <bit>
-#include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <cerrno>
-
-extern "C" {
-void* __libc_malloc(size_t);
-void __libc_free(void*);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-}
 
 namespace {
 
-void spin_count_marker() {}
-
 // A copy of the library named with ".spinN." (libslow_malloc.spin40.so) turns N times
 // whatever the variable says: two copies are two allocators of different speeds in one run.
-unsigned long spins = [] {
-  Dl_info self{};
-  if (dladdr(reinterpret_cast<void*>(&spin_count_marker), &self) && self.dli_fname)
-    if (const char* tag = std::strstr(self.dli_fname, ".spin")) return std::strtoul(tag + 5, nullptr, 10);
-  const char* v = std::getenv("ALLOCBENCH_TEST_SPIN");
-  return v ? std::strtoul(v, nullptr, 10) : 0ul;
-}();
+const unsigned long spins = setting(".spin", "ALLOCBENCH_TEST_SPIN");
 
 // Returns `x` unchanged, but only once the chain is done: the caller's call depends on it.
 template <typename T>
@@ -61,15 +41,5 @@ void* calloc(size_t n, size_t size) { return __libc_calloc(n, spin(size)); }
 void* realloc(void* p, size_t size) { return __libc_realloc(p, spin(size)); }
 
 void* memalign(size_t alignment, size_t size) { return __libc_memalign(alignment, spin(size)); }
-
-void* aligned_alloc(size_t alignment, size_t size) { return memalign(alignment, size); }
-
-int posix_memalign(void** out, size_t alignment, size_t size) {
-  if (alignment % sizeof(void*) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
-  void* p = memalign(alignment, size);
-  if (!p) return ENOMEM;
-  *out = p;
-  return 0;
-}
 
 }  // extern "C"

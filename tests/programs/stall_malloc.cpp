@@ -5,36 +5,14 @@
 // "libstall_malloc.every500.faults4.so" (copies with other names are other allocators in
 // one run), or ALLOCBENCH_TEST_EVERY, ALLOCBENCH_TEST_WAIT_US and ALLOCBENCH_TEST_FAULTS;
 // without them it never waits.
-#include <dlfcn.h>
+#include "glibc_forwarding.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <ctime>
 
-extern "C" {
-void* __libc_malloc(size_t);
-void __libc_free(void*);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-}
-
 namespace {
-
-void marker() {}
-
-unsigned long setting(const char* tag, const char* variable) {
-  Dl_info self{};
-  if (dladdr(reinterpret_cast<void*>(&marker), &self) && self.dli_fname)
-    if (const char* at = std::strstr(self.dli_fname, tag)) return std::strtoul(at + std::strlen(tag), nullptr, 10);
-  const char* v = std::getenv(variable);
-  return v ? std::strtoul(v, nullptr, 10) : 0ul;
-}
 
 const unsigned long every = setting(".every", "ALLOCBENCH_TEST_EVERY");
 const unsigned long wait_ns = setting(".wait", "ALLOCBENCH_TEST_WAIT_US") * 1000;
@@ -76,15 +54,5 @@ void* calloc(size_t n, size_t size) { return __libc_calloc(n, size); }
 void* realloc(void* p, size_t size) { return __libc_realloc(p, size); }
 
 void* memalign(size_t alignment, size_t size) { return __libc_memalign(alignment, size); }
-
-void* aligned_alloc(size_t alignment, size_t size) { return memalign(alignment, size); }
-
-int posix_memalign(void** out, size_t alignment, size_t size) {
-  if (alignment % sizeof(void*) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
-  void* p = memalign(alignment, size);
-  if (!p) return ENOMEM;
-  *out = p;
-  return 0;
-}
 
 }  // extern "C"
