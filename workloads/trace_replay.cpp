@@ -98,18 +98,18 @@ void* allocate(Op op, size_t size, uint8_t align_log2, size_t index) {
     case Op::new_array: return ::operator new[](size);
     case Op::new_aligned: return ::operator new(size, std::align_val_t(alignment));
     case Op::new_array_aligned: return ::operator new[](size, std::align_val_t(alignment));
-    case Op::malloc_: p = latency::timed(latency::Op::malloc, [size] { return std::malloc(size); }); break;
-    case Op::calloc_: p = latency::timed(latency::Op::calloc, [size] { return std::calloc(1, size); }); break;
+    case Op::malloc_: p = latency::timed(latency::Op::malloc, size, [size] { return std::malloc(size); }); break;
+    case Op::calloc_: p = latency::timed(latency::Op::calloc, size, [size] { return std::calloc(1, size); }); break;
     case Op::posix_memalign_:
-      p = latency::timed(latency::Op::aligned, [alignment, size] {
+      p = latency::timed(latency::Op::aligned, size, [alignment, size] {
         void* q = nullptr;
         return ::posix_memalign(&q, alignment, size) == 0 ? q : nullptr;
       });
       break;
     case Op::aligned_alloc_:
-      p = latency::timed(latency::Op::aligned, [alignment, size] { return std::aligned_alloc(alignment, size); });
+      p = latency::timed(latency::Op::aligned, size, [alignment, size] { return std::aligned_alloc(alignment, size); });
       break;
-    case Op::memalign_: p = latency::timed(latency::Op::aligned, [alignment, size] { return ::memalign(alignment, size); }); break;
+    case Op::memalign_: p = latency::timed(latency::Op::aligned, size, [alignment, size] { return ::memalign(alignment, size); }); break;
     default: ALLOCBENCH_CHECK(!"an allocation");
   }
   if (!p && size) allocation_failed(size, index);
@@ -173,7 +173,7 @@ void deallocate(void* p, Op allocated_by, size_t size, uint8_t align_log2) {
     case Op::new_array_aligned: ::operator delete[](p, size, alignment); return;
     default:
       count_free(size);
-      latency::timed(latency::Op::free, [p] { std::free(p); });
+      latency::timed(latency::Op::free, size, [p] { std::free(p); });
   }
 }
 
@@ -345,7 +345,7 @@ class TraceReplay final : public Workload {
         if (frees) count_free(old.size);
         if (holds_memory(old.p)) me.digest.add(read_back(old.p, old.size) ^ old.size);
         else old.p = nullptr;
-        p = latency::timed(latency::Op::realloc, [&old, size] { return std::realloc(old.p, size); });
+        p = latency::timed(latency::Op::realloc, size, [&old, size] { return std::realloc(old.p, size); });
         if (!p && size) allocation_failed(size, i);
         count_alloc(size);
       }

@@ -40,11 +40,24 @@ double middle_of(size_t b) {  // the bucket's middle value, in ticks
   return (static_cast<double>(top) + 0.5) * static_cast<double>(uint64_t{1} << shift);
 }
 
+constexpr size_t kept_slow = 16;  // per thread
+
+struct Slow {
+  uint64_t ticks, size;
+  Op op;
+  int8_t faulted;  // -1: unknown
+};
+
 struct Histograms {  // one thread's, mapped outside the heap
   uint32_t counts[op_count][buckets];
   uint32_t faulted[op_count][buckets];  // the calls during which the thread page-faulted
+  uint32_t banded[op_count][band_count][buckets];
   uint64_t max[op_count];
+  uint64_t band_max[op_count][band_count];
   uint64_t unprobed[op_count];   // calls timed without a ring (this thread's perf event refused)
+  Slow slow[kept_slow];          // the slowest calls so far; unused ones are 0 ticks
+  size_t fastest_slow;           // the index of the fastest of them: a call must beat it
+  unsigned thread;
   perf_event_mmap_page* faults;  // the ring of this thread's page faults; null without perf events
   Histograms* next;
 };
@@ -82,12 +95,21 @@ Histograms* map_histograms() {
   auto* h = static_cast<Histograms*>(p);  // zeroed by the kernel
   h->faults = open_fault_ring();
   std::lock_guard lock(registry_lock);
+  h->thread = registry ? registry->thread + 1 : 0;
   h->next = registry;
   registry = h;
   return h;
 }
 
 uint64_t ring_head(perf_event_mmap_page* ring) { return __atomic_load_n(&ring->data_head, __ATOMIC_ACQUIRE); }
+
+void keep_slow(Histograms& h, const Slow& call) {
+  h.slow[h.fastest_slow] = call;
+  for (size_t i = 0; i < kept_slow; ++i)
+    if (h.slow[i].ticks < h.slow[h.fastest_slow].ticks) h.fastest_slow = i;
+}
+
+double ns(double ticks) { return std::max(0.0, ticks - the_clock.overhead_ticks) * the_clock.ns_per_tick; }
 
 }  // namespace
 
@@ -111,7 +133,7 @@ uint64_t fault_mark() {
   return head;
 }
 
-void record(Op op, uint64_t ticks, uint64_t mark) {
+void record(Op op, size_t size, uint64_t ticks, uint64_t mark) {
   if (!mine) [[unlikely]]
     return;  // fault_mark could not map this thread's histograms
   // Read first: touching the histograms' pages may fault too, after the call.
@@ -122,6 +144,12 @@ void record(Op op, uint64_t ticks, uint64_t mark) {
   ++mine->counts[k][b];
   mine->max[k] = std::max(mine->max[k], ticks);
   if (faulted) ++mine->faulted[k][b];
+  if (size_t band = band_of(size); band != no_band) {
+    ++mine->banded[k][band][b];
+    mine->band_max[k][band] = std::max(mine->band_max[k][band], ticks);
+  }
+  if (ticks > mine->slow[mine->fastest_slow].ticks) [[unlikely]]
+    keep_slow(*mine, {ticks, size, op, static_cast<int8_t>(mine->faults ? faulted : -1)});
 }
 
 void calibrate() {
@@ -155,22 +183,22 @@ void start() { timing.store(true, std::memory_order_relaxed); }
 
 void stop() { timing.store(false, std::memory_order_relaxed); }
 
-Percentiles percentiles(Op op) {
+Percentiles percentiles(Op op, size_t band) {
   auto k = static_cast<size_t>(op);
   std::vector<uint64_t> merged(buckets), faulted(buckets);
   uint64_t max = 0, unprobed = 0;
   {
     std::lock_guard lock(registry_lock);
     for (Histograms* h = registry; h; h = h->next) {
-      for (size_t b = 0; b < buckets; ++b) merged[b] += h->counts[k][b], faulted[b] += h->faulted[k][b];
-      max = std::max(max, h->max[k]);
+      const uint32_t* counts = band == no_band ? h->counts[k] : h->banded[k][band];
+      for (size_t b = 0; b < buckets; ++b) merged[b] += counts[b], faulted[b] += h->faulted[k][b];
+      max = std::max(max, band == no_band ? h->max[k] : h->band_max[k][band]);
       unprobed += h->unprobed[k];
     }
   }
   Percentiles p;
   for (uint64_t c : merged) p.count += c;
   if (p.count == 0) return p;
-  auto ns = [](double ticks) { return std::max(0.0, ticks - the_clock.overhead_ticks) * the_clock.ns_per_tick; };
   auto bucket_at = [&](double q) {  // the bucket of the call at rank ceil(q * count)
     auto rank = std::max<uint64_t>(static_cast<uint64_t>(std::ceil(q * static_cast<double>(p.count))), 1);
     uint64_t seen = 0;
@@ -184,7 +212,8 @@ Percentiles percentiles(Op op) {
   for (size_t b = 0; b < buckets; ++b)
     if (merged[b]) p.sum += static_cast<double>(merged[b]) * ns(std::min(middle_of(b), static_cast<double>(max)));
   // Said only when every call was watched: a thread without a ring would undercount.
-  p.faults_seen = unprobed == 0;
+  p.faults_seen = unprobed == 0 && band == no_band;
+  if (!p.faults_seen) return p;
   for (uint64_t c : faulted) p.faulted += c;
   auto faulted_share = [&](double q) {  // of the calls in the percentile's bucket and beyond
     uint64_t all = 0, with_fault = 0;
@@ -194,6 +223,19 @@ Percentiles percentiles(Op op) {
   p.faulted_share_p999 = faulted_share(0.999);
   p.faulted_share_p9999 = faulted_share(0.9999);
   return p;
+}
+
+std::vector<SlowCall> slowest(size_t n) {
+  std::vector<SlowCall> all;
+  {
+    std::lock_guard lock(registry_lock);
+    for (Histograms* h = registry; h; h = h->next)
+      for (const Slow& s : h->slow)
+        if (s.ticks) all.push_back({s.op, s.size, h->thread, ns(static_cast<double>(s.ticks)), s.faulted});
+  }
+  std::sort(all.begin(), all.end(), [](const SlowCall& a, const SlowCall& b) { return a.ns > b.ns; });
+  if (all.size() > n) all.resize(n);
+  return all;
 }
 
 }  // namespace allocbench::latency

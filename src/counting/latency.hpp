@@ -8,9 +8,13 @@
 // timer's own cost (the median of empty intervals) is measured at start and subtracted.
 //
 // A histogram keeps 2048 exact values, then 1024 buckets per doubling: every value within
-// 0.1% (three significant digits), up to 2^41 ticks, in 128 KiB per kind and thread (two:
-// all calls and the faulted ones), mapped with mmap (never malloc: the counting wrapper
-// would see it) before the thread's first timed call.
+// 0.1% (three significant digits), up to 2^41 ticks, in 128 KiB per kind and thread (six:
+// all calls, the faulted ones, and one per size band), mapped with mmap (never malloc:
+// the counting wrapper would see it) before the thread's first timed call. Pages of
+// buckets no call reached are never touched, so never resident.
+//
+// Each thread also keeps its 16 slowest calls with their size and whether they faulted:
+// the sample the report names the tail by.
 //
 // Where the tail comes from: each thread opens a perf software event on its own page
 // faults, one record per fault in a ring mapped into the process. A call during which the
@@ -28,6 +32,7 @@
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 #include <x86intrin.h>
 
 namespace allocbench::latency {
@@ -37,6 +42,9 @@ namespace allocbench::latency {
 // memalign as aligned).
 enum class Op : uint8_t { malloc, free, realloc, calloc, aligned };
 inline constexpr size_t op_count = call_kinds.size();
+
+inline constexpr size_t band_count = size_bands.size();
+inline constexpr size_t no_band = band_count;  // a call of unknown size
 
 struct Clock {
   bool tsc = false;         // false: clock_gettime
@@ -65,9 +73,9 @@ inline uint64_t after() { return timer().tsc ? tsc_end() : monotonic_ns(); }
 
 // Before a timed call: this thread's page faults so far, as a mark (0 without perf events).
 uint64_t fault_mark();
-// Adds one call to this thread's histogram of `op`, and to its faulted one if the thread
-// page-faulted since `mark`.
-void record(Op op, uint64_t ticks, uint64_t mark);
+// Adds one call of `size` bytes (0: unknown) to this thread's histograms of `op`, and to
+// its faulted one if the thread page-faulted since `mark`.
+void record(Op op, size_t size, uint64_t ticks, uint64_t mark);
 
 // Chooses and calibrates the clock (about 20 ms), before the workload's setup.
 void calibrate();
@@ -84,21 +92,33 @@ struct Percentiles {
   uint64_t faulted = 0;
   double faulted_share_p999 = 0, faulted_share_p9999 = 0;
 };
-// Over every thread's timed calls of `op`.
-Percentiles percentiles(Op op);
+// Over every thread's timed calls of `op`, or of those in one size band (then without
+// the fault figures).
+Percentiles percentiles(Op op, size_t band = no_band);
 
-// Times `call` when timing is on. `op` is recorded after the second clock read.
+struct SlowCall {
+  Op op;
+  size_t size;      // 0: unknown
+  unsigned thread;  // in the order the threads made their first timed call, from 0
+  double ns;        // the timer's cost taken off
+  int faulted;      // 1 or 0; -1 where the thread's perf event was refused
+};
+// The `n` slowest calls of every thread, slowest first.
+std::vector<SlowCall> slowest(size_t n);
+
+// Times `call`, of `size` bytes (0: unknown), when timing is on. `op` is recorded after
+// the second clock read.
 template <typename Call>
-inline auto timed(Op op, Call call) {
+inline auto timed(Op op, size_t size, Call call) {
   if (!timing.load(std::memory_order_relaxed)) return call();
   uint64_t faults = fault_mark();
   uint64_t t0 = now();
   if constexpr (std::is_void_v<decltype(call())>) {
     call();
-    record(op, after() - t0, faults);
+    record(op, size, after() - t0, faults);
   } else {
     auto result = call();
-    record(op, after() - t0, faults);
+    record(op, size, after() - t0, faults);
     return result;
   }
 }

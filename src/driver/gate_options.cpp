@@ -1,5 +1,6 @@
 #include "driver/gate_options.hpp"
 
+#include "common/call_kinds.hpp"
 #include "common/error.hpp"
 #include "report/verdict_report.hpp"
 #include "results/metrics.hpp"
@@ -88,9 +89,10 @@ void check_metric_name(const std::string& name, std::string_view flag) {
   if (find_metric(name)) return;
   std::vector<std::string_view> names;
   for (const auto& m : metric_table()) names.push_back(m.name);
-  throw usage_error("{}: unknown metric '{}'; known: {}, or allocator.<statistic> such as allocator.resident_bytes "
-                    "(see run --stats)",
-                    flag, name, fmt::join(names, ", "));
+  throw usage_error("{}: unknown metric '{}'; known: {}; allocator.<statistic> such as allocator.resident_bytes "
+                    "(see run --stats); or a call kind's figure in a size band, KIND_BAND_FIGURE with BAND one of {} "
+                    "and FIGURE one of {}, such as malloc_le_64_p99_ns",
+                    flag, name, fmt::join(names, ", "), fmt::join(size_bands, ", "), fmt::join(band_figures, ", "));
 }
 
 }  // namespace

@@ -70,8 +70,9 @@ ComparisonTable workload_stats_table(const std::string& workload, const std::vec
   return t;
 }
 
-// run --latency: the time of single calls, per backend and kind of call.
-ComparisonTable latency_table(const std::string& workload, const std::vector<const Result*>& rows) {
+// run --latency: the time of single calls, per backend and kind of call; with --stats,
+// per size band too (p90 and p99.99 are not kept by band).
+ComparisonTable latency_table(const std::string& workload, const std::vector<const Result*>& rows, bool by_band) {
   ComparisonTable t{workload + " · time of single calls (--latency: every call of the phase timed in a repetition "
                                "beside each measured one; medians of those repetitions, the timer's cost taken off)",
                     {"backend", "call", "calls", "p50", "p90", "p99", "p99.9", "p99.99", "max"}, {}, {}, false};
@@ -80,16 +81,18 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
                        [r](std::string_view kind) { return r->metrics.count(fmt::format("{}_faulted_calls", kind)) > 0; });
   });
   if (faults) t.header.insert(t.header.end(), {"faulted", ">=p99.9", ">=p99.99"});
-  for (const Result* r : rows)
+  for (const Result* r : rows) {
+    double step = median_or_zero(*r, "latency_resolution_ns");
+    auto time = [&](const std::string& metric) {
+      if (!r->metrics.count(metric)) return std::string("-");
+      double ns = median_or_zero(*r, metric);
+      return ns < step ? "<" + format_duration_ns(step) : format_duration_ns(ns);  // below what the clock tells
+    };
     for (std::string_view kind : call_kinds) {
       std::string op(kind);
       if (!r->metrics.count(op + "_calls_timed")) continue;
       std::vector<std::string> row{r->backend, op, format_quantity(median_or_zero(*r, op + "_calls_timed"))};
-      double step = median_or_zero(*r, "latency_resolution_ns");
-      for (const char* p : {"p50", "p90", "p99", "p999", "p9999", "max"}) {
-        double ns = median_or_zero(*r, fmt::format("{}_{}_ns", op, p));
-        row.push_back(ns < step ? "<" + format_duration_ns(step) : format_duration_ns(ns));  // below what the clock tells
-      }
+      for (const char* p : {"p50", "p90", "p99", "p999", "p9999", "max"}) row.push_back(time(fmt::format("{}_{}_ns", op, p)));
       if (faults && r->metrics.count(op + "_faulted_calls")) {
         row.push_back(format_count(static_cast<uint64_t>(median_or_zero(*r, op + "_faulted_calls"))));
         for (const char* p : {"p999", "p9999"})
@@ -98,7 +101,17 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
         row.insert(row.end(), {"-", "-", "-"});
       }
       t.rows.push_back(std::move(row));
+      for (size_t band = 0; by_band && band < size_bands.size(); ++band) {
+        std::string prefix = fmt::format("{}_{}_", op, size_bands[band]);
+        if (!r->metrics.count(prefix + "calls_timed")) continue;
+        std::vector<std::string> sub{"", fmt::format("  {}", size_band_labels[band]),
+                                     format_quantity(median_or_zero(*r, prefix + "calls_timed"))};
+        for (const char* p : {"p50", "p90", "p99", "p999", "p9999", "max"}) sub.push_back(time(fmt::format("{}{}_ns", prefix, p)));
+        if (faults) sub.insert(sub.end(), {"-", "-", "-"});
+        t.rows.push_back(std::move(sub));
+      }
     }
+  }
   if (!rows.empty() && rows.front()->metrics.count("latency_timer_ns"))
     t.notes.push_back(fmt::format("clock: {}; its own cost, {} per call, is taken off each time; it reads in steps of {}",
                                   rows.front()->environment.latency_clock,
@@ -107,6 +120,27 @@ ComparisonTable latency_table(const std::string& workload, const std::vector<con
   if (faults)
     t.notes.push_back("faulted: calls during which their thread page-faulted (a perf software event per thread); "
                       ">=p99.9, >=p99.99: the share of the calls that slow or slower that did");
+  if (by_band)
+    t.notes.push_back("indented rows: the calls of one size band (a free's size from sized deallocation or the replay; "
+                      "frees without a size are in none)");
+  return t;
+}
+
+// run --latency: the slowest single calls of each backend, with what they were.
+ComparisonTable slow_calls_table(const std::string& workload, const std::vector<const Result*>& rows) {
+  constexpr size_t shown = 5;
+  ComparisonTable t{workload + " · the slowest single calls (--latency, over the latency repetitions)",
+                    {"backend", "time", "call", "size", "thread", "faulted", "rep"}, {}, {}, false};
+  for (const Result* r : rows)
+    for (size_t i = 0; i < std::min(shown, r->slow_calls.size()); ++i) {
+      const SlowCall& s = r->slow_calls[i];
+      t.rows.push_back({i == 0 ? r->backend : "", format_duration_ns(s.ns), s.call,
+                        s.size ? format_bytes(static_cast<double>(s.size)) : "-", fmt::format("{}", s.thread),
+                        s.faulted ? (*s.faulted ? "yes" : "no") : "-", fmt::format("{}", s.rep)});
+    }
+  t.notes.push_back(fmt::format("the {} slowest of each backend; JSON keeps {} (slow_calls). thread: in the order the "
+                                "threads made their first timed call; faulted: its thread page-faulted during the call",
+                                shown, slow_calls_kept));
   return t;
 }
 
@@ -323,7 +357,9 @@ std::vector<ComparisonTable> comparison_tables(const ReportInput& in) {
     if (in.allocator_stats && std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->stats.empty(); }))
       tables.push_back(workload_stats_table(workload, rows));
     if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("latency_timer_ns") > 0; }))
-      tables.push_back(latency_table(workload, rows));
+      tables.push_back(latency_table(workload, rows, in.allocator_stats));
+    if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return !r->slow_calls.empty(); }))
+      tables.push_back(slow_calls_table(workload, rows));
     if (std::any_of(rows.begin(), rows.end(), [](const Result* r) { return r->metrics.count("held_at_end_bytes") > 0; }))
       tables.push_back(idle_table(workload, rows));
   }

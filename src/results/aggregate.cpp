@@ -68,6 +68,13 @@ Result aggregate(const std::vector<Repetition>& measured, const Repetition* coun
   }
   for (auto& [name, v] : values) r.metrics[name] = summarize(std::move(v));
   if (counted) r.leak_sites = counted->leak_sites;
+  for (size_t i = 0; i < latency.size(); ++i)
+    for (SlowCall call : latency[i].slow_calls) {
+      call.rep = static_cast<int>(i + 1);
+      r.slow_calls.push_back(std::move(call));
+    }
+  std::stable_sort(r.slow_calls.begin(), r.slow_calls.end(), [](const SlowCall& a, const SlowCall& b) { return a.ns > b.ns; });
+  if (r.slow_calls.size() > slow_calls_kept) r.slow_calls.resize(slow_calls_kept);
   for (auto& [name, v] : stats) r.stats[name] = median(std::move(v));
   return r;
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <string>
@@ -40,6 +41,22 @@ std::vector<MetricInfo> latency_metrics() {
       out.push_back({name, f.unit, Better::lower, Determinism::never, Source::latency, meaning, true});
     }
   return out;
+}
+
+const MetricInfo* band_metric(std::string_view name) {
+  static const MetricInfo calls{"KIND_BAND_calls_timed", "count", Better::lower, Determinism::never, Source::latency,
+                                "calls of one kind and size band timed in the phase (--latency)", true};
+  static const MetricInfo time{"KIND_BAND_FIGURE_ns", "ns", Better::lower, Determinism::never, Source::latency,
+                               "a percentile time of the calls of one kind and size band (--latency)", true};
+  auto take = [&name](std::string_view part) {
+    bool found = name.starts_with(part) && name.size() > part.size() && name[part.size()] == '_';
+    if (found) name.remove_prefix(part.size() + 1);
+    return found;
+  };
+  if (std::none_of(call_kinds.begin(), call_kinds.end(), take) || std::none_of(size_bands.begin(), size_bands.end(), take))
+    return nullptr;
+  if (name == band_figures[0]) return &calls;
+  return std::find(band_figures.begin(), band_figures.end(), name) != band_figures.end() ? &time : nullptr;
 }
 
 }  // namespace
@@ -117,7 +134,7 @@ const MetricInfo* find_metric(std::string_view name) {
     if (m.name == name) return &m;
   if (name.size() > allocator_stat_prefix.size() && name.substr(0, allocator_stat_prefix.size()) == allocator_stat_prefix)
     return &allocator_stat;
-  return nullptr;
+  return band_metric(name);
 }
 
 bool deterministic(const MetricInfo& m, unsigned threads) {

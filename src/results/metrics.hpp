@@ -42,7 +42,11 @@ const std::vector<MetricInfo>& metric_table();
 // allocator.resident_bytes): bytes, lower is better, read once per repetition.
 inline constexpr std::string_view allocator_stat_prefix = "allocator.";
 
-// nullptr for a name neither in the table nor an allocator statistic.
+// run --latency by size band (common/call_kinds.hpp), outside the table: KIND_BAND_FIGURE,
+// e.g. free_le_64_p99_ns, for each of these figures.
+inline constexpr std::array<std::string_view, 5> band_figures{"calls_timed", "p50_ns", "p99_ns", "p999_ns", "max_ns"};
+
+// nullptr for a name neither in the table nor an allocator statistic nor a band figure.
 const MetricInfo* find_metric(std::string_view name);
 
 // Whether a metric of an entry run on `threads` threads is free of noise, so compared

@@ -26,6 +26,7 @@ std::string repetition_text(const Repetition& r) {
             {"allocator_stats", r.allocator_stats}};
   if (!r.directory.empty()) j["directory"] = r.directory;
   if (!r.leak_sites.empty()) j["leak_sites"] = to_json(r.leak_sites);
+  if (!r.slow_calls.empty()) j["slow_calls"] = to_json(r.slow_calls);
   if (!r.timeline.t_ms.empty()) j["timeline"] = to_json(r.timeline);
   return j.dump();
 }
@@ -69,6 +70,7 @@ Repetition parse_repetition(const std::string& text) {
   r.stats = numbers(j, "stats", c);
   r.allocator_stats = numbers(j, "allocator_stats", c);
   r.leak_sites = read_leak_sites(j, "", c);
+  r.slow_calls = read_slow_calls(j, "", c);
   r.timeline = read_timeline(j, "", c);
   // Every metric the repetition must have measured; RSS may be unreadable, a program counts no ops.
   for (const auto& m : metric_table()) {

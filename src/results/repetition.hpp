@@ -29,6 +29,7 @@ struct Repetition {
   std::map<std::string, double> stats;            // the workload's own counters
   std::map<std::string, double> allocator_stats;  // the allocator's own, without the "allocator." prefix
   std::vector<LeakSite> leak_sites;               // with --leaks, in the counted repetition
+  std::vector<SlowCall> slow_calls;               // a latency repetition's slowest calls, slowest first
   Timeline timeline;                              // empty t_ms: none taken
 };
 

@@ -44,6 +44,18 @@ struct LeakSite {
   bool operator==(const LeakSite&) const = default;
 };
 
+// run --latency: one of the slowest single calls of a latency repetition.
+struct SlowCall {
+  std::string call;             // a call kind (common/call_kinds.hpp)
+  int64_t size = 0;             // bytes; 0: unknown (an unsized free)
+  unsigned thread = 0;          // in the order the threads made their first timed call, from 0
+  double ns = 0;                // the timer's cost taken off
+  std::optional<bool> faulted;  // whether its thread page-faulted during it; none without perf events
+  int rep = 0;                  // the latency repetition, from 1
+  bool operator==(const SlowCall&) const = default;
+};
+inline constexpr size_t slow_calls_kept = 16;
+
 // Memory over the measured phase of one repetition (--timeline): the counted one,
 // or the first measured one when counting is off (then without live bytes).
 struct Timeline {
@@ -76,6 +88,7 @@ struct Result {
   std::map<std::string, Summary> metrics;        // allocator statistics as "allocator.<stat>"
   std::map<std::string, double> stats;  // the workload's own counters, median over repetitions
   std::vector<LeakSite> leak_sites;     // from the counted repetition, with --leaks
+  std::vector<SlowCall> slow_calls;     // with --latency: the slowest over its repetitions, slowest first
   Timeline timeline;                    // empty t_ms: none taken
 };
 

@@ -144,6 +144,7 @@ Result read_result(const json& r, const std::string& where, const Environment& f
       res.metrics[std::string(allocator_stat_prefix) + k] = read_summary(v, where + ".allocator_stats." + k, c);
   res.timeline = read_timeline(r, where, c);
   res.leak_sites = read_leak_sites(r, where, c);
+  res.slow_calls = read_slow_calls(r, where, c);
   const json& metrics = c.object(r, where, "metrics");
   const char* timed = res.measure == measure_wall ? "wall_ns" : "instructions";  // what every such entry has
   if (!metrics.contains(timed))

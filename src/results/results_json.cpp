@@ -1,7 +1,11 @@
 #include "results/results_json.hpp"
 
+#include "common/call_kinds.hpp"
 #include "results/metrics.hpp"
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace allocbench {
@@ -71,6 +75,7 @@ json to_json(const Result& r) {
   if (!r.directory.empty()) j["directory"] = r.directory;
   if (!r.timeline.t_ms.empty()) j["timeline"] = to_json(r.timeline);
   if (!r.leak_sites.empty()) j["leak_sites"] = to_json(r.leak_sites);
+  if (!r.slow_calls.empty()) j["slow_calls"] = to_json(r.slow_calls);
   return j;
 }
 
@@ -94,6 +99,14 @@ json to_json(const Timeline& t) {
 json to_json(const std::vector<LeakSite>& sites) {
   json j = json::array();
   for (const auto& s : sites) j.push_back({{"bytes", s.bytes}, {"count", s.count}, {"stack", s.stack}});
+  return j;
+}
+
+json to_json(const std::vector<SlowCall>& calls) {
+  json j = json::array();
+  for (const auto& s : calls)
+    j.push_back({{"call", s.call}, {"size", s.size}, {"thread", s.thread}, {"ns", s.ns},
+                 {"faulted", s.faulted ? json(*s.faulted) : json(nullptr)}, {"rep", s.rep}});
   return j;
 }
 
@@ -152,6 +165,28 @@ std::vector<LeakSite> read_leak_sites(const json& holder, const std::string& whe
       site.stack.push_back(stack[k].get<std::string>());
     }
     out.push_back(std::move(site));
+  }
+  return out;
+}
+
+std::vector<SlowCall> read_slow_calls(const json& holder, const std::string& where, const Checker& c) {
+  std::vector<SlowCall> out;
+  if (!holder.contains("slow_calls")) return out;
+  const json& calls = c.array(holder, where, "slow_calls");
+  for (size_t i = 0; i < calls.size(); ++i) {
+    std::string at = fmt::format("{}[{}]", Checker::join(where, "slow_calls"), i);
+    const json& call = calls[i];
+    if (!call.is_object()) c.expected(at, "an object with call, size, thread, ns, faulted and rep", &call);
+    SlowCall s;
+    s.call = c.string(call, at, "call");
+    if (std::find(call_kinds.begin(), call_kinds.end(), s.call) == call_kinds.end())
+      c.fail("{}.call: expected one of {}, got \"{}\"", at, fmt::join(call_kinds, ", "), s.call);
+    s.size = static_cast<int64_t>(c.count(call, at, "size"));
+    s.thread = static_cast<unsigned>(c.count(call, at, "thread"));
+    s.ns = c.number(c.member(call, "ns"), at + ".ns");
+    if (const json& f = c.member(call, "faulted"); !f.is_null()) s.faulted = c.boolean(call, at, "faulted");
+    s.rep = static_cast<int>(c.count(call, at, "rep"));
+    out.push_back(std::move(s));
   }
   return out;
 }

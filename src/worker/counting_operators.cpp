@@ -39,7 +39,7 @@ void* allocate_or_retry(Allocate allocate) {
 }
 
 void* allocate(std::size_t n) {
-  void* p = allocate_or_retry([n] { return latency::timed(latency::Op::malloc, [n] { return std::malloc(n ? n : 1); }); });
+  void* p = allocate_or_retry([n] { return latency::timed(latency::Op::malloc, n, [n] { return std::malloc(n ? n : 1); }); });
   if (p && enabled()) count_alloc(p, n);
   return p;
 }
@@ -47,7 +47,7 @@ void* allocate(std::size_t n) {
 void* allocate_aligned(std::size_t n, std::align_val_t al) {
   auto alignment = static_cast<std::size_t>(al);
   void* p = allocate_or_retry([n, alignment] {
-    return latency::timed(latency::Op::aligned, [n, alignment] {
+    return latency::timed(latency::Op::aligned, n, [n, alignment] {
       void* q = nullptr;
       return ::posix_memalign(&q, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? q : nullptr;
     });
@@ -62,7 +62,7 @@ void release(void* p, std::size_t n) noexcept {
     on_free(n);
     if (leak_sites::recording()) [[unlikely]] leak_sites::on_free(p);
   }
-  latency::timed(latency::Op::free, [p] { std::free(p); });
+  latency::timed(latency::Op::free, n, [p] { std::free(p); });
 }
 
 void release_unsized(void* p) noexcept {
@@ -71,7 +71,7 @@ void release_unsized(void* p) noexcept {
     allocbench::counting::on_unsized_free();
     if (leak_sites::recording()) [[unlikely]] leak_sites::on_free(p);
   }
-  latency::timed(latency::Op::free, [p] { std::free(p); });
+  latency::timed(latency::Op::free, 0, [p] { std::free(p); });
 }
 
 }  // namespace

@@ -117,25 +117,42 @@ struct BoundaryReads {
   }
 };
 
-// run --latency: the percentiles of each kind of call, and the timer's own cost.
-void add_latency_metrics(std::map<std::string, double>& metrics) {
+// run --latency: the percentiles of each kind of call, overall and per size band, the
+// timer's own cost, and the slowest calls.
+void add_latency_figures(Repetition& rep) {
+  auto& metrics = rep.metrics;
   for (size_t k = 0; k < latency::op_count; ++k) {
-    latency::Percentiles p = latency::percentiles(static_cast<latency::Op>(k));
+    auto op = static_cast<latency::Op>(k);
+    latency::Percentiles p = latency::percentiles(op);
     if (p.count == 0) continue;
-    std::string op(call_kinds[k]);
-    metrics[op + "_calls_timed"] = static_cast<double>(p.count);
-    metrics[op + "_sum_ns"] = p.sum;
+    std::string kind(call_kinds[k]);
+    metrics[kind + "_calls_timed"] = static_cast<double>(p.count);
+    metrics[kind + "_sum_ns"] = p.sum;
     for (auto [suffix, value] : {std::pair{"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"p999", p.p999},
                                  {"p9999", p.p9999}, {"max", p.max}})
-      metrics[fmt::format("{}_{}_ns", op, suffix)] = value;
+      metrics[fmt::format("{}_{}_ns", kind, suffix)] = value;
     if (p.faults_seen) {
-      metrics[op + "_faulted_calls"] = static_cast<double>(p.faulted);
-      metrics[op + "_p999_faulted_share"] = p.faulted_share_p999;
-      metrics[op + "_p9999_faulted_share"] = p.faulted_share_p9999;
+      metrics[kind + "_faulted_calls"] = static_cast<double>(p.faulted);
+      metrics[kind + "_p999_faulted_share"] = p.faulted_share_p999;
+      metrics[kind + "_p9999_faulted_share"] = p.faulted_share_p9999;
+    }
+    for (size_t band = 0; band < latency::band_count; ++band) {
+      latency::Percentiles b = latency::percentiles(op, band);
+      if (b.count == 0) continue;
+      std::string prefix = fmt::format("{}_{}_", kind, size_bands[band]);
+      metrics[prefix + "calls_timed"] = static_cast<double>(b.count);
+      for (auto [suffix, value] : {std::pair{"p50_ns", b.p50}, {"p99_ns", b.p99}, {"p999_ns", b.p999}, {"max_ns", b.max}})
+        metrics[prefix + suffix] = value;
     }
   }
   metrics["latency_timer_ns"] = latency::timer().overhead_ticks * latency::timer().ns_per_tick;
   metrics["latency_resolution_ns"] = latency::timer().resolution_ticks * latency::timer().ns_per_tick;
+  for (const latency::SlowCall& s : latency::slowest(slow_calls_kept)) {
+    std::optional<bool> faulted;
+    if (s.faulted >= 0) faulted = s.faulted == 1;
+    rep.slow_calls.push_back({std::string(call_kinds[static_cast<size_t>(s.op)]), static_cast<int64_t>(s.size), s.thread, s.ns,
+                              faulted, 0});
+  }
 }
 
 Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
@@ -242,7 +259,7 @@ Repetition run_once(const WorkerOptions& opt, const Settings& settings) {
     }
   }
   if (opt.latency) {
-    add_latency_metrics(rep.metrics);
+    add_latency_figures(rep);
     rep.metrics["latency_phase_ns"] = wall_ns;  // its phase, slowed by the timing: the timing's cost
   }
   for (const Stat& s : outcome.stats)

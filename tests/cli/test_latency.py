@@ -34,6 +34,7 @@ class KnownTailTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         report = json.loads(p.stdout)
         self.assertIn(report["environment"]["latency_clock"], ("tsc", "clock_gettime"))
+        self.slow_calls = {r["backend"]: r.get("slow_calls", []) for r in report["results"]}
         return {r["backend"]: {k: v["median"] for k, v in r["metrics"].items()} for r in report["results"]}
 
     def test_a_stall_on_every_500th_malloc_is_the_p99_9(self):
@@ -67,6 +68,29 @@ class KnownTailTest(unittest.TestCase):
         self.assertGreaterEqual(rows[faults]["malloc_faulted_calls"], 400)  # 0.2% of the calls fault 8 pages each
         self.assertGreaterEqual(rows[faults]["malloc_p999_faulted_share"], 0.9)
         self.assertLessEqual(rows[waits]["malloc_p999_faulted_share"], 0.1)  # waiting is not faulting
+        # The slowest single calls say the same, one by one: 16 kept of 3 repetitions' 1,200 stalls.
+        for backend, faulted in ((waits, False), (faults, True)):
+            slow = self.slow_calls[backend]
+            self.assertEqual(len(slow), 16)
+            self.assertEqual([c["ns"] for c in slow], sorted((c["ns"] for c in slow), reverse=True))
+            self.assertTrue(all(c["call"] == "malloc" and 1 <= c["size"] <= 1024 and c["thread"] == 0 and
+                                c["rep"] in (1, 2, 3) for c in slow), slow)
+            self.assertGreaterEqual(sum(c["faulted"] == faulted for c in slow), 14, slow)
+        self.assertTrue(all(c["ns"] >= 200000 for c in self.slow_calls[waits]), self.slow_calls[waits])
+
+    def test_every_call_of_known_size_is_in_its_size_band(self):
+        stall = stalling(self.dir.name, 500, 20)
+        tail = self.rows([stall], 200000)[stall]
+        for kind in ("malloc", "free"):  # churn's sizes are 1..1024 B; its frees are sized
+            bands = {band: tail.get(f"{kind}_{band}_calls_timed", 0) for band in ("le_64", "le_1k", "le_128k", "gt_128k")}
+            self.assertEqual(sum(bands.values()), tail[f"{kind}_calls_timed"], bands)
+            self.assertGreater(bands["le_64"], 0)
+            self.assertGreater(bands["le_1k"], bands["le_64"])
+            self.assertEqual(bands["le_128k"] + bands["gt_128k"], 0)
+        for band in ("le_64", "le_1k"):  # the stalls come every 500th call, whatever its size
+            self.assertGreaterEqual(tail[f"malloc_{band}_p999_ns"], 20000)
+            self.assertLess(tail[f"malloc_{band}_p99_ns"], 20000)
+            self.assertLess(tail[f"free_{band}_p999_ns"], 20000)
 
     def test_the_table_shows_the_percentiles_and_the_clock(self):
         p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--param",
@@ -76,6 +100,14 @@ class KnownTailTest(unittest.TestCase):
                                    r"   backend\s+call\s+calls\s+p50\s+p90\s+p99\s+p99\.9\s+p99\.99\s+max(\s+faulted\s+>=p99\.9\s+>=p99\.99)?\n"
                                    r"   system\s+malloc\s+20\.0 k .*\n   system\s+free\s+20\.0 k ")
         self.assertRegex(p.stdout, r"note: clock: (tsc|clock_gettime); its own cost, .* per call, is taken off")
+        self.assertRegex(p.stdout, r"small-object-churn · the slowest single calls \(--latency.*\n"
+                                   r"   backend\s+time\s+call\s+size\s+thread\s+faulted\s+rep\n"
+                                   r"   system\s+[\d.]+ [nµm]?s\s+(malloc|free)\s+[\d.]+ (B|KiB)\s+0\s+(yes|no|-)\s+1\n")
+        self.assertNotIn("<=64 B", p.stdout)  # the size bands are shown with --stats
+        p = allocbench("run", "--backend", "system", "--workload", "small-object-churn", "--param",
+                       "small-object-churn.ops=20000", "--reps", "1", "--latency", "--stats")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"   system\s+malloc\s+20\.0 k .*\n\s+<=64 B\s+[\d.]+ k .*\n\s+65 B-1 KiB\s+[\d.]+ k ")
 
     def test_a_percentile_is_gated_with_the_latency_repetitions_as_samples(self):
         stall = stalling(self.dir.name, 500, 20)

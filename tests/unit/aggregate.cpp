@@ -34,6 +34,8 @@ TEST_CASE("unit_aggregate_takes_call_times_from_the_latency_repetitions_and_noth
   auto latency = [](double p99) {
     Repetition r = measured_repetition("x", 5000);  // slowed by its timer: never a time of the result
     r.metrics["malloc_p99_ns"] = p99;
+    r.metrics["malloc_le_64_p99_ns"] = p99 / 2;
+    for (int i = 0; i < 10; ++i) r.slow_calls.push_back({"malloc", 64, 0, p99 * 100 - i, i % 2 == 0, 0});
     return r;
   };
   auto counted = counted_repetition("x");
@@ -42,6 +44,14 @@ TEST_CASE("unit_aggregate_takes_call_times_from_the_latency_repetitions_and_noth
   CHECK(r.reps == 2);
   CHECK(r.metrics.at("wall_ns").samples == std::vector<double>{100, 200});
   CHECK(r.metrics.at("malloc_p99_ns").samples == std::vector<double>{40, 60});
+  CHECK(r.metrics.at("malloc_le_64_p99_ns").samples == std::vector<double>{20, 30});
+  // The slowest calls of both, slowest first, each with its repetition: 16 of the 20.
+  REQUIRE(r.slow_calls.size() == slow_calls_kept);
+  CHECK(r.slow_calls.front().ns == 6000);
+  CHECK(r.slow_calls.front().rep == 2);
+  CHECK(r.slow_calls[10].ns == 4000);
+  CHECK(r.slow_calls[10].rep == 1);
+  CHECK(r.slow_calls.back().ns == 3995);
   CHECK(r.metrics.at("allocator.resident_bytes").samples.size() == 2);
   Repetition other = latency(50);
   other.checksum = "00000000000000cd";
@@ -64,7 +74,9 @@ TEST_CASE("unit_repetition_report_round_trips_and_names_the_broken_field") {
   counted.leak_sites = {{96, 2, {"/lib/x.so+0x10", "/lib/x.so+0x20"}}};
   counted.timeline = {10, {0, 10}, {4096, 8192}, {100, 200}, {20, 30}, {4096, 0}, {5}};
   counted.stats = {{"borrows", 7}};
+  counted.slow_calls = {{"free", 0, 1, 2500, std::nullopt, 0}, {"malloc", 4096, 0, 900, true, 0}};
   Repetition back = parse_repetition(repetition_text(counted));
+  CHECK(back.slow_calls == counted.slow_calls);
   CHECK(back.settings == counted.settings);
   CHECK(back.metrics == counted.metrics);
   CHECK(back.allocator_stats == counted.allocator_stats);
@@ -99,6 +111,13 @@ TEST_CASE("unit_repetition_report_round_trips_and_names_the_broken_field") {
   j = json_of(counted_repetition("x"));
   j["metrics"].erase("allocs");  // a counted run must have every counted metric
   CHECK(error_of(j.dump()) == "printed a malformed report: metrics.allocs: missing, expected a number");
+  j = json_of(counted);
+  j["slow_calls"][1]["call"] = "mmap";
+  CHECK(error_of(j.dump()) == "printed a malformed report: slow_calls[1].call: expected one of malloc, free, realloc, "
+                              "calloc, aligned, got \"mmap\"");
+  j = json_of(counted);
+  j["slow_calls"][0]["faulted"] = "no";
+  CHECK(error_of(j.dump()) == "printed a malformed report: slow_calls[0].faulted: expected true or false, got \"no\"");
 }
 
 TEST_CASE("unit_results_json_carries_schema_direction_and_determinism") {

@@ -23,6 +23,10 @@ TEST_CASE("unit_gate_options_threshold_and_metric_flags_are_checked") {
   CHECK(parse_metric_list("all").size() == 98);
   CHECK(parse_metric_list("allocator.resident_bytes") == std::vector<std::string>{"allocator.resident_bytes"});
   CHECK_THROWS_AS(parse_metric_list("wall_ns,nope"), Error);
+  // A call kind's figure in a size band: outside the table, every part checked.
+  CHECK(parse_metric_list("malloc_le_64_p99_ns,free_gt_128k_calls_timed").size() == 2);
+  for (const char* name : {"malloc_le_64_p90_ns", "malloc_le_65_p99_ns", "mmap_le_64_p99_ns", "malloc_le_64", "malloc_p99_ns_le_64"})
+    CHECK_THROWS_WITH_AS(parse_metric_list(name), doctest::Contains("KIND_BAND_FIGURE with BAND one of le_64, le_1k"), Error);
 }
 
 TEST_CASE("unit_gate_options_a_check_that_matches_nothing_does_not_pass") {
