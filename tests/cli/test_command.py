@@ -13,6 +13,7 @@ from harness import BACKENDS, BUILD_DIR, PROVIDERS, allocbench, library_path
 
 PROGRAM = os.environ["ALLOCBENCH_TEST_PROGRAM"]  # tests/programs/alloc_threads.cpp: 4 threads, cross-thread frees
 OWN_MALLOC = os.path.join(BUILD_DIR, "tests", "own_malloc")
+NON_PIE_MALLOC = os.path.join(BUILD_DIR, "tests", "non_pie_malloc")
 COUNTS = ("allocs", "frees", "bytes_allocated", "live_bytes_at_end")
 
 # A deterministic Python program: JSON dump, parse and sort (the example).
@@ -153,6 +154,17 @@ class CommandTest(unittest.TestCase):
         p = self.run_cmd(OWN_MALLOC, "--backend", BACKENDS[-1], expect=3)
         self.assertIn("links its own allocator", p.stderr)
         self.assertEqual(json.loads(p.stdout)["results"], [])
+
+    def test_a_non_pie_program_that_takes_mallocs_address_is_measured(self):
+        # Its executable holds a canonical PLT entry for malloc, which a lookup of malloc
+        # returns (as in Debian's python3): the allocator that serves it is still found.
+        p = self.run_cmd(NON_PIE_MALLOC, "--backend", "all", reps=1)
+        results = self.results(p)
+        self.assertEqual(sorted(results), BACKENDS)
+        for backend, r in results.items():
+            self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[backend][0]), (backend, r["malloc_provider"]))
+            self.assertEqual(metric(r, "allocs"), metric(results["system"], "allocs"), backend)
+            self.assertGreaterEqual(metric(r, "bytes_allocated"), 4096, backend)  # the block, through the PLT entry
 
     def test_a_failing_program_is_a_failed_cell_with_its_stderr(self):
         p = self.run_cmd(f"{sys.executable} -c \"import sys; print('last words', file=sys.stderr); sys.exit(4)\"",
