@@ -6,6 +6,7 @@
 #   install-deps.sh package the above, and what makes the .deb (make package)
 #   install-deps.sh test   the above, and what the tests use (make test)
 #   install-deps.sh fuzz   the above, and clang with libFuzzer (make fuzz)
+#   install-deps.sh programs the real programs of 'allocbench suite' (never needed otherwise)
 set -euo pipefail
 
 # package|why, one per line
@@ -27,10 +28,20 @@ dpkg-dev|dpkg-shlibdeps, which names the .deb's dependencies
 "
 test_packages="
 doctest-dev|the unit tests
+lua5.4|the suite's test runs two real programs
+sqlite3|the suite's test runs two real programs
 python3|the CLI tests
 python3-scipy|reference statistics the tests check p-values against
 libbenchmark-tools|Google Benchmark's compare.py, which the tests run on --format gbench
 chromium|the tests render the HTML report in a real browser
+"
+program_packages="
+python3|allocbench suite: python-json
+lua5.4|allocbench suite: lua-tables
+sqlite3|allocbench suite: sqlite
+z3|allocbench suite: z3-sat
+ghostscript|allocbench suite: ghostscript
+g++|allocbench suite: gxx-compile
 "
 fuzz_packages="
 clang|the libFuzzer targets
@@ -42,7 +53,8 @@ case "${1:-run}" in
   package) wanted="$run_packages$package_packages" ;;
   test) wanted="$run_packages$package_packages$test_packages" ;;
   fuzz) wanted="$run_packages$package_packages$test_packages$fuzz_packages" ;;
-  *) echo "install-deps.sh: expected run, package, test or fuzz, got '$1'" >&2; exit 2 ;;
+  programs) wanted="$program_packages" ;;
+  *) echo "install-deps.sh: expected run, package, test, fuzz or programs, got '$1'" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -22,6 +22,7 @@ void setup_trace_info(CLI::App& app, int& exit_code);
 void setup_clear_cache(CLI::App& app, int& exit_code);
 void setup_history(CLI::App& app, int& exit_code);
 void setup_bisect(CLI::App& app, int& exit_code);
+void setup_suite(CLI::App& app, int& exit_code);
 
 // Warnings name their remedy and go to stderr once; ALLOCBENCH_NO_WARNINGS=1 silences them.
 void warn(std::string_view message);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   allocbench::setup_clear_cache(app, exit_code);
   allocbench::setup_history(app, exit_code);
   allocbench::setup_bisect(app, exit_code);
+  allocbench::setup_suite(app, exit_code);
 
   try {
     app.parse(argc, argv);

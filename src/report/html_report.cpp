@@ -65,10 +65,14 @@ std::string html_report(const ReportInput& in) {
     body += "</section>\n";
   }
   if (in.results.results.empty() && in.failures.empty()) body += "<p>No results.</p>\n";
+  return html_page("allocbench report", body);
+}
+
+std::string html_page(std::string_view title, const std::string& body) {
   return fmt::format("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                     "<title>allocbench report</title>\n<style>{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
-                     style, body);
+                     "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+                     title, style, body);
 }
 
 }  // namespace allocbench

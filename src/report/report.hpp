@@ -43,4 +43,7 @@ std::string bmf_report(const ReportInput& in);
 std::string gbench_report(const ReportInput& in);
 std::string html_report(const ReportInput& in);
 
+// A self-contained HTML page with the reports' style around `body`.
+std::string html_page(std::string_view title, const std::string& body);
+
 }  // namespace allocbench

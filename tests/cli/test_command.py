@@ -14,6 +14,7 @@ from harness import BACKENDS, BUILD_DIR, PROVIDERS, allocbench, library_path
 PROGRAM = os.environ["ALLOCBENCH_TEST_PROGRAM"]  # tests/programs/alloc_threads.cpp: 4 threads, cross-thread frees
 OWN_MALLOC = os.path.join(BUILD_DIR, "tests", "own_malloc")
 NON_PIE_MALLOC = os.path.join(BUILD_DIR, "tests", "non_pie_malloc")
+JEMALLOC_LINKED = os.path.join(BUILD_DIR, "tests", "jemalloc_linked")
 COUNTS = ("allocs", "frees", "bytes_allocated", "live_bytes_at_end")
 
 # A deterministic Python program: JSON dump, parse and sort (the example).
@@ -165,6 +166,17 @@ class CommandTest(unittest.TestCase):
             self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[backend][0]), (backend, r["malloc_provider"]))
             self.assertEqual(metric(r, "allocs"), metric(results["system"], "allocs"), backend)
             self.assertGreaterEqual(metric(r, "bytes_allocated"), 4096, backend)  # the block, through the PLT entry
+
+    def test_a_program_linked_with_jemalloc_is_refused_on_system_never_reported_as_glibc(self):
+        # Debian's redis-server links libjemalloc2: under system, jemalloc serves its malloc.
+        if not os.path.exists(JEMALLOC_LINKED):
+            self.skipTest("built without jemalloc (a sanitizer build)")
+        p = self.run_cmd(JEMALLOC_LINKED, "--backend", "system", expect=3)
+        self.assertRegex(p.stderr, r"malloc in it is provided by \S*libjemalloc\.so\.2, not by lib(c\.so|asan|tsan)\*")
+        self.assertEqual(json.loads(p.stdout)["results"], [])
+        if "mimalloc" in BACKENDS:  # a preloaded allocator comes before the linked one
+            r = self.results(self.run_cmd(JEMALLOC_LINKED, "--backend", "mimalloc", reps=1))["mimalloc"]
+            self.assertTrue(r["malloc_provider"].startswith("libmimalloc"), r["malloc_provider"])
 
     def test_a_failing_program_is_a_failed_cell_with_its_stderr(self):
         p = self.run_cmd(f"{sys.executable} -c \"import sys; print('last words', file=sys.stderr); sys.exit(4)\"",

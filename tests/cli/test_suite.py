@@ -1,0 +1,121 @@
+"""allocbench suite: real programs from Debian packages on every backend, summarised
+relative to system's, at the smallest scale on the two programs the test set-up installs
+(lua5.4 and sqlite3, install-deps.sh test)."""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import ALLOCBENCH, BACKENDS, PROVIDERS, allocbench, check_usage_errors
+
+PROGRAMS = {"lua-tables": "/usr/bin/lua5.4", "sqlite": "/usr/bin/sqlite3"}
+SMALLEST = ["--programs", ",".join(PROGRAMS), "--scale", "0.05"]
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+@unittest.skipUnless(all(os.access(p, os.X_OK) for p in PROGRAMS.values()),
+                     "lua5.4 and sqlite3 are not installed (install-deps.sh test installs them)")
+class SuiteTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="allocbench-suite-")
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def suite(self, *args, expect=0):
+        p = allocbench("suite", *SMALLEST, "--inputs", os.path.join(self.tmp, "inputs"), *args)
+        self.assertEqual(p.returncode, expect, p.stderr)
+        return p
+
+    def test_the_summary_is_the_ratios_to_system_and_their_geometric_mean(self):
+        out = os.path.join(self.tmp, "suite.json")
+        self.suite("--reps", "3", "--format", "json", "--output", out)
+        with open(out) as f:
+            report = json.load(f)
+        self.assertEqual(report["schema"], "allocbench-suite/1")
+        self.assertRegex(report["date"], r"^\d{4}-\d\d-\d\d$")
+        self.assertEqual((report["scale"], report["reps"], report["reference"]), (0.05, 3, "system"))
+        results = {(r["backend"], r["workload"]): r for r in report["results"]["results"]}
+        # Every backend ran every program, proven inside it.
+        self.assertEqual(len(results), len(BACKENDS) * len(PROGRAMS))
+        for (backend, workload), r in results.items():
+            self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[backend]), (backend, r["malloc_provider"]))
+            self.assertEqual(r["reps"], 3)
+        self.assertEqual([p["program"] for p in report["programs"]], list(PROGRAMS))
+        others = [b for b in BACKENDS if b != "system"]
+        logs = {b: [] for b in others}
+        for program in report["programs"]:
+            self.assertNotIn("skipped", program)
+            self.assertTrue(program["workload"].startswith("cmd:" + PROGRAMS[program["program"]]))
+            self.assertEqual(sorted(program["ratios"]), sorted(others))
+            base = results[("system", program["workload"])]["metrics"]
+            for backend, ratio in program["ratios"].items():
+                mine = results[(backend, program["workload"])]["metrics"]
+                # The ratios are of the medians that the results hold.
+                self.assertAlmostEqual(ratio["time"], median(mine["wall_ns"]["samples"]) /
+                                       median(base["wall_ns"]["samples"]), places=9)
+                self.assertAlmostEqual(ratio["rss"], mine["peak_rss_bytes"]["median"] / base["peak_rss_bytes"]["median"],
+                                       places=9)
+                self.assertGreater(ratio["time_p"], 0)
+                self.assertLessEqual(ratio["time_p"], 1)
+                logs[backend].append(math.log(ratio["time"]))
+        for backend in others:  # the geometric mean of the per-program ratios, over both programs
+            mean = report["geomean"][backend]
+            self.assertEqual(mean["time_programs"], 2)
+            self.assertAlmostEqual(mean["time"], math.exp(sum(logs[backend]) / 2), places=9)
+
+    def test_the_table_has_a_row_per_program_and_the_geometric_means(self):
+        other = next((b for b in BACKENDS if b != "system"), None)
+        if other is None:
+            self.skipTest("only the system backend is built")
+        p = self.suite("--reps", "1", "--backend", f"system,{other}")
+        self.assertRegex(p.stdout, r"^allocbench suite · \d{4}-\d\d-\d\d · scale 0.05 · 1 reps\n")
+        self.assertRegex(p.stdout, rf"\n   program\s+system time\s+system RSS\s+{other} time\s+{other} RSS\n")
+        for program in PROGRAMS:
+            self.assertRegex(p.stdout, rf"\n   {program}\s+[\d.]+ m?s\s+[\d.]+ MiB\s+\d\.\d\d\*{{0,2}}\s+\d\.\d\d")
+        self.assertRegex(p.stdout, r"\n   geometric mean\s+\d\.\d\d \(2\)\s+\d\.\d\d \(2\)\n")
+        md = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "markdown").stdout
+        self.assertIn(f"| program | system time | system RSS | {other} time | {other} RSS |\n|---|--:|", md)
+        html = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "html").stdout
+        self.assertIn("<h1>allocbench suite</h1>", html)
+        self.assertEqual(html.count("<section class=\"workload\">"), 2)  # a chart per program
+        self.assertIn("geometric mean over the programs", html)  # and the summary's
+
+    def test_a_program_that_is_not_installed_is_skipped_with_its_package(self):
+        args = [ALLOCBENCH, "suite", "--programs", "z3-sat,lua-tables", "--scale", "0.05", "--reps", "1", "--backend",
+                "system", "--inputs", os.path.join(self.tmp, "inputs"), "--format", "json"]
+        if os.access("/usr/bin/z3", os.X_OK):  # installed here: hidden behind /dev/null, in a mount namespace of its own
+            if not (shutil.which("unshare") and subprocess.run(["unshare", "--mount", "true"]).returncode == 0):
+                self.skipTest("z3 is installed and unshare --mount is refused: nothing can be skipped")
+            args = ["unshare", "--mount", "sh", "-c", 'mount --bind /dev/null /usr/bin/z3 && exec "$@"', "sh", *args]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        programs = {program["program"]: program for program in json.loads(p.stdout)["programs"]}
+        self.assertIn("install the Debian package 'z3'", programs["z3-sat"]["skipped"])
+        self.assertNotIn("ratios", programs["z3-sat"])
+        self.assertNotIn("skipped", programs["lua-tables"])
+
+    def test_bad_flags_exit_2_naming_them(self):
+        inputs = ["--inputs", os.path.join(self.tmp, "inputs")]
+        check_usage_errors(self, ["suite"], [
+            (["--programs", "nope"], "--programs: unknown program 'nope'; known: python-json, lua-tables"),
+            ([*SMALLEST, *inputs, "--format", "csv"], "--format: unknown format 'csv'; known: table, markdown, html, json"),
+            ([*SMALLEST, *inputs, "--scale", "0"], "--scale"),
+            ([*SMALLEST, *inputs, "--reps", "0"], "--reps"),
+            ([*SMALLEST, *inputs, "--backend", "nope"], "nope"),
+        ])
+        if len(BACKENDS) > 1:
+            other = next(b for b in BACKENDS if b != "system")
+            p = self.suite("--backend", other, expect=2)
+            self.assertIn("--reference: backend 'system' is not among those run", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
