@@ -31,15 +31,15 @@ void report(const char* kind, const char* text) {
   if (n > 0) allocbench::preload::append_report_line(line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
 }
 
-// Whether `symbol` is an object's own definition, not a non-PIE executable's canonical PLT
-// entry: an executable built without -pie that takes malloc's address gets an undefined
-// symbol with a value, and lookups return that stub, though libc serves its calls.
-bool defined_there(void* symbol, Dl_info& info) {
+// Whether `symbol` is a non-PIE executable's canonical PLT entry rather than a definition:
+// an executable built without -pie that takes malloc's address gets an undefined symbol
+// with a value, and lookups return that stub, though a library serves its calls.
+bool plt_entry(void* symbol) {
+  Dl_info info{};
   void* found = nullptr;  // the symbol's ElfW(Sym)
-  info = {};
-  if (!dladdr1(symbol, &info, &found, RTLD_DL_SYMENT)) return false;
+  if (!dladdr1(symbol, &info, &found, RTLD_DL_SYMENT) || !found) return false;  // unknown: taken as a definition
   const auto* entry = static_cast<const ElfW(Sym)*>(found);
-  return !entry || entry->st_shndx != SHN_UNDEF;
+  return entry->st_shndx == SHN_UNDEF && entry->st_value != 0;
 }
 
 // The first object in lookup order after the executable that defines malloc itself, this
@@ -48,17 +48,19 @@ void* first_library_malloc(const Dl_info& self) {
   void* program = dlopen(nullptr, RTLD_LAZY);
   link_map* map = nullptr;
   if (!program || dlinfo(program, RTLD_DI_LINKMAP, &map) != 0) return nullptr;
-  for (link_map* l = map->l_next; l; l = l->l_next) {
+  void* found = nullptr;
+  for (link_map* l = map->l_next; l && !found; l = l->l_next) {
     void* handle = dlopen(l->l_name, RTLD_LAZY | RTLD_NOLOAD);
     if (!handle) continue;
     void* symbol = dlsym(handle, "malloc");  // this object's, or one of its dependencies'
     dlclose(handle);
-    Dl_info info;
-    if (symbol && defined_there(symbol, info) && info.dli_fbase != self.dli_fbase && info.dli_fname &&
+    Dl_info info{};
+    if (symbol && !plt_entry(symbol) && dladdr(symbol, &info) && info.dli_fbase != self.dli_fbase && info.dli_fname &&
         std::strcmp(info.dli_fname, l->l_name) == 0)
-      return symbol;
+      found = symbol;
   }
-  return nullptr;
+  dlerror();  // a failed lookup (the vDSO's) leaves an error the program might read
+  return found;
 }
 
 __attribute__((constructor)) void report_malloc_provider() {
@@ -66,7 +68,7 @@ __attribute__((constructor)) void report_malloc_provider() {
   void* malloc_symbol = dlsym(RTLD_DEFAULT, "malloc");
   Dl_info self{}, info{};
   dladdr(&self_marker, &self);
-  if (malloc_symbol && !defined_there(malloc_symbol, info)) malloc_symbol = first_library_malloc(self);
+  if (malloc_symbol && plt_entry(malloc_symbol)) malloc_symbol = first_library_malloc(self);
   // The counting library provides malloc itself: the allocator is the one it forwards to.
   if (malloc_symbol && dladdr(malloc_symbol, &info) && info.dli_fbase == self.dli_fbase)
     malloc_symbol = dlsym(RTLD_NEXT, "malloc");
