@@ -25,6 +25,7 @@ std::string text_columns(const std::vector<std::string>& header, const std::vect
       std::string pad(widths[c] - width(cells[c]), ' ');
       l += "  " + (align[c] == Align::right ? pad + cells[c] : cells[c] + (last ? "" : pad));
     }
+    l.erase(l.find_last_not_of(' ') + 1);  // empty last cells leave the padding before them
     return l + "\n";
   };
   bool headed = std::any_of(header.begin(), header.end(), [](const std::string& h) { return !h.empty(); });
