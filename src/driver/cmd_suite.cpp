@@ -6,12 +6,15 @@
 #include "driver/commands.hpp"
 #include "driver/preparation.hpp"
 #include "driver/progress.hpp"
+#include "driver/recording.hpp"
 #include "driver/run_options.hpp"
 #include "driver/runner.hpp"
 #include "driver/spawn.hpp"
 #include "driver/suite_programs.hpp"
+#include "report/format_units.hpp"
 #include "report/suite_report.hpp"
 #include "trace/replay_cache.hpp"
+#include "workloads/command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,8 +28,6 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
-
-extern char** environ;
 
 namespace allocbench {
 namespace {
@@ -44,6 +45,7 @@ struct SuiteCommand {
   std::string output;
   std::string inputs;  // where the inputs are written and the programs run
   bool install = false;
+  bool replay = false;  // also record each program once and replay it (trace:) on every backend
   bool verbose = false;
 };
 
@@ -70,6 +72,19 @@ void install_packages(const std::vector<const SuiteProgram*>& programs) {
   apt(install);
 }
 
+// Records the program once, run where it runs for the suite (the working directory), and
+// returns the trace's name there.
+std::string record_here(const SuiteProgram& p, const std::string& command, double timeout_s) {
+  std::string trace = std::string(p.name) + ".trace";
+  Recording r = record_program(split_command(command), trace, false,
+                               std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  if (!r.run.ok()) throw run_error("suite --replay: recording {}: '{}' {}", p.name, command, r.run.describe_failure());
+  fmt::print(stderr, "allocbench suite: recorded {}: {} operations on {} thread{}{}\n", p.name, format_count(r.shape.operations),
+             r.shape.threads, r.shape.threads == 1 ? "" : "s",
+             r.child_traces ? fmt::format(" (its {} child processes are not replayed)", r.child_traces) : "");
+  return trace;
+}
+
 std::string today() {
   std::time_t now = std::time(nullptr);
   std::tm utc{};
@@ -85,11 +100,17 @@ int run_suite(const SuiteCommand& o) {
     throw usage_error("--format: unknown format '{}'; known: {}", o.format, fmt::join(suite_formats(), ", "));
   std::string output = o.output.empty() ? "" : fs::absolute(o.output).string();  // before the chdir below
   if (!output.empty()) check_writable(output, "--output");
+  bool all_backends = std::find(o.backends.begin(), o.backends.end(), "all") != o.backends.end();
+  if (!all_backends && std::find(o.backends.begin(), o.backends.end(), o.reference) == o.backends.end())
+    throw usage_error("--reference: backend '{}' is not among those run (--backend): the summary is relative to it",
+                      o.reference);
   if (o.install) install_packages(selected);
 
   std::vector<SuiteEntry> entries;
   RunOptions run;
   run.backends = o.backends;
+  for (std::string& b : run.backends)  // a preload: library named relatively, from here: the programs run elsewhere
+    if (b.starts_with("preload:") && fs::path(b.substr(8)).is_relative()) b = "preload:" + fs::absolute(b.substr(8)).string();
   run.reps = std::to_string(o.reps);
   run.timeout_s = o.timeout_s;
   run.verbose = o.verbose;
@@ -98,16 +119,23 @@ int run_suite(const SuiteCommand& o) {
                                      : fs::absolute(o.inputs);
   std::error_code ec;
   fs::create_directories(inputs, ec);
-  if (ec) throw usage_error("--inputs: cannot create the directory {}: {}", inputs.string(), ec.message());
+  // The programs run where their inputs are, named relatively: the same command lines everywhere.
+  if (!ec) fs::current_path(inputs, ec);
+  if (ec) throw usage_error("--inputs: cannot use the directory {}: {}", inputs.string(), ec.message());
   for (const SuiteProgram* p : selected) {
-    SuiteEntry e{std::string(p->name), std::string(p->package), std::string(p->behaviour), "", ""};
+    SuiteEntry e{std::string(p->name), std::string(p->package), std::string(p->behaviour), "", "", ""};
     if (!installed(*p)) {
       e.skipped = fmt::format("{} is not installed: install the Debian package '{}' (allocbench suite --install, or "
                               "install-deps.sh programs)",
                               p->executable, p->package);
     } else {
-      e.workload = "cmd:" + p->prepare(inputs, o.scale);
+      std::string command = p->prepare(inputs, o.scale);
+      e.workload = "cmd:" + command;
       run.workloads.push_back(e.workload);
+      if (o.replay) {
+        e.replay = "trace:" + record_here(*p, command, o.timeout_s);
+        run.workloads.push_back(e.replay);
+      }
     }
     entries.push_back(std::move(e));
   }
@@ -115,13 +143,9 @@ int run_suite(const SuiteCommand& o) {
     throw usage_error("none of the selected programs is installed ({}): run allocbench suite --install, or "
                       "install-deps.sh programs",
                       fmt::join(o.programs, ", "));
-  // The programs run where their inputs are, named relatively: the same workloads on every machine.
-  fs::current_path(inputs);
-
   Plan plan = make_plan(run);
   if (std::none_of(plan.cells.begin(), plan.cells.end(), [&](const Cell& c) { return c.backend.label == o.reference; }))
-    throw usage_error("--reference: backend '{}' is not among those run (--backend): the summary is relative to it",
-                      o.reference);
+    throw usage_error("--reference: backend '{}' is not built: the summary is relative to it", o.reference);
   Preparation prepared(plan, false);
   Progress progress(plan.jobs.size(), Progress::choose(o.verbose));
   Runner runner(plan, progress);
@@ -177,6 +201,10 @@ void setup_suite(CLI::App& app, int& exit_code) {
                   "Directory the programs' inputs are written to and the programs run in (default: the cache "
                   "directory's suite/scale-S).");
   cmd->add_flag("--install", opt->install, "First install the selected programs' missing Debian packages (apt-get).");
+  cmd->add_flag("--replay", opt->replay,
+                "Also record each program once and replay its allocator calls (trace:) on every backend: the summary "
+                "says whether the replay ranks the backends as the real runs do, and how much of their differences it "
+                "explains.");
   cmd->add_flag("--verbose", opt->verbose, "Print a line per repetition on stderr.");
   cmd->callback([opt, &exit_code] { exit_code = run_suite(*opt); });
 }

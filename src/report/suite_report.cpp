@@ -51,6 +51,8 @@ Grid grid(const SuiteSummary& s) {
   Grid g;
   g.header = {"program", s.reference + " time", s.reference + " RSS"};
   for (const auto& b : s.backends) g.header.insert(g.header.end(), {b + " time", b + " RSS"});
+  bool replays = std::any_of(s.programs.begin(), s.programs.end(), [](const auto& p) { return p.replay.has_value(); });
+  if (replays) g.header.insert(g.header.end(), {"replay ranking", "explained"});
   for (const auto& p : s.programs) {
     std::vector<std::string> row{std::string(p.entry->program)};
     if (!p.entry->skipped.empty()) {
@@ -71,6 +73,12 @@ Grid grid(const SuiteSummary& s) {
       row.push_back(ratio_text(c.time, c.time_p));
       row.push_back(ratio_text(c.rss, c.rss_p));
     }
+    if (p.replay) {
+      row.push_back(p.replay->real_order.size() < 2 ? "-" : p.replay->real_order == p.replay->replay_order ? "agrees" : "differs");
+      row.push_back(p.replay->explained ? fmt::format("{:.0f}%", std::round(100 * *p.replay->explained) + 0.0) : "-");
+    } else if (replays) {
+      row.insert(row.end(), {"-", "-"});
+    }
     g.rows.push_back(std::move(row));
   }
   std::vector<std::string> mean{"geometric mean", "", ""};
@@ -79,11 +87,18 @@ Grid grid(const SuiteSummary& s) {
     mean.push_back(m.time_programs ? fmt::format("{:.2f} ({})", m.time, m.time_programs) : "-");
     mean.push_back(m.rss_programs ? fmt::format("{:.2f} ({})", m.rss, m.rss_programs) : "-");
   }
+  if (replays) mean.insert(mean.end(), {"", ""});
   g.rows.push_back(std::move(mean));
   g.notes.push_back(fmt::format("time and RSS: the median wall time and peak RSS over {}'s; below 1 is better; "
                                 "* p < {:g}, ** p < {:g} (two-sided Mann-Whitney U of the repetitions); the "
                                 "geometric mean is over the programs in parentheses",
                                 s.reference, suite_alpha, suite_alpha / 5));
+  if (replays)
+    g.notes.push_back(fmt::format("--replay: each program recorded once and replayed (trace:) on every backend; replay "
+                                  "ranking: whether the backends' order by median time is the same replayed as run; "
+                                  "explained: the share of the real time differences from {} that the replay's "
+                                  "explain (least squares; 100% predicts them all, 0% or below none)",
+                                  s.reference));
   return g;
 }
 
@@ -156,9 +171,11 @@ std::string html(const SuiteSummary& s, const Results& results, const SuiteSetti
   for (const auto& n : g.notes) body += fmt::format("<p class=\"settings\">{}</p>\n", xml_escape(n));
   body += "<div class=\"charts\">\n" + summary_chart(s) + "</div>\n";
   for (const auto& rows : by_work(results)) {
-    auto entry = std::find_if(s.programs.begin(), s.programs.end(),
-                              [&](const SuiteSummary::Program& p) { return p.entry->workload == rows.front()->workload; });
-    std::string name = entry == s.programs.end() ? rows.front()->workload : std::string(entry->entry->program);
+    const std::string& workload = rows.front()->workload;
+    std::string name = workload;
+    for (const auto& p : s.programs)
+      if (p.entry->workload == workload || p.entry->replay == workload)
+        name = p.entry->program + (p.entry->replay == workload ? " (replayed)" : "");
     body += fmt::format("<section class=\"workload\">\n<h2>{}</h2>\n<p class=\"settings\">{}</p>\n", xml_escape(name),
                         xml_escape(rows.front()->workload));
     body += "<div class=\"charts\">\n" + time_chart(rows).svg + memory_chart(rows).svg + "</div>\n</section>\n";
@@ -188,6 +205,13 @@ json json_report(const SuiteSummary& s, const Results& results, const SuiteSetti
       ratios[backend] = std::move(r);
     }
     j["ratios"] = std::move(ratios);
+    if (p.replay) {
+      j["replay"] = {{"workload", p.entry->replay},
+                     {"real_order", p.replay->real_order},
+                     {"replay_order", p.replay->replay_order},
+                     {"agrees", p.replay->real_order == p.replay->replay_order}};
+      if (p.replay->explained) j["replay"]["explained"] = *p.replay->explained;
+    }
     programs.push_back(std::move(j));
   }
   json geomean = json::object();
@@ -205,6 +229,42 @@ json json_report(const SuiteSummary& s, const Results& results, const SuiteSetti
           {"programs", std::move(programs)},
           {"geomean", std::move(geomean)},
           {"results", to_json(results)}};
+}
+
+double median_time(const Result* r) {
+  const Summary* t = r ? metric_of(*r, "wall_ns") : nullptr;
+  return t ? t->median : 0;
+}
+
+template <typename ResultOf>
+SuiteSummary::Program::Replay replay_of(const SuiteEntry& e, const SuiteSummary& s, const ResultOf& result_of) {
+  SuiteSummary::Program::Replay r;
+  std::vector<std::string> all{s.reference};
+  all.insert(all.end(), s.backends.begin(), s.backends.end());
+  std::vector<std::pair<double, std::string>> real, replayed;
+  for (const auto& b : all) {
+    double t_real = median_time(result_of(b, e.workload)), t_replay = median_time(result_of(b, e.replay));
+    if (t_real > 0 && t_replay > 0) real.emplace_back(t_real, b), replayed.emplace_back(t_replay, b);
+  }
+  auto order = [](std::vector<std::pair<double, std::string>> times) {
+    std::sort(times.begin(), times.end());
+    std::vector<std::string> names;
+    for (auto& [t, b] : times) names.push_back(b);
+    return names;
+  };
+  r.real_order = order(real);
+  r.replay_order = order(replayed);
+  double real_ref = median_time(result_of(s.reference, e.workload)), replay_ref = median_time(result_of(s.reference, e.replay));
+  if (real_ref <= 0 || replay_ref <= 0) return r;
+  double both = 0, real_square = 0;
+  for (size_t i = 0; i < real.size(); ++i) {
+    if (real[i].second == s.reference) continue;
+    double d_real = real[i].first - real_ref, d_replay = replayed[i].first - replay_ref;
+    both += d_real * d_replay;
+    real_square += d_real * d_real;
+  }
+  if (real_square > 0) r.explained = both / real_square;
+  return r;
 }
 
 }  // namespace
@@ -231,7 +291,7 @@ SuiteSummary summarize_suite(const std::vector<SuiteEntry>& entries, const Resul
   };
   std::map<std::string, std::vector<double>> log_time, log_rss;
   for (const SuiteEntry& e : entries) {
-    SuiteSummary::Program p{&e, nullptr, {}, {}};
+    SuiteSummary::Program p{&e, nullptr, {}, {}, std::nullopt};
     if (e.skipped.empty()) {
       p.reference = result_of(reference, e.workload);
       if (!p.reference) p.reference_failed = failure_of(reference, e.workload);
@@ -245,6 +305,7 @@ SuiteSummary summarize_suite(const std::vector<SuiteEntry>& entries, const Resul
         if (c.time) log_time[b].push_back(std::log(*c.time));
         if (c.rss) log_rss[b].push_back(std::log(*c.rss));
       }
+      if (!e.replay.empty()) p.replay = replay_of(e, s, result_of);
     }
     s.programs.push_back(std::move(p));
   }

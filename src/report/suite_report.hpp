@@ -16,6 +16,7 @@ namespace allocbench {
 struct SuiteEntry {
   std::string program, package, behaviour;
   std::string workload;  // the cmd: workload it ran as
+  std::string replay;    // with --replay: the trace: workload of its recording; empty: none
   std::string skipped;   // why it did not run (its package is not installed); empty: it ran
 };
 
@@ -34,6 +35,14 @@ struct SuiteSummary {
     const Result* reference = nullptr;    // null: the reference has no figures here
     std::string reference_failed;
     std::map<std::string, SuiteCell> cells;  // by backend
+    // With --replay: the backends fastest first, run and replayed (those with both), and the
+    // share of the real time differences from the reference that the replay's explain:
+    // least squares k of replay = k × real over the other backends (make bench item 14).
+    struct Replay {
+      std::vector<std::string> real_order, replay_order;
+      std::optional<double> explained;
+    };
+    std::optional<Replay> replay;
   };
   std::vector<Program> programs;
   struct Mean {

@@ -36,17 +36,19 @@ class SuiteTest(unittest.TestCase):
 
     def test_the_summary_is_the_ratios_to_system_and_their_geometric_mean(self):
         out = os.path.join(self.tmp, "suite.json")
-        self.suite("--reps", "3", "--format", "json", "--output", out)
+        self.pairs = []
+        self.suite("--reps", "3", "--format", "json", "--output", out, "--replay")
         with open(out) as f:
             report = json.load(f)
         self.assertEqual(report["schema"], "allocbench-suite/1")
         self.assertRegex(report["date"], r"^\d{4}-\d\d-\d\d$")
         self.assertEqual((report["scale"], report["reps"], report["reference"]), (0.05, 3, "system"))
         results = {(r["backend"], r["workload"]): r for r in report["results"]["results"]}
-        # Every backend ran every program, proven inside it.
-        self.assertEqual(len(results), len(BACKENDS) * len(PROGRAMS))
+        # Every backend ran every program, proven inside it, and replayed its recording.
+        self.assertEqual(len(results), 2 * len(BACKENDS) * len(PROGRAMS))
         for (backend, workload), r in results.items():
-            self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[backend]), (backend, r["malloc_provider"]))
+            if workload.startswith("cmd:"):
+                self.assertTrue(r["malloc_provider"].startswith(PROVIDERS[backend]), (backend, r["malloc_provider"]))
             self.assertEqual(r["reps"], 3)
         self.assertEqual([p["program"] for p in report["programs"]], list(PROGRAMS))
         others = [b for b in BACKENDS if b != "system"]
@@ -65,11 +67,35 @@ class SuiteTest(unittest.TestCase):
                                        places=9)
                 self.assertGreater(ratio["time_p"], 0)
                 self.assertLessEqual(ratio["time_p"], 1)
+                self.pairs.append((base["wall_ns"]["samples"], mine["wall_ns"]["samples"], ratio["time_p"]))
                 logs[backend].append(math.log(ratio["time"]))
+        for program in report["programs"]:  # the replay beside reality
+            replay = program["replay"]
+            self.assertEqual(replay["workload"], f"trace:{program['program']}.trace")
+            real = {b: median(results[(b, program["workload"])]["metrics"]["wall_ns"]["samples"]) for b in BACKENDS}
+            replayed = {b: median(results[(b, replay["workload"])]["metrics"]["wall_ns"]["samples"]) for b in BACKENDS}
+            self.assertEqual(replay["real_order"], sorted(BACKENDS, key=lambda b: real[b]))
+            self.assertEqual(replay["replay_order"], sorted(BACKENDS, key=lambda b: replayed[b]))
+            self.assertEqual(replay["agrees"], replay["real_order"] == replay["replay_order"])
+            pairs = [(real[b] - real["system"], replayed[b] - replayed["system"]) for b in others]
+            if others:
+                self.assertAlmostEqual(replay["explained"], sum(r * p for r, p in pairs) / sum(r * r for r, _ in pairs),
+                                       places=6)
         for backend in others:  # the geometric mean of the per-program ratios, over both programs
             mean = report["geomean"][backend]
             self.assertEqual(mean["time_programs"], 2)
             self.assertAlmostEqual(mean["time"], math.exp(sum(logs[backend]) / 2), places=9)
+        # The marks' p: scipy's exact two-sided U test of the same repetitions.
+        scipy = subprocess.run(["/usr/bin/python3", "-c", "import scipy"], capture_output=True)
+        if scipy.returncode == 0 and self.pairs:
+            expected = subprocess.run(
+                ["/usr/bin/python3", "-c", "import sys, json; from scipy.stats import mannwhitneyu; "
+                 "print(json.dumps([mannwhitneyu(a, b, alternative='two-sided', method='exact').pvalue "
+                 "for a, b, _ in json.loads(sys.argv[1])]))", json.dumps(self.pairs)],
+                capture_output=True, text=True, check=True).stdout
+            for (a, b, got), want in zip(self.pairs, json.loads(expected)):
+                if len(set(a + b)) == len(a + b):  # scipy's exact test assumes no ties
+                    self.assertAlmostEqual(got, want, places=9, msg=(a, b))
 
     def test_the_table_has_a_row_per_program_and_the_geometric_means(self):
         other = next((b for b in BACKENDS if b != "system"), None)
@@ -83,9 +109,11 @@ class SuiteTest(unittest.TestCase):
         self.assertRegex(p.stdout, r"\n   geometric mean\s+\d\.\d\d \(2\)\s+\d\.\d\d \(2\)\n")
         md = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "markdown").stdout
         self.assertIn(f"| program | system time | system RSS | {other} time | {other} RSS |\n|---|--:|", md)
-        html = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "html").stdout
+        html = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "html", "--replay").stdout
         self.assertIn("<h1>allocbench suite</h1>", html)
-        self.assertEqual(html.count("<section class=\"workload\">"), 2)  # a chart per program
+        self.assertEqual(html.count("<section class=\"workload\">"), 4)  # a chart per program, and per replay
+        self.assertIn("<h2>lua-tables (replayed)</h2>", html)
+        self.assertIn("<th>replay ranking</th><th>explained</th>", html)
         self.assertIn("geometric mean over the programs", html)  # and the summary's
 
     def test_a_program_that_is_not_installed_is_skipped_with_its_package(self):
@@ -102,19 +130,27 @@ class SuiteTest(unittest.TestCase):
         self.assertNotIn("ratios", programs["z3-sat"])
         self.assertNotIn("skipped", programs["lua-tables"])
 
+
+
+class SuiteFlagsTest(unittest.TestCase):
+    """Checked before anything runs or installs: no program is needed."""
+
     def test_bad_flags_exit_2_naming_them(self):
-        inputs = ["--inputs", os.path.join(self.tmp, "inputs")]
-        check_usage_errors(self, ["suite"], [
-            (["--programs", "nope"], "--programs: unknown program 'nope'; known: python-json, lua-tables"),
-            ([*SMALLEST, *inputs, "--format", "csv"], "--format: unknown format 'csv'; known: table, markdown, html, json"),
-            ([*SMALLEST, *inputs, "--scale", "0"], "--scale"),
-            ([*SMALLEST, *inputs, "--reps", "0"], "--reps"),
-            ([*SMALLEST, *inputs, "--backend", "nope"], "nope"),
-        ])
-        if len(BACKENDS) > 1:
-            other = next(b for b in BACKENDS if b != "system")
-            p = self.suite("--backend", other, expect=2)
-            self.assertIn("--reference: backend 'system' is not among those run", p.stderr)
+        with tempfile.TemporaryDirectory(prefix="allocbench-suite-") as tmp:
+            inputs = ["--inputs", os.path.join(tmp, "inputs")]
+            blocked = os.path.join(tmp, "file")
+            open(blocked, "w").close()
+            others = [b for b in BACKENDS if b != "system"]
+            check_usage_errors(self, ["suite"], [
+                (["--programs", "nope"], "--programs: unknown program 'nope'; known: python-json, lua-tables"),
+                ([*SMALLEST, *inputs, "--format", "csv"], "--format: unknown format 'csv'; known: table, markdown, html, json"),
+                ([*SMALLEST, *inputs, "--scale", "0"], "--scale"),
+                ([*SMALLEST, *inputs, "--reps", "0"], "--reps"),
+                ([*SMALLEST, *inputs, "--backend", "system,nope"], "nope"),
+                ([*SMALLEST, "--inputs", blocked], f"--inputs: cannot use the directory {blocked}"),
+                ([*SMALLEST, *inputs, "--backend", others[0] if others else "pool", "--install"],
+                 "--reference: backend 'system' is not among those run"),
+            ])
 
 
 if __name__ == "__main__":
