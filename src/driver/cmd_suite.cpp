@@ -13,6 +13,8 @@
 #include "driver/suite_programs.hpp"
 #include "report/format_units.hpp"
 #include "report/suite_report.hpp"
+#include "results/baseline.hpp"
+#include "results/results_file.hpp"
 #include "trace/replay_cache.hpp"
 #include "workloads/command.hpp"
 
@@ -43,6 +45,7 @@ struct SuiteCommand {
   double timeout_s = 300;
   std::string format = "table";
   std::string output;
+  std::string save_baseline;  // a results file of every run, merged into what it holds
   std::string inputs;  // where the inputs are written and the programs run
   bool install = false;
   bool replay = false;  // also record each program once and replay it (trace:) on every backend
@@ -100,6 +103,12 @@ int run_suite(const SuiteCommand& o) {
     throw usage_error("--format: unknown format '{}'; known: {}", o.format, fmt::join(suite_formats(), ", "));
   std::string output = o.output.empty() ? "" : fs::absolute(o.output).string();  // before the chdir below
   if (!output.empty()) check_writable(output, "--output");
+  std::string baseline = o.save_baseline.empty() ? "" : fs::absolute(o.save_baseline).string();
+  Results saved;  // what --save-baseline merges into, read now: a broken file costs no run
+  if (!baseline.empty()) {
+    if (fs::exists(baseline)) saved = read_results_file(baseline, "baseline");
+    check_writable(baseline, "--save-baseline");
+  }
   bool all_backends = std::find(o.backends.begin(), o.backends.end(), "all") != o.backends.end();
   if (!all_backends && std::find(o.backends.begin(), o.backends.end(), o.reference) == o.backends.end())
     throw usage_error("--reference: backend '{}' is not among those run (--backend): the summary is relative to it",
@@ -161,6 +170,8 @@ int run_suite(const SuiteCommand& o) {
   } else {
     write_file_atomically(output, text, "--output");
   }
+  if (!baseline.empty() && !outcome.interrupted)
+    write_file_atomically(baseline, results_file_text(merge_baseline(saved, outcome.results)), "--save-baseline");
   if (outcome.interrupted) {
     fmt::print(stderr, "allocbench: interrupted after {} of {} repetitions: the summary shows what finished; no file "
                        "was written\n",
@@ -197,6 +208,9 @@ void setup_suite(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--format", opt->format, "Summary format: table, markdown, html or json (default: table).");
   cmd->add_option("--output", opt->output, "Write the summary to FILE (atomically) instead of stdout.");
+  cmd->add_option("--save-baseline", opt->save_baseline,
+                  "Save every result into this results file, as run --save-baseline does (entries that ran replace "
+                  "theirs, others are kept): for compare, report, merge and history.");
   cmd->add_option("--inputs", opt->inputs,
                   "Directory the programs' inputs are written to and the programs run in (default: the cache "
                   "directory's suite/scale-S).");

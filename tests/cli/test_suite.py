@@ -107,7 +107,19 @@ class SuiteTest(unittest.TestCase):
         for program in PROGRAMS:
             self.assertRegex(p.stdout, rf"\n   {program}\s+[\d.]+ m?s\s+[\d.]+ MiB\s+\d\.\d\d\*{{0,2}}\s+\d\.\d\d")
         self.assertRegex(p.stdout, r"\n   geometric mean\s+\d\.\d\d \(2\)\s+\d\.\d\d \(2\)\n")
-        md = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "markdown").stdout
+        # The results as a baseline, read as any run's: the HTML report, and compare.
+        saved = os.path.join(self.tmp, "suite-baseline.json")
+        md = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "markdown",
+                        "--save-baseline", saved).stdout
+        page = os.path.join(self.tmp, "report.html")
+        report = allocbench("report", saved, "--output", page)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        with open(page) as f:
+            html = f.read()
+        for program in PROGRAMS.values():
+            self.assertIn(f"<h2>cmd:{program} ", html)
+        same = allocbench("compare", saved, saved)
+        self.assertEqual(same.returncode, 0, same.stderr)
         self.assertIn(f"| program | system time | system RSS | {other} time | {other} RSS |\n|---|--:|", md)
         html = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "html", "--replay").stdout
         self.assertIn("<h1>allocbench suite</h1>", html)
