@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 
 namespace allocbench {
@@ -76,9 +77,9 @@ void install_packages(const std::vector<const SuiteProgram*>& programs) {
 }
 
 // Records the program once, run where it runs for the suite (the working directory), and
-// returns the trace's name there.
+// returns the trace's path: absolute, as the inputs directory is part of the work.
 std::string record_here(const SuiteProgram& p, const std::string& command, double timeout_s) {
-  std::string trace = std::string(p.name) + ".trace";
+  std::string trace = (fs::current_path() / (std::string(p.name) + ".trace")).string();
   Recording r = record_program(split_command(command), trace, false,
                                std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
   if (!r.run.ok()) throw run_error("suite --replay: recording {}: '{}' {}", p.name, command, r.run.describe_failure());
@@ -109,17 +110,27 @@ int run_suite(const SuiteCommand& o) {
     if (fs::exists(baseline)) saved = read_results_file(baseline, "baseline");
     check_writable(baseline, "--save-baseline");
   }
-  bool all_backends = std::find(o.backends.begin(), o.backends.end(), "all") != o.backends.end();
-  if (!all_backends && std::find(o.backends.begin(), o.backends.end(), o.reference) == o.backends.end())
-    throw usage_error("--reference: backend '{}' is not among those run (--backend): the summary is relative to it",
-                      o.reference);
+  // A preload: library named relatively, from here: the programs run in the inputs directory.
+  auto from_here = [](std::string b) {
+    if (b.starts_with("preload:") && fs::path(b.substr(8)).is_relative())
+      b = "preload:" + fs::absolute(b.substr(8)).lexically_normal().string();
+    return b;
+  };
+  RunOptions run;
+  run.backends.clear();
+  std::transform(o.backends.begin(), o.backends.end(), std::back_inserter(run.backends), from_here);
+  std::string reference = from_here(o.reference);
+  {  // the backends and the reference, checked before anything is installed, written or recorded
+    RunOptions only_backends = run;
+    only_backends.workloads = {"empty"};
+    Plan checked = make_plan(only_backends);
+    if (std::none_of(checked.cells.begin(), checked.cells.end(), [&](const Cell& c) { return c.backend.label == reference; }))
+      throw usage_error("--reference: backend '{}' is not among those run (--backend): the summary is relative to it",
+                        o.reference);
+  }
   if (o.install) install_packages(selected);
 
   std::vector<SuiteEntry> entries;
-  RunOptions run;
-  run.backends = o.backends;
-  for (std::string& b : run.backends)  // a preload: library named relatively, from here: the programs run elsewhere
-    if (b.starts_with("preload:") && fs::path(b.substr(8)).is_relative()) b = "preload:" + fs::absolute(b.substr(8)).string();
   run.reps = std::to_string(o.reps);
   run.timeout_s = o.timeout_s;
   run.verbose = o.verbose;
@@ -153,8 +164,6 @@ int run_suite(const SuiteCommand& o) {
                       "install-deps.sh programs",
                       fmt::join(o.programs, ", "));
   Plan plan = make_plan(run);
-  if (std::none_of(plan.cells.begin(), plan.cells.end(), [&](const Cell& c) { return c.backend.label == o.reference; }))
-    throw usage_error("--reference: backend '{}' is not built: the summary is relative to it", o.reference);
   Preparation prepared(plan, false);
   Progress progress(plan.jobs.size(), Progress::choose(o.verbose));
   Runner runner(plan, progress);
@@ -162,7 +171,7 @@ int run_suite(const SuiteCommand& o) {
   RunOutcome outcome = runner.outcome();
   progress.clear();
 
-  SuiteSummary summary = summarize_suite(entries, outcome.results, outcome.failures, o.reference);
+  SuiteSummary summary = summarize_suite(entries, outcome.results, outcome.failures, reference);
   std::string text = suite_report(summary, outcome.results, {today(), o.scale, o.reps}, o.format);
   if (output.empty() || outcome.interrupted) {
     std::fwrite(text.data(), 1, text.size(), stdout);

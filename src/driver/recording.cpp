@@ -62,6 +62,7 @@ Recording record_program(const std::vector<std::string>& command, const std::str
   }
   r.shape = trace::check_trace(partial.string());
   fs::rename(partial, output);
+  for (const auto& stale : child_traces(output)) fs::remove(stale);  // an earlier recording's, now replaced
   std::vector<fs::path> children = child_traces(partial);
   for (const auto& child : children)  // "<partial>.<pid>" to "<output>.<pid>", in the same directory
     fs::rename(child, output + child.filename().string().substr(partial.filename().string().size()));

@@ -74,7 +74,9 @@ Grid grid(const SuiteSummary& s) {
       row.push_back(ratio_text(c.rss, c.rss_p));
     }
     if (p.replay) {
-      row.push_back(p.replay->real_order.size() < 2 ? "-" : p.replay->real_order == p.replay->replay_order ? "agrees" : "differs");
+      row.push_back(!p.replay->ranked() ? "-" : p.replay->real_order == p.replay->replay_order ? "agrees" : "differs");
+      for (const auto& [b, why] : p.replay->failed)
+        g.notes.push_back(fmt::format("{} replayed on {}: no figures: {}", p.entry->program, b, why));
       row.push_back(p.replay->explained ? fmt::format("{:.0f}%", std::round(100 * *p.replay->explained) + 0.0) : "-");
     } else if (replays) {
       row.insert(row.end(), {"-", "-"});
@@ -209,7 +211,8 @@ json json_report(const SuiteSummary& s, const Results& results, const SuiteSetti
       j["replay"] = {{"workload", p.entry->replay},
                      {"real_order", p.replay->real_order},
                      {"replay_order", p.replay->replay_order},
-                     {"agrees", p.replay->real_order == p.replay->replay_order}};
+                     {"failed", p.replay->failed}};
+      if (p.replay->ranked()) j["replay"]["agrees"] = p.replay->real_order == p.replay->replay_order;
       if (p.replay->explained) j["replay"]["explained"] = *p.replay->explained;
     }
     programs.push_back(std::move(j));
@@ -236,13 +239,15 @@ double median_time(const Result* r) {
   return t ? t->median : 0;
 }
 
-template <typename ResultOf>
-SuiteSummary::Program::Replay replay_of(const SuiteEntry& e, const SuiteSummary& s, const ResultOf& result_of) {
+template <typename ResultOf, typename FailureOf>
+SuiteSummary::Program::Replay replay_of(const SuiteEntry& e, const SuiteSummary& s, const ResultOf& result_of,
+                                        const FailureOf& failure_of) {
   SuiteSummary::Program::Replay r;
   std::vector<std::string> all{s.reference};
   all.insert(all.end(), s.backends.begin(), s.backends.end());
   std::vector<std::pair<double, std::string>> real, replayed;
   for (const auto& b : all) {
+    if (!result_of(b, e.replay)) r.failed[b] = failure_of(b, e.replay);
     double t_real = median_time(result_of(b, e.workload)), t_replay = median_time(result_of(b, e.replay));
     if (t_real > 0 && t_replay > 0) real.emplace_back(t_real, b), replayed.emplace_back(t_replay, b);
   }
@@ -305,7 +310,7 @@ SuiteSummary summarize_suite(const std::vector<SuiteEntry>& entries, const Resul
         if (c.time) log_time[b].push_back(std::log(*c.time));
         if (c.rss) log_rss[b].push_back(std::log(*c.rss));
       }
-      if (!e.replay.empty()) p.replay = replay_of(e, s, result_of);
+      if (!e.replay.empty()) p.replay = replay_of(e, s, result_of, failure_of);
     }
     s.programs.push_back(std::move(p));
   }

@@ -41,6 +41,8 @@ struct SuiteSummary {
     struct Replay {
       std::vector<std::string> real_order, replay_order;
       std::optional<double> explained;
+      std::map<std::string, std::string> failed;  // backends without a replay's figures, and why
+      bool ranked() const { return real_order.size() >= 2; }  // an order to agree on
     };
     std::optional<Replay> replay;
   };

@@ -71,12 +71,16 @@ class SuiteTest(unittest.TestCase):
                 logs[backend].append(math.log(ratio["time"]))
         for program in report["programs"]:  # the replay beside reality
             replay = program["replay"]
-            self.assertEqual(replay["workload"], f"trace:{program['program']}.trace")
+            self.assertEqual(replay["workload"], f"trace:{os.path.join(self.tmp, 'inputs', program['program'])}.trace")
+            self.assertEqual(replay["failed"], {})
             real = {b: median(results[(b, program["workload"])]["metrics"]["wall_ns"]["samples"]) for b in BACKENDS}
             replayed = {b: median(results[(b, replay["workload"])]["metrics"]["wall_ns"]["samples"]) for b in BACKENDS}
             self.assertEqual(replay["real_order"], sorted(BACKENDS, key=lambda b: real[b]))
             self.assertEqual(replay["replay_order"], sorted(BACKENDS, key=lambda b: replayed[b]))
-            self.assertEqual(replay["agrees"], replay["real_order"] == replay["replay_order"])
+            if others:
+                self.assertEqual(replay["agrees"], replay["real_order"] == replay["replay_order"])
+            else:  # one backend: no order to agree on
+                self.assertNotIn("agrees", replay)
             pairs = [(real[b] - real["system"], replayed[b] - replayed["system"]) for b in others]
             if others:
                 self.assertAlmostEqual(replay["explained"], sum(r * p for r, p in pairs) / sum(r * r for r, _ in pairs),
@@ -101,16 +105,30 @@ class SuiteTest(unittest.TestCase):
         other = next((b for b in BACKENDS if b != "system"), None)
         if other is None:
             self.skipTest("only the system backend is built")
-        p = self.suite("--reps", "1", "--backend", f"system,{other}")
+        p = self.suite("--reps", "1", "--backend", f"system,{other}", "--replay")
         self.assertRegex(p.stdout, r"^allocbench suite · \d{4}-\d\d-\d\d · scale 0.05 · 1 reps\n")
-        self.assertRegex(p.stdout, rf"\n   program\s+system time\s+system RSS\s+{other} time\s+{other} RSS\n")
+        self.assertRegex(p.stdout, rf"\n   program\s+system time\s+system RSS\s+{other} time\s+{other} RSS\s+"
+                                   r"replay ranking\s+explained\n")
         for program in PROGRAMS:
-            self.assertRegex(p.stdout, rf"\n   {program}\s+[\d.]+ m?s\s+[\d.]+ MiB\s+\d\.\d\d\*{{0,2}}\s+\d\.\d\d")
-        self.assertRegex(p.stdout, r"\n   geometric mean\s+\d\.\d\d \(2\)\s+\d\.\d\d \(2\)\n")
-        # The results as a baseline, read as any run's: the HTML report, and compare.
+            self.assertRegex(p.stdout, rf"\n   {program}\s+[\d.]+ m?s\s+[\d.]+ MiB\s+\d\.\d\d\*{{0,2}}\s+\d\.\d\d\*{{0,2}}"
+                                       r"\s+(agrees|differs)\s+-?\d+%\n")
+        self.assertRegex(p.stdout, r"\n   geometric mean\s+\d\.\d\d \(2\)\s+\d\.\d\d \(2\)\n")  # no blanks after
+        self.assertIn("note: --replay: each program recorded once and replayed", p.stdout)
+        # The results as a baseline, read as any run's (the HTML report, compare), named
+        # relatively, and merged into by the next run.
         saved = os.path.join(self.tmp, "suite-baseline.json")
-        md = self.suite("--reps", "1", "--backend", f"system,{other}", "--format", "markdown",
-                        "--save-baseline", saved).stdout
+        args = [ALLOCBENCH, "suite", *SMALLEST, "--inputs", os.path.join(self.tmp, "inputs"), "--reps", "1",
+                "--backend", f"system,{other}", "--save-baseline", "suite-baseline.json"]
+        md = subprocess.run([*args, "--format", "markdown"], cwd=self.tmp, capture_output=True, text=True, timeout=300)
+        self.assertEqual(md.returncode, 0, md.stderr)
+        md = md.stdout
+        again = subprocess.run([*args[:2], "--programs", "lua-tables", *args[4:]], cwd=self.tmp, capture_output=True,
+                               text=True, timeout=300)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        with open(saved) as f:  # sqlite's entries kept, lua-tables' replaced
+            entries = [(r["backend"], r["workload"].split()[0]) for r in json.load(f)["results"]]
+        self.assertEqual(sorted(entries), sorted((b, f"cmd:{program}") for b in ("system", other)
+                                                 for program in PROGRAMS.values()))
         page = os.path.join(self.tmp, "report.html")
         report = allocbench("report", saved, "--output", page)
         self.assertEqual(report.returncode, 0, report.stderr)
