@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import ALLOCBENCH, BACKENDS, PROVIDERS, allocbench, check_usage_errors
+from harness import ALLOCBENCH, BACKENDS, PROVIDERS, allocbench, check_usage_errors, library_path
 
 PROGRAMS = {"lua-tables": "/usr/bin/lua5.4", "sqlite": "/usr/bin/sqlite3"}
 SMALLEST = ["--programs", ",".join(PROGRAMS), "--scale", "0.05"]
@@ -178,8 +178,8 @@ class SuiteFlagsTest(unittest.TestCase):
                 ([*SMALLEST, *inputs, "--reps", "0"], "--reps"),
                 ([*SMALLEST, *inputs, "--backend", "system,nope"], "nope"),
                 ([*SMALLEST, "--inputs", blocked], f"--inputs: cannot use the directory {blocked}"),
-                ([*SMALLEST, *inputs, "--backend", others[0] if others else "pool", "--install"],
-                 "--reference: backend 'system' is not among those run"),
+                ([*SMALLEST, *inputs, "--backend", others[0] if others else f"preload:{library_path('libc.so.6')}",
+                  "--install"], "--reference: backend 'system' is not among those run"),
             ])
 
 
