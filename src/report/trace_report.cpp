@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace allocbench {
 namespace {
 
@@ -34,6 +36,19 @@ std::string distribution(const std::string& title, const std::vector<std::string
   return title + "\n" + text_columns({"", "objects", "share"}, rows, {Align::left, Align::right, Align::right});
 }
 
+// The live-bytes curve in 50 characters of eight heights, each the most of two points,
+// scaled to the peak: the shape of the run at a glance (builds, rounds, a drift).
+std::string live_sparkline(const std::array<uint64_t, trace::live_curve_points>& curve) {
+  static const char* const heights[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  uint64_t peak = std::max<uint64_t>(1, *std::max_element(curve.begin(), curve.end()));
+  std::string out;
+  for (size_t i = 0; i + 1 < curve.size(); i += 2) {
+    uint64_t v = std::max(curve[i], curve[i + 1]);
+    out += heights[std::min<uint64_t>(7, v * 8 / (peak + 1))];
+  }
+  return out + " (0 to " + format_bytes(static_cast<double>(peak)) + ")";
+}
+
 }  // namespace
 
 std::string trace_text(const std::string& path, const TraceSummary& s) {
@@ -52,6 +67,7 @@ std::string trace_text(const std::string& path, const TraceSummary& s) {
       {"frees", format_count(s.frees)},
       {"peak live", fmt::format("{} (at operation {})", format_bytes(static_cast<double>(s.peak_live_bytes)),
                                 format_count(s.peak_at + 1))},
+      {"live over the run", live_sparkline(s.live_curve)},
       {"live at end", fmt::format("{} in {} object{}", format_bytes(static_cast<double>(s.live_bytes_at_end)),
                                   format_count(s.live_objects_at_end), s.live_objects_at_end == 1 ? "" : "s")},
   };
@@ -102,7 +118,8 @@ nlohmann::json trace_json(const std::string& path, const TraceSummary& s) {
           {"reused_addresses", s.reused_addresses},
           {"operations_per_thread", s.operations_per_thread},
           {"sizes", buckets(trace::size_bounds, s.sizes)},
-          {"lifetimes", buckets(trace::lifetime_bounds, s.lifetimes)}};
+          {"lifetimes", buckets(trace::lifetime_bounds, s.lifetimes)},
+          {"live_curve", s.live_curve}};
 }
 
 }  // namespace allocbench

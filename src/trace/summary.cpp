@@ -16,6 +16,7 @@ SummaryBuilder::SummaryBuilder(const TraceStream& in) {
   s_.complete = in.complete();
   s_.dropped = in.dropped();
   s_.operations_per_thread.assign(s_.threads, 0);
+  total_ = std::max<uint64_t>(in.operations(), 1);
 }
 
 void SummaryBuilder::operator()(const Operation& op, uint64_t index, const Allocation* freed, const Allocation* made) {
@@ -36,6 +37,8 @@ void SummaryBuilder::operator()(const Operation& op, uint64_t index, const Alloc
     s_.bytes_allocated += made->size;
     ++s_.sizes[bucket(made->size, size_bounds)];
   }
+  uint64_t& point = s_.live_curve[std::min<uint64_t>(live_curve_points - 1, index * live_curve_points / total_)];
+  point = std::max(point, static_cast<uint64_t>(std::max<int64_t>(live_, 0)));
   if (live_ > static_cast<int64_t>(s_.peak_live_bytes)) {
     s_.peak_live_bytes = static_cast<uint64_t>(live_);
     s_.peak_at = index;

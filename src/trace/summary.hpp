@@ -16,6 +16,8 @@ inline constexpr std::array<uint64_t, 12> size_bounds = {16, 32, 64, 128, 256, 5
                                                         16384, 65536, 262144, 1048576};
 // Lifetimes in operations of the whole program between an allocation and its free.
 inline constexpr std::array<uint64_t, 6> lifetime_bounds = {10, 100, 1000, 10000, 100000, 1000000};
+// The live-bytes curve: the most bytes live in each hundredth of the run's operations.
+inline constexpr size_t live_curve_points = 100;
 
 struct TraceSummary : Anomalies {
   uint64_t operations = 0;
@@ -29,6 +31,7 @@ struct TraceSummary : Anomalies {
   uint64_t live_objects_at_end = 0, live_bytes_at_end = 0;
   std::array<uint64_t, size_bounds.size() + 1> sizes{};
   std::array<uint64_t, lifetime_bounds.size() + 1> lifetimes{};  // freed objects only
+  std::array<uint64_t, live_curve_points> live_curve{};
   std::vector<uint64_t> operations_per_thread;
 };
 
@@ -42,6 +45,7 @@ class SummaryBuilder {
 
  private:
   TraceSummary s_;
+  uint64_t total_ = 0;  // operations in the trace
   int64_t live_ = 0, live_objects_ = 0;
   uint64_t first_time_ = 0, last_time_ = 0;
 };

@@ -419,6 +419,22 @@ class BrokenTraceTest(unittest.TestCase):
             self.assertEqual(metric(r, "allocs"), 3)  # malloc, malloc, realloc(NULL, 70)
             self.assertEqual(metric(r, "peak_live_bytes"), info["peak_live_bytes"])
 
+    def test_trace_info_draws_the_live_bytes_over_the_run(self):
+        # 100 mallocs of 10 bytes, then their frees: the curve (the most live in each hundredth
+        # of the run) rises to the peak halfway and falls back.
+        path = self.write("hill.trace", trace_bytes([("malloc", 0x1000 + 16 * i, 10) for i in range(100)] +
+                                                    [("free", 0x1000 + 16 * i) for i in range(100)]))
+        info = json.loads(allocbench("trace-info", path, "--format", "json").stdout)
+        curve = info["live_curve"]
+        self.assertEqual(len(curve), 100)
+        self.assertEqual(curve, [20 * (p + 1) for p in range(50)] + [1990 - 20 * p for p in range(50, 100)])
+        self.assertEqual(max(curve), info["peak_live_bytes"])
+        table = allocbench("trace-info", path).stdout
+        line = next(l for l in table.splitlines() if "live over the run" in l)
+        self.assertIn("▁" * 3 + "▂", line)  # 50 characters, each the most of two points, scaled to the peak
+        self.assertIn("█", line)
+        self.assertTrue(line.endswith("(0 to 1000 B)"), line)
+
     def test_threads_are_put_in_recorded_order_by_sequence_number_dense_or_not(self):
         main = [("malloc", 0x1000, 100), ("malloc", 0x2000, 200)]
         other = [("free", 0x1000), ("free", 0x2000)]  # freed on another thread, after
