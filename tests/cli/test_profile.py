@@ -13,7 +13,24 @@ from harness import BACKENDS, BUILD_DIR, allocbench
 
 PROGRAM = os.environ["ALLOCBENCH_TEST_PROGRAM"]  # tests/programs/alloc_threads.cpp
 MAKE_TRACE = os.path.join(BUILD_DIR, "tests", "make_trace")
-HEADER = "size_min,size_max,rate,live,kept,lifetimes,threads,remote_percent"
+HEADER = "size_min,size_max,rate,live,kept,lifetimes,threads,remote_percent"  # version 1, as hand-written here
+V2_HEADER = "size_min,size_max,rate,live,kept,lifetimes,dies_in,threads,remote_percent"
+# A program that builds a structure once and then processes it in rounds: its records live
+# until it exits, each round's copies about one round (CPython, every object from malloc).
+ROUNDS = """
+import json, random
+random.seed(7)
+records = [{"id": i, "name": f"user{i}", "tags": [random.random() for _ in range(6)]} for i in range(4000)]
+for k in range(8):
+    back = json.loads(json.dumps(records[k * 500:(k + 1) * 500]))
+    back.sort(key=lambda r: r["tags"][0])
+    names = [r["name"].upper() for r in back]
+"""
+
+
+def rows_of(profile):
+    with open(profile) as f:
+        return list(csv.DictReader(l for l in f if not l.startswith(("#", "version"))))
 
 
 def shares(histogram):
@@ -29,6 +46,12 @@ class ProfileTest(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp, name)
 
+    def written(self, name, text):
+        """A profile file of this text, by its path."""
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
     def info(self, trace, *args):
         p = allocbench("trace-info", trace, "--format", "json", *args)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -41,11 +64,12 @@ class ProfileTest(unittest.TestCase):
         return json.loads(p.stdout)["results"]
 
     def replay_recorded(self, profile, ops):
-        """The profile replayed by the system worker under the real recorder: trace-info of that."""
+        """The profile replayed by the system worker under the real recorder: trace-info of that. Without ops, as
+        many operations as the profile's program made (its default)."""
         trace = self.path("replay.trace")
         p = subprocess.run([os.environ["ALLOCBENCH"], "record", "-o", trace, "--",
                             os.path.join(BUILD_DIR, "allocbench-worker-system"), "--workload", f"profile:{profile}",
-                            "--param", f"ops={ops}", "--preloaded", "liballocbench-recorder.so"],
+                            *(["--param", f"ops={ops}"] if ops else []), "--preloaded", "liballocbench-recorder.so"],
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stderr)
         return self.info(trace)
@@ -64,7 +88,8 @@ class ProfileTest(unittest.TestCase):
         with open(profile) as f:
             lines = f.read().splitlines()
         self.assertTrue(lines[0].startswith("# allocbench profile of"), lines[0])
-        self.assertEqual(lines[1], HEADER)
+        self.assertRegex(lines[1], rf"^version,2,parts,[0-9.;]+,operations,{recorded['operations']}$")
+        self.assertEqual(lines[2], V2_HEADER)
         self.assertGreater(len(lines), 10)  # a line per size class
 
         # The worker's own few hundred allocations are in the replay's recording too.
@@ -74,15 +99,93 @@ class ProfileTest(unittest.TestCase):
         for mine, theirs in zip(shares(replayed["lifetimes"]), shares(recorded["lifetimes"])):
             self.assertAlmostEqual(mine, theirs, delta=2.0)
         self.assertAlmostEqual(replayed["allocations"] / recorded["allocations"], 1, delta=0.03)
-        self.assertAlmostEqual(replayed["peak_live_bytes"] / recorded["peak_live_bytes"], 1, delta=0.10)
+        # The peak of the replay's phase, as run reports it (the recording also holds the
+        # worker's start, the profile read and the schedules drawn).
+        peak = self.run_profile(profile, backends="system")[0]["metrics"]["peak_live_bytes"]["median"]
+        self.assertAlmostEqual(peak / recorded["peak_live_bytes"], 1, delta=0.10)
+
+    @unittest.skipIf(os.environ.get("ALLOCBENCH_TEST_SANITIZER"), "a sanitizer's runtime must be loaded first")
+    def test_a_program_built_once_and_processed_in_rounds_round_trips_within_the_bounds(self):
+        # Record, profile, replay the profile under the recorder, and set the two side by
+        # side: peak live within 10%, size mix within 1 pp, lifetime shares within 5 pp.
+        script, trace, profile = self.path("rounds.py"), self.path("rounds.trace"), self.path("rounds.csv")
+        with open(script, "w") as f:
+            f.write(ROUNDS)
+        p = allocbench("record", "-o", trace, "--", "/usr/bin/python3", script,
+                       env=dict(os.environ, PYTHONMALLOC="malloc", PYTHONHASHSEED="0"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        recorded = self.info(trace, "--profile", profile)
+        self.assertGreater(recorded["operations"], 400_000)
+        replayed = self.replay_recorded(profile, None)
+        self.assertAlmostEqual(replayed["operations"] / recorded["operations"], 1, delta=0.05)  # its default
+        for mine, theirs in zip(shares(replayed["sizes"]), shares(recorded["sizes"])):
+            self.assertAlmostEqual(mine, theirs, delta=1.0)
+        for mine, theirs in zip(shares(replayed["lifetimes"]), shares(recorded["lifetimes"])):
+            self.assertAlmostEqual(mine, theirs, delta=5.0)
+        peak = self.run_profile(profile, backends="system")[0]["metrics"]["peak_live_bytes"]["median"]
+        self.assertAlmostEqual(peak / recorded["peak_live_bytes"], 1, delta=0.10)
+
+        # One part, the profile of the whole run as one: its lifetimes cannot tell the
+        # records from the rounds' copies, and the peak falls short.
+        self.info(trace, "--profile", profile, "--parts", "1")
+        one_part = self.run_profile(profile, backends="system")[0]["metrics"]["peak_live_bytes"]["median"]
+        self.assertLess(one_part, peak)
+
+    def test_a_version_1_profile_loads_and_a_later_one_is_refused(self):
+        # As allocbench wrote it before the version line: one lifetime histogram for the run.
+        old = self.written("v1.csv", f"# allocbench profile of app.trace: 200000 operations on 1 thread\n{HEADER}\n"
+                           "17,32,250;250;250;250;250;250;250;250;250;0,400,0.5,0;0;0;0;0;0;0;0;10;20;30;20;10,1,0\n"
+                           "100,200,250,100,0,,1,0\n")
+        r = self.run_profile(old, "--param", f"profile:{old}.ops=200000", backends="system")[0]
+        self.assertAlmostEqual(r["metrics"]["allocs"]["median"] / 95_000, 1, delta=0.03)  # 225 + 250 per 1000
+        self.assertGreater(r["stats"]["kept_objects"], 0)
+        v2 = "version,2,parts,3,operations,1000\n" + V2_HEADER
+        cases = {"v3.csv": ("version,3,parts,10,operations,1000", "version '3' is not one this allocbench reads"),
+                 "parts.csv": ("version,2,parts,0,operations,1000", "field parts: expected an integer from 1 to 250"),
+                 "ends.csv": ("version,2,parts,0.5;0.4;1,operations,1000",
+                              "field parts: expected fractions of the run separated by ';', each larger than the one "
+                              "before, the last 1"),
+                 "last end.csv": ("version,2,parts,0.5;0.9,operations,1000", "field parts: expected fractions"),
+                 "shape.csv": ("version,2,parts,10", "expected 'version,2,parts,P,operations,N'"),
+                 "v1 header.csv": ("version,2,parts,3,operations,1000\n" + HEADER + "\n16,16,1,5,0,,1,0",
+                                   f"line 2: expected the header '{V2_HEADER}'"),
+                 "count.csv": (v2 + "\n16,16,1;2,5,0,,,1,0",
+                               "field rate: expected a number from 0 to 1000, or 3 separated by ';'"),
+                 "histograms.csv": (v2 + "\n16,16,1,5,0,1;2|3,,1,0",
+                                    "field lifetimes: expected at most 40 whole numbers separated by ';', once or 3"),
+                 "dies_in.csv": (v2 + "\n16,16,1,5,0,1;2,1;2;3;4,1,0",
+                                 "field dies_in: expected at most 3 whole numbers separated by ';'")}
+        for name, (text, message) in cases.items():
+            with self.subTest(name):
+                self.written(name, f"# a comment\n{text}\n{V2_HEADER}\n16,16,1,5,0,,,1,0\n" if "_max" not in text
+                             else text + "\n")
+                p = allocbench("run", "--workload", f"profile:{self.path(name)}", "--backend", "system")
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(self.path(name), p.stderr)
+                self.assertIn(message, p.stderr)
+        p = allocbench("run", "--workload", f"profile:{self.path('v3.csv')}", "--backend", "system")
+        self.assertIn("write the profile again with this allocbench's trace-info --profile", p.stderr)
+
+    def test_a_hand_written_version_2_profile_has_parts_of_its_own_lengths_and_its_programs_operations(self):
+        # The first fifth of 100,000 operations builds (900 allocations per 1000, all kept to
+        # the end); the rest churns 64-byte objects that die in the part they are born in
+        # or the next.
+        profile = self.written("v2.csv", f"version,2,parts,0.2;0.6;1,operations,100000\n{V2_HEADER}\n"
+                               "64,64,900;300;300,100,100;0;0,|1;2;3;4;5;6;7;8;9;10;11;12|1;2;3;4;5;6;7;8;9;10;11;12,"
+                               "|1;1|1,1,0\n")
+        r = self.run_profile(profile, backends="system")[0]
+        self.assertEqual(r["params"]["ops"], 100_000)  # the version line's
+        allocs = r["metrics"]["allocs"]["median"]
+        self.assertAlmostEqual(allocs / (0.9 * 20_000 + 0.3 * 80_000), 1, delta=0.03)
+        self.assertAlmostEqual(r["stats"]["kept_objects"] / 18_000, 1, delta=0.03)
+        self.assertAlmostEqual(r["metrics"]["peak_live_bytes"]["median"] / (64 * 18_000), 1, delta=0.05)
 
     def test_a_real_programs_profile_runs_on_every_backend_with_its_threads(self):
         trace, profile = self.path("program.trace"), self.path("program.csv")
         p = allocbench("record", "-o", trace, "--", PROGRAM, "3", "4000")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.info(trace, "--profile", profile)
-        with open(profile) as f:
-            rows = list(csv.DictReader(l for l in f if not l.startswith("#")))
+        rows = rows_of(profile)
         self.assertTrue(any(float(r["remote_percent"]) > 0 for r in rows))  # alloc_threads hands objects on
         threads = max(int(r["threads"]) for r in rows)
         self.assertGreaterEqual(threads, 3)  # its workers, and main where it makes 5% of a class
@@ -131,8 +234,7 @@ class ProfileTest(unittest.TestCase):
         trace, profile = self.path("grow.trace"), self.path("grow.csv")
         subprocess.run([MAKE_TRACE, trace, "50000", "1", "20000", "1", "0"], check=True)
         self.info(trace, "--profile", profile)
-        with open(profile) as f:
-            rows = list(csv.DictReader(l for l in f if not l.startswith("#")))
+        rows = rows_of(profile)
         first_tenth = sum(float(r["rate"].split(";")[0]) for r in rows)
         self.assertAlmostEqual(first_tenth, 1000, delta=0.01)
         r = self.run_profile(profile, "--param", f"profile:{profile}.ops=50000", backends="system")[0]
@@ -152,7 +254,7 @@ class ProfileTest(unittest.TestCase):
             "threads.csv": (f"{HEADER}\n100,200,10,5,0,1;2,0,0\n", "line 2, field threads"),
             "empty.csv": (f"{HEADER}\n", "at least one size class"),
             "rates.csv": (f"{HEADER}\n100,200,900,5,0,1,1,0\n100,200,900,5,0,1,1,0\n",
-                          "lines 2-3, field rate: in tenth 1 of the run the rates add up to 1800"),
+                          "lines 2-3, field rate: in part 1 of the run the rates add up to 1800"),
             "no rate.csv": (f"{HEADER}\n100,200,0,5,0,1,1,0\n", "line 2, field rate: expected a rate of at least"),
         }
         for name, (text, message) in cases.items():
