@@ -9,7 +9,7 @@
 //
 // Each of T threads makes 1/T of the program's operations, and lifetimes count those of
 // the thread that allocates (version 1: of the whole program, divided by T). The threads
-// keep in step (within 1/1024 of the run), as a program's threads that run together: a
+// keep in step (within 2/1024 of the run), as a program's threads that run together: a
 // thread that ran ahead alone would leave the others' phases and its own apart.
 #include "common/error.hpp"
 #include "trace/mapped_vector.hpp"
@@ -22,7 +22,6 @@
 #include "workloads/workload.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cmath>
 #include <deque>
@@ -147,7 +146,7 @@ class ProfileReplay final : public ThreadedWorkload {
                        double span, Rng& rng) const {
     const double threads = cfg_.threads;
     if (rng.below(1'000'000) < static_cast<uint64_t>(c.kept[part] * 10'000)) return never;
-    if (freed[part] == 0) return -std::log(unit(rng)) * c.little_lifetime() / threads;
+    if (freed[part] == 0) return -std::log(unit(rng)) * c.little_lifetime(profile_.ends) / threads;
     double lifetime = trace::lifetime_in_bucket(pick(c.lifetimes.of(part), freed[part], rng), unit(rng));
     if (profile_.version < 2) return lifetime / threads;
     const std::vector<double>& ends = profile_.ends;
@@ -203,7 +202,7 @@ class ProfileReplay final : public ThreadedWorkload {
     uint32_t slots = 0;
     Rng rng(mix(cfg_.seed, t, 0x9f));
     const std::vector<double>& ends = profile_.ends;
-    double pick = unit(rng);  // where the sequence of classes starts
+    double weyl = unit(rng);  // where the sequence of classes starts
     double clock = 0, next = -1;  // next: the time of the next allocation, or of the next part that has any
     bool allocates = false;
     while (clock < span) {
@@ -213,6 +212,10 @@ class ProfileReplay final : public ThreadedWorkload {
         allocates = rate > 0;
         if (allocates) {
           next = clock - std::log(unit(rng)) / rate;
+          if (next >= ends[part] * span) {  // not in this part: the next one's rate decides, from its start
+            next = ends[part] * span;
+            allocates = false;
+          }
         } else {
           size_t later = part + 1;
           while (later < parts && total[later] <= 0) ++later;
@@ -241,8 +244,8 @@ class ProfileReplay final : public ThreadedWorkload {
       // The class: a golden-ratio (Weyl) sequence over the rates rather than independent
       // draws, so that every class is made as often as its rate says to within a few,
       // however rare: two 80 KB buffers drawn as a Poisson count of mean 2 can be five.
-      pick = pick + golden < 1 ? pick + golden : pick + golden - 1;
-      double x = pick * total[part];
+      weyl = weyl + golden < 1 ? weyl + golden : weyl + golden - 1;
+      double x = weyl * total[part];
       size_t i = std::min<size_t>(std::upper_bound(sums.begin(), sums.end(), x) - sums.begin(), classes.size() - 1);
       const trace::ProfileClass& c = *classes[i];
       auto size = static_cast<uint32_t>(rng.between(c.size_min, c.size_max));

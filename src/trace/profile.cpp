@@ -195,7 +195,7 @@ bool read_version(const std::string& path, size_t line, const std::vector<std::s
                       path, line, values.size() < 2 ? "" : values[1], profile_version);
   if (values.size() != names.size() || values[2] != "parts" || values[4] != "operations")
     throw usage_error("profile {}, line {}: expected 'version,{},parts,P,operations,N'", path, line, profile_version);
-  if (values[3].find(';') == std::string::npos) {
+  if (values[3].find_first_of(";.") == std::string::npos) {
     p.ends = Profile::equal_parts(f.integer(3, 1, profile_max_parts));
   } else {  // where each part ends
     std::string expected = fmt::format("fractions of the run separated by ';', each larger than the one before, "
@@ -286,10 +286,13 @@ double lifetime_in_bucket(size_t b, double u) {
   return std::clamp(std::round(lo * std::pow(hi / lo, u)), lo, hi);
 }
 
-double ProfileClass::mean_rate() const {
-  double sum = 0;
-  for (double r : rate) sum += r;
-  return rate.empty() ? 0 : sum / static_cast<double>(rate.size());
+double ProfileClass::mean_rate(const std::vector<double>& ends) const {
+  double sum = 0, start = 0;
+  for (size_t d = 0; d < rate.size() && d < ends.size(); ++d) {
+    sum += rate[d] * (ends[d] - start);
+    start = ends[d];
+  }
+  return sum;
 }
 
 std::vector<double> Profile::equal_parts(size_t n) {
@@ -337,7 +340,8 @@ Profile read_profile(const std::string& path) {
     c.size_min = f.integer(0, 1, profile_largest_size);
     c.size_max = f.integer(1, c.size_min, profile_largest_size);
     c.rate = f.per_part(2, 1000, p.parts());
-    if (c.mean_rate() < 1e-6) f.fail(2, "a rate of at least 0.00001 in some part of the run");
+    if (std::all_of(c.rate.begin(), c.rate.end(), [](double r) { return r == 0; }))
+      f.fail(2, "a rate above 0 in some part of the run");
     c.live = f.number(3, 0, 1e9);
     c.kept = f.per_part(4, 100, p.parts());
     c.lifetimes = f.part_weights(5, p.parts(), lifetime_buckets);
@@ -392,7 +396,26 @@ Profile profile_of_trace(const std::string& path, unsigned most) {
                        slice_allocations[slice] += made != nullptr;
                      });
   }
-  std::vector<size_t> ends = cut_points(slice_allocations, slice_operations, most);
+  // Parts end where their slices do, as fractions of the operations a replay makes (a
+  // realloc is two, a free of an object never allocated none); a part of almost none joins
+  // the next, so that the ends stay apart in six digits.
+  std::vector<size_t> ends;
+  std::vector<double> fractions;
+  {
+    std::vector<uint64_t> before(slices + 1);
+    for (size_t slice = 0; slice < slices; ++slice) before[slice + 1] = before[slice] + slice_operations[slice];
+    const auto all = static_cast<double>(std::max<uint64_t>(before[slices], 1));
+    for (size_t end : cut_points(slice_allocations, slice_operations, std::max(most, 1u))) {
+      double fraction = end == slices ? 1 : static_cast<double>(before[end]) / all;
+      if (!fractions.empty() && fraction - fractions.back() < 2e-6 && end != slices) continue;
+      if (!fractions.empty() && fraction - fractions.back() < 2e-6) {  // the last part: it ends the run
+        ends.pop_back();
+        fractions.pop_back();
+      }
+      ends.push_back(end);
+      fractions.push_back(fraction);
+    }
+  }
   const size_t parts = ends.size();
   std::vector<uint32_t> part_of_slice(slices);
   for (size_t slice = 0, d = 0; slice < slices; ++slice) {
@@ -459,8 +482,7 @@ Profile profile_of_trace(const std::string& path, unsigned most) {
     c.lifetime_sum += static_cast<double>(operations - o.index);
   }
   Profile p;
-  p.ends.clear();
-  for (size_t end : ends) p.ends.push_back(static_cast<double>(end) / slices);
+  p.ends = fractions;
   p.operations = operations;
   for (const auto& [cls, c] : counts) {
     uint64_t allocations = std::accumulate(c.allocations.begin(), c.allocations.end(), uint64_t{0});

@@ -6,7 +6,8 @@
 //   version,2,parts,P,operations,N
 // saying that the run is cut into P equal parts, or (P as fractions separated by ';')
 // into parts that end where P says, and that the program made N operations (an
-// operation: a call that allocates or frees); then this header and a line per class.
+// operation: an allocation or a free; a realloc is both); then this header and a line per
+// class.
 //   size_min,size_max,rate,live,kept,lifetimes,dies_in,threads,remote_percent
 // - size_min, size_max: bytes requested, drawn uniformly between them.
 // - rate: allocations per 1000 operations of the program; one for the whole run, or one
@@ -60,9 +61,12 @@ struct ProfileClass {
   unsigned threads = 1;
   double remote_percent = 0;
 
-  double mean_rate() const;
-  // The mean lifetime of an object, in operations (Little's law, for want of a histogram).
-  double little_lifetime() const { return mean_rate() > 0 ? live / mean_rate() * 1000 : 0; }
+  // Its rate over the whole run (parts ending at `ends`), and the mean lifetime of an
+  // object in operations of the whole program (Little's law, for want of a histogram).
+  double mean_rate(const std::vector<double>& ends) const;
+  double little_lifetime(const std::vector<double>& ends) const {
+    return mean_rate(ends) > 0 ? live / mean_rate(ends) * 1000 : 0;
+  }
 };
 
 struct Profile {
@@ -79,8 +83,8 @@ struct Profile {
 
 inline constexpr uint64_t profile_largest_size = uint64_t{1} << 30;
 inline constexpr unsigned profile_max_threads = 256;
-inline constexpr unsigned profile_max_parts = 250;
-inline constexpr unsigned profile_default_parts = 30;
+inline constexpr unsigned profile_max_parts = 100;
+inline constexpr unsigned profile_default_parts = 60;
 
 // The lifetime bucket of `lifetime`, and the whole lifetime at quantile u ∈ (0, 1) of
 // bucket b (log-uniform within it, or uniform where it holds few whole numbers).
