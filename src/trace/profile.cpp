@@ -221,8 +221,8 @@ std::string parts_text(const std::vector<double>& ends) {
   return per_part_text(ends, ';', number_text);
 }
 
-// A recording is counted by slice of the run first, then added up into the parts chosen
-// from them (ends at multiples of 0.002).
+// A recording is counted by slice of the run (of its records) first, then added up into
+// the parts chosen from them.
 constexpr size_t slices = 500;
 
 // The run's slices cut into at most `most` parts: min(10, most) equal ones, then, one cut
