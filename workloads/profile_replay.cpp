@@ -85,10 +85,7 @@ class ProfileReplay final : public ThreadedWorkload {
   }
 
  private:
-  void abandon() override {
-    handoff_.abandon();
-    abandoned_.store(true, std::memory_order_release);
-  }
+  void abandon() override { handoff_.abandon(); }
 
   static constexpr uint32_t checkpoints = 1024;  // of the run, where the threads keep in step
   static constexpr uint32_t done = UINT32_MAX;
@@ -205,6 +202,10 @@ class ProfileReplay final : public ThreadedWorkload {
     double weyl = unit(rng);  // where the sequence of classes starts
     double clock = 0, next = -1;  // next: the time of the next allocation, or of the next part that has any
     bool allocates = false;
+    auto mark = [&me, span](double at) {  // the checkpoints the clock has passed, at the steps so far
+      while (me.marks.size() < checkpoints && at >= static_cast<double>(me.marks.size() + 1) * span / checkpoints)
+        me.marks.push_back(static_cast<uint32_t>(me.schedule.size()));
+    };
     while (clock < span) {
       if (next < 0) {
         size_t part = std::min(part_at(clock, span), parts - 1);
@@ -222,10 +223,6 @@ class ProfileReplay final : public ThreadedWorkload {
           next = later < parts ? ends[later - 1] * span : never;
         }
       }
-      auto mark = [&](double at) {
-        while (me.marks.size() < checkpoints && at >= static_cast<double>(me.marks.size() + 1) * span / checkpoints)
-          me.marks.push_back(static_cast<uint32_t>(me.schedule.size()));
-      };
       if (!due.empty() && due.top().at <= std::min(next, span)) {
         Due d = due.top();
         due.pop();
@@ -274,7 +271,7 @@ class ProfileReplay final : public ThreadedWorkload {
   void keep_in_step(unsigned t, uint32_t k, Take& take) {
     progress_[t].store(k, std::memory_order_release);
     for (unsigned u = 0; u < progress_.size(); ++u)
-      while (uint64_t{progress_[u].load(std::memory_order_acquire)} + 1 < k && !abandoned_.load(std::memory_order_acquire))
+      while (uint64_t{progress_[u].load(std::memory_order_acquire)} + 1 < k && !handoff_.abandoned())
         if (!handoff_.receive(t, take)) std::this_thread::yield();
   }
 
@@ -354,7 +351,6 @@ class ProfileReplay final : public ThreadedWorkload {
   RingHandoff<Object> handoff_;
   std::vector<PerThread> per_thread_;
   std::vector<std::atomic<uint32_t>> progress_;  // the checkpoint each thread has reached; done at its end
-  std::atomic<bool> abandoned_{false};
 };
 
 }  // namespace

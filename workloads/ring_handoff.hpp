@@ -29,6 +29,7 @@ class RingHandoff {
 
   // A thread left the phase (an exception): no one waits on a ring any more.
   void abandon() { abandoned_.store(true, std::memory_order_release); }
+  bool abandoned() const { return abandoned_.load(std::memory_order_acquire); }
 
   // Hands `value` to the next thread. While the ring is full, takes what the previous
   // thread handed (so that a ring of full rings still moves); returns how often it was full.
